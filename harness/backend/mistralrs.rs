@@ -1,0 +1,331 @@
+//! The mistral.rs backend: loads a local GGUF in-process (its own tokenizer and chat template,
+//! no hub access) and streams generations so time to first token is measured.
+//!
+//! This is the only module that imports `mistralrs`: its API changes across minor versions.
+
+use std::num::NonZeroUsize;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::{anyhow, bail, Context, Result};
+use either::Either;
+use mistralrs::core::{
+    AdapterPaths, GGUFLoaderBuilder, GGUFSpecificConfig, LocalModelPaths, MistralRsBuilder,
+    ModelPaths, TokenizationRequest,
+};
+use mistralrs::{
+    AutoDeviceMapParams, Constraint, DefaultSchedulerMethod, Device, DeviceMapSetting, MistralRs,
+    ModelDType, NormalRequest, Request, RequestLike, RequestMessage, Response, SamplingParams,
+    SchedulerConfig, StopTokens, TextMessageRole, TextMessages,
+};
+use serde::{Deserialize, Serialize};
+
+use super::{cut_at_stop, Backend, BackendInfo, Generation, GenerationRequest};
+use crate::tasks::{ChatMessage, Prompt};
+
+/// The mistral.rs version this backend is written against (pinned in Cargo.toml).
+pub const MISTRALRS_VERSION: &str = "0.8.1";
+
+/// Sequences the scheduler may batch at once.
+const MAX_RUNNING_SEQUENCES: usize = 32;
+
+/// Activation dtype the model computes in (weights stay quantized).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationDtype {
+    /// mistral.rs's automatic choice (F16 on CPU).
+    Auto,
+    /// 32-bit floats: faster than F16 on CPUs without native F16 arithmetic.
+    F32,
+    /// 16-bit floats.
+    F16,
+    /// bfloat16.
+    Bf16,
+}
+
+impl ActivationDtype {
+    fn to_model_dtype(self) -> ModelDType {
+        match self {
+            ActivationDtype::Auto => ModelDType::Auto,
+            ActivationDtype::F32 => ModelDType::F32,
+            ActivationDtype::F16 => ModelDType::F16,
+            ActivationDtype::Bf16 => ModelDType::BF16,
+        }
+    }
+
+    /// Lower-case name, as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivationDtype::Auto => "auto",
+            ActivationDtype::F32 => "f32",
+            ActivationDtype::F16 => "f16",
+            ActivationDtype::Bf16 => "bf16",
+        }
+    }
+}
+
+/// How to load a model.
+#[derive(Debug, Clone, Copy)]
+pub struct MistralRsOptions {
+    /// Activation dtype.
+    pub dtype: ActivationDtype,
+    /// Keep mistral.rs's prefix cache on. Off for benchmark runs: on CPU it never evicts, so
+    /// memory grows with every finished sequence, and it would make timings depend on order.
+    pub prefix_cache: bool,
+}
+
+impl Default for MistralRsOptions {
+    fn default() -> Self {
+        Self {
+            dtype: ActivationDtype::F32,
+            prefix_cache: false,
+        }
+    }
+}
+
+/// A GGUF model loaded in-process through mistral.rs.
+pub struct MistralRsBackend {
+    runtime: tokio::runtime::Runtime,
+    runner: Arc<MistralRs>,
+    info: BackendInfo,
+    next_request_id: AtomicUsize,
+}
+
+impl MistralRsBackend {
+    /// Loads the GGUF at `gguf` on the CPU.
+    pub fn load(gguf: &Path, options: MistralRsOptions) -> Result<Self> {
+        let started = Instant::now();
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()?;
+        let gguf = gguf.to_path_buf();
+        let runner = runtime
+            .block_on(build_runner(gguf.clone(), options))
+            .with_context(|| format!("mistral.rs could not load {}", gguf.display()))?;
+        let info = BackendInfo {
+            name: "mistral.rs".into(),
+            version: MISTRALRS_VERSION.into(),
+            device: "cpu".into(),
+            dtype: options.dtype.as_str().into(),
+            prefix_cache: options.prefix_cache,
+            load_seconds: started.elapsed().as_secs_f64(),
+        };
+        Ok(Self {
+            runtime,
+            runner,
+            info,
+            next_request_id: AtomicUsize::new(0),
+        })
+    }
+
+    async fn stream(&self, request: &GenerationRequest) -> Result<Generation> {
+        let sender = self.runner.get_sender(None).map_err(|e| anyhow!("{e}"))?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let (messages, completion_text) = match &request.prompt {
+            Prompt::Completion { text } => (
+                RequestMessage::Completion {
+                    text: text.clone(),
+                    echo_prompt: false,
+                    best_of: None,
+                },
+                Some(text.clone()),
+            ),
+            Prompt::Chat { messages } => (chat_messages(messages)?, None),
+        };
+        let normal = NormalRequest {
+            messages,
+            sampling_params: sampling_params(request),
+            response: tx,
+            return_logprobs: false,
+            is_streaming: true,
+            id: self.next_request_id.fetch_add(1, Ordering::Relaxed),
+            constraint: Constraint::None,
+            suffix: None,
+            tools: None,
+            tool_choice: None,
+            logits_processors: None,
+            return_raw_logits: false,
+            web_search_options: None,
+            model_id: None,
+            truncate_sequence: false,
+        };
+
+        let started = Instant::now();
+        sender
+            .send(Request::Normal(Box::new(normal)))
+            .await
+            .map_err(|_| anyhow!("the mistral.rs engine stopped"))?;
+        let mut text = String::new();
+        let mut first_token_at = None;
+        let mut chunks = 0usize;
+        let mut usage_tokens = None;
+        let mut finish_reason = None;
+        while finish_reason.is_none() {
+            let Some(response) = rx.recv().await else {
+                break;
+            };
+            first_token_at.get_or_insert_with(|| started.elapsed());
+            match response {
+                Response::Chunk(chunk) => {
+                    chunks += 1;
+                    if let Some(choice) = chunk.choices.first() {
+                        text.push_str(choice.delta.content.as_deref().unwrap_or(""));
+                        finish_reason.clone_from(&choice.finish_reason);
+                    }
+                    if let Some(usage) = chunk.usage {
+                        usage_tokens = Some((usage.prompt_tokens, usage.completion_tokens));
+                    }
+                }
+                Response::CompletionChunk(chunk) => {
+                    chunks += 1;
+                    if let Some(choice) = chunk.choices.first() {
+                        text.push_str(&choice.text);
+                        finish_reason.clone_from(&choice.finish_reason);
+                    }
+                }
+                Response::InternalError(e) | Response::ValidationError(e) => {
+                    bail!("mistral.rs rejected the request: {e}")
+                }
+                Response::ModelError(message, _) | Response::CompletionModelError(message, _) => {
+                    bail!("mistral.rs failed while generating: {message}")
+                }
+                _ => bail!("mistral.rs sent an unexpected response to a streaming request"),
+            }
+        }
+        let total_latency = started.elapsed().as_secs_f64();
+        let time_to_first_token = first_token_at
+            .context("mistral.rs closed the stream without a token")?
+            .as_secs_f64();
+        let (prompt_tokens, completion_tokens) = match (usage_tokens, completion_text) {
+            (Some(counts), _) => counts,
+            // Completion streams carry no usage: count the prompt with the model's tokenizer,
+            // and generated tokens by streamed chunks (one per decode step).
+            (None, Some(prompt)) => (self.count_tokens(prompt).await?, chunks),
+            (None, None) => (0, chunks),
+        };
+        Ok(Generation {
+            text: cut_at_stop(&text, &request.stop),
+            prompt_tokens,
+            completion_tokens,
+            time_to_first_token,
+            total_latency,
+            finish_reason: finish_reason.unwrap_or_else(|| "unknown".into()),
+        })
+    }
+
+    async fn count_tokens(&self, text: String) -> Result<usize> {
+        let sender = self.runner.get_sender(None).map_err(|e| anyhow!("{e}"))?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        sender
+            .send(Request::Tokenize(TokenizationRequest {
+                text: Either::Right(text),
+                tools: None,
+                add_generation_prompt: false,
+                add_special_tokens: true,
+                enable_thinking: None,
+                reasoning_effort: None,
+                response: tx,
+            }))
+            .await
+            .map_err(|_| anyhow!("the mistral.rs engine stopped"))?;
+        let tokens = rx
+            .recv()
+            .await
+            .context("mistral.rs did not answer a tokenize request")??;
+        Ok(tokens.len())
+    }
+}
+
+impl Backend for MistralRsBackend {
+    fn info(&self) -> BackendInfo {
+        self.info.clone()
+    }
+
+    fn generate(&self, request: &GenerationRequest) -> Result<Generation> {
+        self.runtime.block_on(self.stream(request))
+    }
+}
+
+async fn build_runner(gguf: PathBuf, options: MistralRsOptions) -> Result<Arc<MistralRs>> {
+    let folder = gguf
+        .parent()
+        .map(|p| p.to_string_lossy().into_owned())
+        .unwrap_or_else(|| ".".into());
+    let file_name = gguf
+        .file_name()
+        .context("model path has no file name")?
+        .to_string_lossy()
+        .into_owned();
+    let loader = GGUFLoaderBuilder::new(
+        None,
+        None,
+        folder,
+        vec![file_name],
+        GGUFSpecificConfig { topology: None },
+        false,
+        None,
+    )
+    .build();
+    // Local paths only: an empty tokenizer path makes mistral.rs use the GGUF's own tokenizer,
+    // and no template file makes it use the GGUF's own chat template.
+    let paths: Box<dyn ModelPaths> = Box::new(LocalModelPaths {
+        tokenizer_filename: PathBuf::new(),
+        config_filename: PathBuf::new(),
+        template_filename: None,
+        filenames: vec![gguf],
+        adapter_paths: AdapterPaths::None,
+        gen_conf: None,
+        preprocessor_config: None,
+        processor_config: None,
+        chat_template_json_filename: None,
+    });
+    let pipeline = loader.load_model_from_path(
+        &paths,
+        &options.dtype.to_model_dtype(),
+        &Device::Cpu,
+        true,
+        DeviceMapSetting::Auto(AutoDeviceMapParams::default_text()),
+        None,
+        None,
+    )?;
+    let scheduler = SchedulerConfig::DefaultScheduler {
+        method: DefaultSchedulerMethod::Fixed(
+            NonZeroUsize::new(MAX_RUNNING_SEQUENCES).expect("non-zero constant"),
+        ),
+    };
+    let runner = MistralRsBuilder::new(pipeline, scheduler, false, None)
+        .with_no_prefix_cache(!options.prefix_cache)
+        .build()
+        .await;
+    Ok(runner)
+}
+
+fn chat_messages(messages: &[ChatMessage]) -> Result<RequestMessage> {
+    let mut turns = TextMessages::new();
+    for message in messages {
+        let role = match message.role.as_str() {
+            "system" => TextMessageRole::System,
+            "user" => TextMessageRole::User,
+            "assistant" => TextMessageRole::Assistant,
+            other => bail!("unknown chat role {other:?} (expected system, user or assistant)"),
+        };
+        turns = turns.add_message(role, &message.content);
+    }
+    Ok(turns.take_messages())
+}
+
+fn sampling_params(request: &GenerationRequest) -> SamplingParams {
+    let mut params = if request.sampling.is_greedy() {
+        SamplingParams::deterministic()
+    } else {
+        let mut params = SamplingParams::neutral();
+        params.temperature = Some(request.sampling.temperature);
+        params
+    };
+    params.max_len = Some(request.max_new_tokens);
+    params.stop_toks = (!request.stop.is_empty()).then(|| StopTokens::Seqs(request.stop.clone()));
+    params
+}

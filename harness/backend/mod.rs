@@ -1,0 +1,150 @@
+//! The inference backend seam: what the runner asks for ([`GenerationRequest`]) and gets back
+//! ([`Generation`]). The mistral.rs implementation is the only code that touches `mistralrs`;
+//! [`scripted::ScriptedBackend`] answers from a script for fast pipeline tests.
+
+pub mod mistralrs;
+pub mod scripted;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::tasks::Prompt;
+use crate::units::{Seconds, TokensPerSecond};
+
+/// How tokens are chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Sampling {
+    /// 0 means greedy (deterministic) decoding.
+    pub temperature: f64,
+    /// Seed for sampled decoding.
+    pub seed: Option<u64>,
+}
+
+impl Sampling {
+    /// Deterministic greedy decoding, the default for benchmark runs.
+    pub fn greedy() -> Self {
+        Self {
+            temperature: 0.0,
+            seed: None,
+        }
+    }
+
+    /// Whether decoding is greedy.
+    pub fn is_greedy(&self) -> bool {
+        self.temperature <= 0.0
+    }
+}
+
+/// One generation to run.
+#[derive(Debug, Clone)]
+pub struct GenerationRequest {
+    /// What the model sees.
+    pub prompt: Prompt,
+    /// Hard limit on generated tokens (mistral.rs has no default limit).
+    pub max_new_tokens: usize,
+    /// Generation stops at the first of these; the text is cut before it.
+    pub stop: Vec<String>,
+    /// Token choice.
+    pub sampling: Sampling,
+}
+
+/// What one generation produced and how long it took.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Generation {
+    /// Generated text, cut at the first stop sequence.
+    pub text: String,
+    /// Tokens in the prompt as the model saw it (chat template applied).
+    pub prompt_tokens: usize,
+    /// Tokens generated.
+    pub completion_tokens: usize,
+    /// From sending the request to receiving the first streamed token.
+    pub time_to_first_token: Seconds,
+    /// From sending the request to receiving the last token.
+    pub total_latency: Seconds,
+    /// Why generation ended: `stop`, `length`, …
+    pub finish_reason: String,
+}
+
+impl Generation {
+    /// Output speed after the first token (Artificial Analysis's definition): tokens after the
+    /// first, divided by the time after the first. `None` for fewer than two tokens.
+    pub fn output_tokens_per_second(&self) -> Option<TokensPerSecond> {
+        let decode_time = self.total_latency - self.time_to_first_token;
+        (self.completion_tokens > 1 && decode_time > 0.0)
+            .then(|| (self.completion_tokens - 1) as f64 / decode_time)
+    }
+
+    /// Prompt processing speed: prompt tokens divided by time to first token.
+    pub fn prefill_tokens_per_second(&self) -> Option<TokensPerSecond> {
+        (self.prompt_tokens > 0 && self.time_to_first_token > 0.0)
+            .then(|| self.prompt_tokens as f64 / self.time_to_first_token)
+    }
+}
+
+/// What a backend is, for manifests.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// Backend name, e.g. `mistral.rs`.
+    pub name: String,
+    /// Backend version.
+    pub version: String,
+    /// Device, e.g. `cpu`.
+    pub device: String,
+    /// Activation dtype the model runs in.
+    pub dtype: String,
+    /// Whether the prefix cache is on.
+    pub prefix_cache: bool,
+    /// Seconds spent loading the model (never counted in speed).
+    pub load_seconds: Seconds,
+}
+
+/// An inference backend. Implementations are thread-safe so a runner may issue requests from
+/// several threads.
+pub trait Backend: Send + Sync {
+    /// Describes the backend for the manifest.
+    fn info(&self) -> BackendInfo;
+    /// Runs one generation to completion.
+    fn generate(&self, request: &GenerationRequest) -> Result<Generation>;
+}
+
+/// Cuts `text` before the earliest occurrence of any stop sequence.
+pub fn cut_at_stop(text: &str, stop: &[String]) -> String {
+    let cut = stop
+        .iter()
+        .filter(|s| !s.is_empty())
+        .filter_map(|s| text.find(s.as_str()))
+        .min()
+        .unwrap_or(text.len());
+    text[..cut].to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn speeds_follow_the_definitions() {
+        let generation = Generation {
+            text: String::new(),
+            prompt_tokens: 100,
+            completion_tokens: 11,
+            time_to_first_token: 0.5,
+            total_latency: 1.5,
+            finish_reason: "stop".into(),
+        };
+        assert_eq!(generation.output_tokens_per_second(), Some(10.0));
+        assert_eq!(generation.prefill_tokens_per_second(), Some(200.0));
+        let single = Generation {
+            completion_tokens: 1,
+            ..generation
+        };
+        assert_eq!(single.output_tokens_per_second(), None);
+    }
+
+    #[test]
+    fn cuts_at_earliest_stop() {
+        let stop = vec!["Question:".to_string(), "\n\n\n".to_string()];
+        assert_eq!(cut_at_stop("x = 4\n\n\nQuestion: y", &stop), "x = 4");
+        assert_eq!(cut_at_stop("no stop here", &stop), "no stop here");
+    }
+}

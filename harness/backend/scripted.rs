@@ -1,0 +1,58 @@
+//! A backend that answers from a script instead of a model: for fast tests of the pipeline
+//! (rendering, scoring, storage, reporting). Never the only end-to-end proof.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use anyhow::Result;
+
+use super::{cut_at_stop, Backend, BackendInfo, Generation, GenerationRequest};
+
+/// Answers each request with a function of its prompt text.
+pub struct ScriptedBackend {
+    answer: Box<dyn Fn(&str) -> String + Send + Sync>,
+    calls: AtomicUsize,
+}
+
+impl ScriptedBackend {
+    /// A backend whose reply to prompt text `p` is `answer(p)`.
+    pub fn new(answer: impl Fn(&str) -> String + Send + Sync + 'static) -> Self {
+        Self {
+            answer: Box::new(answer),
+            calls: AtomicUsize::new(0),
+        }
+    }
+
+    /// How many generations were requested.
+    pub fn calls(&self) -> usize {
+        self.calls.load(Ordering::SeqCst)
+    }
+}
+
+impl Backend for ScriptedBackend {
+    fn info(&self) -> BackendInfo {
+        BackendInfo {
+            name: "scripted".into(),
+            version: "0".into(),
+            device: "none".into(),
+            dtype: "none".into(),
+            prefix_cache: false,
+            load_seconds: 0.0,
+        }
+    }
+
+    fn generate(&self, request: &GenerationRequest) -> Result<Generation> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let prompt = request.prompt.display_text();
+        let text = cut_at_stop(&(self.answer)(&prompt), &request.stop);
+        // Whitespace-separated words stand in for tokens.
+        let completion_tokens = text.split_whitespace().count().min(request.max_new_tokens);
+        Ok(Generation {
+            prompt_tokens: prompt.split_whitespace().count(),
+            completion_tokens,
+            time_to_first_token: 0.01,
+            total_latency: 0.01 + 0.001 * completion_tokens as f64,
+            finish_reason: "stop".into(),
+            text,
+        })
+    }
+}

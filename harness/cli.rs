@@ -1,0 +1,111 @@
+//! Command-line definitions (clap derive) only: parsing, no behaviour.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::backend::mistralrs::ActivationDtype;
+
+/// Benchmark open LLMs through mistral.rs: quality, speed and cost per token in one run.
+#[derive(Debug, Parser)]
+#[command(name = "yardstick", version, about, long_about = None)]
+pub struct Cli {
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Subcommands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run task suites on models and write results/runs/<run-id>/.
+    Run(RunArgs),
+    /// List or fetch models from models.toml.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+    /// Manage the dataset cache.
+    #[command(subcommand)]
+    Data(DataCommand),
+    /// List tasks or show the exact prompt of an item.
+    #[command(subcommand)]
+    Tasks(TasksCommand),
+    /// Print versions, SIMD features, cores, memory and cache locations.
+    Doctor,
+}
+
+/// `yardstick run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Model ids (repeat or comma-separate); default: the registry's default model.
+    #[arg(long = "model", value_delimiter = ',')]
+    pub models: Vec<String>,
+    /// Task names (repeat or comma-separate).
+    #[arg(long = "task", value_delimiter = ',')]
+    pub tasks: Vec<String>,
+    /// Suites (repeat or comma-separate); default: math when no task is named.
+    #[arg(long = "suite", value_delimiter = ',')]
+    pub suites: Vec<String>,
+    /// Items per task (at least 1).
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "full")]
+    pub limit: Option<u64>,
+    /// Run every item of every task (no limit).
+    #[arg(long)]
+    pub full: bool,
+    /// Override every task's max new tokens.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    pub max_new_tokens: Option<u64>,
+    /// Activation dtype on CPU.
+    #[arg(long, value_enum, default_value_t = ActivationDtype::F32)]
+    pub dtype: ActivationDtype,
+    /// Where runs/<run-id>/ is written (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Run id (default: UTC time and a random suffix).
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Do not fetch missing models; fail instead.
+    #[arg(long)]
+    pub no_pull: bool,
+}
+
+/// `yardstick models …`.
+#[derive(Debug, Subcommand)]
+pub enum ModelsCommand {
+    /// Show each model, its size, and whether it is present and verified.
+    List,
+    /// Download, verify and cache models (default: the default model).
+    Pull {
+        /// Model ids.
+        ids: Vec<String>,
+        /// Pull every model in the registry.
+        #[arg(long, conflicts_with = "ids")]
+        all: bool,
+    },
+}
+
+/// `yardstick data …`.
+#[derive(Debug, Subcommand)]
+pub enum DataCommand {
+    /// Copy the dataset files found in DIR (recognized by sha256) into the cache.
+    Import {
+        /// Folder to search (recursively).
+        dir: PathBuf,
+    },
+    /// Show each dataset file the tasks need and whether it is cached.
+    List,
+}
+
+/// `yardstick tasks …`.
+#[derive(Debug, Subcommand)]
+pub enum TasksCommand {
+    /// Name, suite, items, version and license of every task.
+    List,
+    /// Print the exact prompt the model sees for one item.
+    Show {
+        /// Task name.
+        name: String,
+        /// Item index (0-based).
+        #[arg(long, default_value_t = 0)]
+        item: usize,
+    },
+}

@@ -1,0 +1,124 @@
+//! `yardstick run`: select models and tasks, prepare the plan, pull models, execute, print the
+//! summary table.
+
+use std::time::Instant;
+
+use anyhow::{Context, Result};
+
+use crate::backend::mistralrs::{MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION};
+use crate::backend::{Backend, Sampling};
+use crate::cli::RunArgs;
+use crate::data::DataCache;
+use crate::locations::Locations;
+use crate::models::{pull, ModelCache, ModelEntry, Registry};
+use crate::report::table;
+use crate::runner::{self, BackendLoader, RunPlan};
+use crate::store::{new_run_id, RunDir};
+use crate::tasks::TaskSet;
+
+/// Items per task when neither `--limit` nor `--full` is given: minutes on a laptop CPU.
+pub const DEFAULT_LIMIT: usize = 5;
+
+/// Suites run when no task or suite is named.
+pub const DEFAULT_SUITES: &[&str] = &["math"];
+
+pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
+    let registry = Registry::load(&locations.registry_file())?;
+    let models: Vec<ModelEntry> = if args.models.is_empty() {
+        vec![registry.default_model().clone()]
+    } else {
+        args.models
+            .iter()
+            .map(|id| registry.get(id).cloned())
+            .collect::<Result<_>>()?
+    };
+    let task_set = TaskSet::discover(&locations.tasks_dir())?;
+    let suites: Vec<String> = if args.tasks.is_empty() && args.suites.is_empty() {
+        DEFAULT_SUITES.iter().map(|s| s.to_string()).collect()
+    } else {
+        args.suites.clone()
+    };
+    let selected = task_set.select(&args.tasks, &suites)?;
+    let limit = if args.full {
+        None
+    } else {
+        Some(args.limit.map_or(DEFAULT_LIMIT, |l| l as usize))
+    };
+    let data = DataCache::new(locations.data_dir());
+    let tasks = RunPlan::prepare_tasks(&selected, &data, limit)?;
+
+    let plan = RunPlan {
+        run_id: args.run_id.clone().unwrap_or_else(new_run_id),
+        models,
+        tasks,
+        limit,
+        sampling: Sampling::greedy(),
+        max_new_tokens: args.max_new_tokens.map(|n| n as usize),
+        results_dir: args
+            .results_dir
+            .clone()
+            .unwrap_or_else(|| locations.results_dir()),
+    };
+    // Create the run folder before any long download, so an unwritable results folder fails fast.
+    let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
+    let cache = ModelCache::new(locations.models_dir());
+    for model in &plan.models {
+        let fetched = if args.no_pull {
+            cache.verified_path(model)
+        } else {
+            pull(&cache, model)
+        };
+        if let Err(err) = fetched {
+            // Nothing was written into the new run folder yet: leave no empty run behind.
+            std::fs::remove_dir_all(run_dir.path()).ok();
+            return Err(err);
+        }
+    }
+
+    eprintln!(
+        "run {}: {} model(s) × {} task(s), {}",
+        plan.run_id,
+        plan.models.len(),
+        plan.tasks.len(),
+        limit.map_or("all items".to_string(), |l| format!(
+            "up to {l} items per task"
+        ))
+    );
+    let loader = MistralRsLoader {
+        cache,
+        options: MistralRsOptions {
+            dtype: args.dtype,
+            ..MistralRsOptions::default()
+        },
+    };
+    let outcome = runner::execute(&plan, run_dir, &loader, std::env::args().collect())?;
+    print!("{}", table::render(&outcome.summary.results));
+    println!("results written to {}", outcome.run_dir.display());
+    Ok(())
+}
+
+/// Loads verified GGUFs from the cache into mistral.rs.
+struct MistralRsLoader {
+    cache: ModelCache,
+    options: MistralRsOptions,
+}
+
+impl BackendLoader for MistralRsLoader {
+    fn load(&self, model: &ModelEntry) -> Result<Box<dyn Backend>> {
+        let path = self.cache.verified_path(model)?;
+        let started = Instant::now();
+        eprintln!("loading {} ({})", model.id, path.display());
+        let backend = MistralRsBackend::load(&path, self.options)
+            .with_context(|| format!("model {} did not load", model.id))?;
+        eprintln!(
+            "loaded {} in {:.1}s",
+            model.id,
+            started.elapsed().as_secs_f64()
+        );
+        Ok(Box::new(backend))
+    }
+
+    fn backend_name(&self) -> (String, String) {
+        ("mistral.rs".into(), MISTRALRS_VERSION.into())
+    }
+}

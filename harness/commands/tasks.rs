@@ -1,0 +1,55 @@
+//! `yardstick tasks list|show`.
+
+use anyhow::{bail, Result};
+
+use crate::cli::TasksCommand;
+use crate::data::DataCache;
+use crate::locations::Locations;
+use crate::tasks::TaskSet;
+
+pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
+    let tasks = TaskSet::discover(&locations.tasks_dir())?;
+    let cache = DataCache::new(locations.data_dir());
+    match command {
+        TasksCommand::List => {
+            println!(
+                "{:<14} {:<12} {:>7} {:>7}  {:<8} description",
+                "name", "suite", "items", "version", "license"
+            );
+            for task in tasks.all() {
+                let items = if cache.contains(&task.spec.dataset) {
+                    task.load_items(&cache, None)?.len().to_string()
+                } else {
+                    "?".to_string()
+                };
+                println!(
+                    "{:<14} {:<12} {:>7} {:>7}  {:<8} {}",
+                    task.name(),
+                    task.spec.suite,
+                    items,
+                    task.spec.version,
+                    task.spec.dataset.license,
+                    task.spec.description
+                );
+            }
+            if tasks.all().iter().any(|t| !cache.contains(&t.spec.dataset)) {
+                println!("(? = dataset not imported yet: yardstick data import DIR)");
+            }
+            Ok(())
+        }
+        TasksCommand::Show { name, item } => {
+            let task = tasks.get(&name)?;
+            let items = task.load_items(&cache, Some(item + 1))?;
+            let Some(chosen) = items.get(item) else {
+                bail!(
+                    "task {name} has {} items; --item must be below that",
+                    items.len()
+                );
+            };
+            let fewshot = task.load_fewshot(&cache)?;
+            print!("{}", task.render(chosen, &fewshot)?.display_text());
+            println!();
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,277 @@
+//! A small GGUF header reader: enough to tell a real, complete GGUF file from a truncated or
+//! foreign one before handing it to the backend, and to describe it (architecture, tensor bytes).
+//!
+//! Format: <https://github.com/ggml-org/ggml/blob/master/docs/gguf.md>.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::io::{BufReader, Read, Seek};
+use std::path::Path;
+
+use anyhow::{bail, Context, Result};
+
+/// What the header says about a GGUF file.
+#[derive(Debug, Clone)]
+pub struct GgufSummary {
+    /// GGUF format version (2 or 3).
+    pub version: u32,
+    /// `general.architecture`, e.g. `llama`, `qwen2`.
+    pub architecture: Option<String>,
+    /// Number of tensors.
+    pub tensor_count: u64,
+    /// Bytes of tensor data (the weights read per token by a dense model).
+    pub tensor_bytes: u64,
+    /// Tensor bytes per ggml type name, e.g. `Q4_1` → bytes.
+    pub bytes_by_type: BTreeMap<String, u64>,
+    /// File size the header implies; the file must be at least this long.
+    pub required_len: u64,
+}
+
+const MAGIC: &[u8; 4] = b"GGUF";
+const MAX_STRING: u64 = 64 * 1024 * 1024;
+const MAX_COUNT: u64 = 100_000_000;
+
+/// Reads and checks the header of `path`: magic, version, metadata, tensor table, and that the
+/// file is long enough to hold every tensor the table lists.
+pub fn inspect(path: &Path) -> Result<GgufSummary> {
+    let file = File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let file_len = file.metadata()?.len();
+    let mut reader = Reader {
+        inner: BufReader::new(file),
+        path,
+    };
+    let mut magic = [0u8; 4];
+    reader.exact(&mut magic)?;
+    if &magic != MAGIC {
+        bail!(
+            "{} is not a GGUF file (it starts with {:02x?}, not \"GGUF\")",
+            path.display(),
+            magic
+        );
+    }
+    let version = reader.u32()?;
+    if !(2..=3).contains(&version) {
+        bail!(
+            "{}: unsupported GGUF version {version} (expected 2 or 3)",
+            path.display()
+        );
+    }
+    let tensor_count = reader.count()?;
+    let kv_count = reader.count()?;
+
+    let mut architecture = None;
+    let mut alignment: u64 = 32;
+    for _ in 0..kv_count {
+        let key = reader.string()?;
+        let value_type = reader.u32()?;
+        match (key.as_str(), value_type) {
+            ("general.architecture", 8) => architecture = Some(reader.string()?),
+            ("general.alignment", 4) => alignment = u64::from(reader.u32()?).max(1),
+            _ => reader.skip_value(value_type)?,
+        }
+    }
+
+    let mut tensor_bytes = 0u64;
+    let mut data_end = 0u64;
+    let mut bytes_by_type = BTreeMap::new();
+    for _ in 0..tensor_count {
+        let _name = reader.string()?;
+        let dims = reader.u32()?;
+        if dims > 8 {
+            bail!(
+                "{}: corrupt tensor table ({dims} dimensions)",
+                path.display()
+            );
+        }
+        let mut elements: u64 = 1;
+        for _ in 0..dims {
+            elements = elements.saturating_mul(reader.u64()?);
+        }
+        let ggml_type = reader.u32()?;
+        let offset = reader.u64()?;
+        let (type_name, block_elements, block_bytes) = ggml_type_layout(ggml_type)
+            .with_context(|| format!("{}: unknown tensor type {ggml_type}", path.display()))?;
+        let bytes = elements.div_ceil(block_elements) * block_bytes;
+        tensor_bytes += bytes;
+        *bytes_by_type.entry(type_name.to_string()).or_insert(0) += bytes;
+        data_end = data_end.max(offset + bytes);
+    }
+    let header_end = reader.inner.stream_position()?;
+    let data_start = header_end.div_ceil(alignment) * alignment;
+    let required_len = data_start + data_end;
+    if file_len < required_len {
+        bail!(
+            "{} is truncated: its header lists {} bytes of tensors but the file is {} bytes long \
+             (expected at least {}); delete it and pull the model again",
+            path.display(),
+            tensor_bytes,
+            file_len,
+            required_len
+        );
+    }
+    Ok(GgufSummary {
+        version,
+        architecture,
+        tensor_count,
+        tensor_bytes,
+        bytes_by_type,
+        required_len,
+    })
+}
+
+/// (name, elements per block, bytes per block) of a ggml tensor type.
+fn ggml_type_layout(ggml_type: u32) -> Option<(&'static str, u64, u64)> {
+    Some(match ggml_type {
+        0 => ("F32", 1, 4),
+        1 => ("F16", 1, 2),
+        2 => ("Q4_0", 32, 18),
+        3 => ("Q4_1", 32, 20),
+        6 => ("Q5_0", 32, 22),
+        7 => ("Q5_1", 32, 24),
+        8 => ("Q8_0", 32, 34),
+        9 => ("Q8_1", 32, 36),
+        10 => ("Q2_K", 256, 84),
+        11 => ("Q3_K", 256, 110),
+        12 => ("Q4_K", 256, 144),
+        13 => ("Q5_K", 256, 176),
+        14 => ("Q6_K", 256, 210),
+        15 => ("Q8_K", 256, 292),
+        24 => ("I8", 1, 1),
+        25 => ("I16", 1, 2),
+        26 => ("I32", 1, 4),
+        27 => ("I64", 1, 8),
+        28 => ("F64", 1, 8),
+        30 => ("BF16", 1, 2),
+        _ => return None,
+    })
+}
+
+struct Reader<'a> {
+    inner: BufReader<File>,
+    path: &'a Path,
+}
+
+impl Reader<'_> {
+    fn exact(&mut self, buf: &mut [u8]) -> Result<()> {
+        self.inner.read_exact(buf).with_context(|| {
+            format!(
+                "{} is truncated or not a GGUF file (its header ends early)",
+                self.path.display()
+            )
+        })
+    }
+    fn u32(&mut self) -> Result<u32> {
+        let mut b = [0u8; 4];
+        self.exact(&mut b)?;
+        Ok(u32::from_le_bytes(b))
+    }
+    fn u64(&mut self) -> Result<u64> {
+        let mut b = [0u8; 8];
+        self.exact(&mut b)?;
+        Ok(u64::from_le_bytes(b))
+    }
+    fn count(&mut self) -> Result<u64> {
+        let n = self.u64()?;
+        if n > MAX_COUNT {
+            bail!("{}: corrupt GGUF header (count {n})", self.path.display());
+        }
+        Ok(n)
+    }
+    fn string(&mut self) -> Result<String> {
+        let len = self.u64()?;
+        if len > MAX_STRING {
+            bail!(
+                "{}: corrupt GGUF header (string of {len} bytes)",
+                self.path.display()
+            );
+        }
+        let mut buf = vec![0u8; len as usize];
+        self.exact(&mut buf)?;
+        Ok(String::from_utf8_lossy(&buf).into_owned())
+    }
+    fn skip(&mut self, bytes: u64) -> Result<()> {
+        self.inner.seek_relative(bytes as i64)?;
+        Ok(())
+    }
+    fn skip_value(&mut self, value_type: u32) -> Result<()> {
+        match value_type {
+            0 | 1 | 7 => self.skip(1),
+            2 | 3 => self.skip(2),
+            4..=6 => self.skip(4),
+            10..=12 => self.skip(8),
+            8 => self.string().map(|_| ()),
+            9 => {
+                let item_type = self.u32()?;
+                let len = self.count()?;
+                for _ in 0..len {
+                    self.skip_value(item_type)?;
+                }
+                Ok(())
+            }
+            other => bail!(
+                "{}: corrupt GGUF metadata (value type {other})",
+                self.path.display()
+            ),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::io::Write;
+
+    /// A minimal valid GGUF: one metadata string and one F32 tensor of 4 elements.
+    fn tiny_gguf(truncate_by: usize) -> tempfile::NamedTempFile {
+        let mut bytes = Vec::new();
+        bytes.extend_from_slice(b"GGUF");
+        bytes.extend_from_slice(&3u32.to_le_bytes());
+        bytes.extend_from_slice(&1u64.to_le_bytes()); // tensors
+        bytes.extend_from_slice(&1u64.to_le_bytes()); // kv
+        let key = b"general.architecture";
+        bytes.extend_from_slice(&(key.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(key);
+        bytes.extend_from_slice(&8u32.to_le_bytes());
+        bytes.extend_from_slice(&5u64.to_le_bytes());
+        bytes.extend_from_slice(b"llama");
+        let name = b"w";
+        bytes.extend_from_slice(&(name.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(name);
+        bytes.extend_from_slice(&1u32.to_le_bytes());
+        bytes.extend_from_slice(&4u64.to_le_bytes());
+        bytes.extend_from_slice(&0u32.to_le_bytes());
+        bytes.extend_from_slice(&0u64.to_le_bytes());
+        while bytes.len() % 32 != 0 {
+            bytes.push(0);
+        }
+        bytes.extend_from_slice(&[0u8; 16]);
+        bytes.truncate(bytes.len() - truncate_by);
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(&bytes).unwrap();
+        file
+    }
+
+    #[test]
+    fn reads_a_complete_file() {
+        let file = tiny_gguf(0);
+        let summary = inspect(file.path()).unwrap();
+        assert_eq!(summary.architecture.as_deref(), Some("llama"));
+        assert_eq!(summary.tensor_bytes, 16);
+        assert_eq!(summary.bytes_by_type["F32"], 16);
+    }
+
+    #[test]
+    fn rejects_a_truncated_file() {
+        let file = tiny_gguf(4);
+        let err = inspect(file.path()).unwrap_err().to_string();
+        assert!(err.contains("truncated"), "{err}");
+    }
+
+    #[test]
+    fn rejects_a_foreign_file() {
+        let mut file = tempfile::NamedTempFile::new().unwrap();
+        file.write_all(b"PK\x03\x04 not a model").unwrap();
+        let err = inspect(file.path()).unwrap_err().to_string();
+        assert!(err.contains("not a GGUF file"), "{err}");
+    }
+}

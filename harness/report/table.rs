@@ -1,0 +1,162 @@
+//! The summary table printed at the end of a run: model, task, n, headline score with its 95%
+//! interval, other metrics, output speed and time to first token.
+
+use crate::store::TaskResult;
+
+/// Renders `results` as an aligned plain-text table.
+pub fn render(results: &[TaskResult]) -> String {
+    let header = [
+        "model",
+        "task",
+        "n",
+        "metric",
+        "score",
+        "95% CI",
+        "output tok/s",
+        "TTFT s",
+    ];
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for result in results {
+        let mut keys: Vec<&String> = result.metrics.keys().collect();
+        // Headline metric first, the others after it.
+        keys.sort_by_key(|k| (*k != &result.primary_metric, (*k).clone()));
+        for (position, key) in keys.into_iter().enumerate() {
+            let estimate = &result.metrics[key];
+            let first = position == 0;
+            rows.push(vec![
+                if first {
+                    result.model.clone()
+                } else {
+                    String::new()
+                },
+                if first {
+                    result.task.clone()
+                } else {
+                    String::new()
+                },
+                estimate.n.to_string(),
+                key.clone(),
+                format!("{:.1}%", 100.0 * estimate.value),
+                format!(
+                    "[{:.1}, {:.1}]",
+                    100.0 * estimate.ci_low,
+                    100.0 * estimate.ci_high
+                ),
+                if first {
+                    median(
+                        result
+                            .speed
+                            .output_tokens_per_second
+                            .as_ref()
+                            .map(|d| d.median),
+                        1,
+                    )
+                } else {
+                    String::new()
+                },
+                if first {
+                    median(
+                        result
+                            .speed
+                            .time_to_first_token_s
+                            .as_ref()
+                            .map(|d| d.median),
+                        2,
+                    )
+                } else {
+                    String::new()
+                },
+            ]);
+        }
+    }
+    let widths: Vec<usize> = (0..header.len())
+        .map(|c| {
+            rows.iter()
+                .map(|r| r[c].chars().count())
+                .chain([header[c].len()])
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let line = |cells: Vec<String>| -> String {
+        cells
+            .iter()
+            .zip(&widths)
+            .enumerate()
+            .map(|(c, (cell, width))| {
+                if c == 2 || c >= 4 {
+                    format!("{cell:>width$}")
+                } else {
+                    format!("{cell:<width$}")
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("  ")
+            .trim_end()
+            .to_string()
+    };
+    let mut out = vec![line(header.iter().map(|s| s.to_string()).collect())];
+    out.push(
+        widths
+            .iter()
+            .map(|w| "-".repeat(*w))
+            .collect::<Vec<_>>()
+            .join("  "),
+    );
+    out.extend(rows.into_iter().map(line));
+    out.join("\n") + "\n"
+}
+
+fn median(value: Option<f64>, decimals: usize) -> String {
+    value.map_or_else(|| "-".to_string(), |v| format!("{v:.decimals$}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::metrics::Estimate;
+    use crate::store::SpeedSummary;
+    use std::collections::BTreeMap;
+
+    #[test]
+    fn headline_metric_comes_first_with_interval() {
+        let mut metrics = BTreeMap::new();
+        metrics.insert(
+            "exact_match,flexible-extract".to_string(),
+            Estimate::proportion(&[1.0, 1.0]),
+        );
+        metrics.insert(
+            "exact_match,strict-match".to_string(),
+            Estimate::proportion(&[1.0, 0.0]),
+        );
+        let result = TaskResult {
+            model: "m".into(),
+            task: "gsm8k".into(),
+            suite: "math".into(),
+            task_version: 1,
+            n: 2,
+            primary_metric: "exact_match,strict-match".into(),
+            metrics,
+            speed: SpeedSummary {
+                time_to_first_token_s: None,
+                output_tokens_per_second: None,
+                prefill_tokens_per_second: None,
+                total_latency_s: None,
+                prompt_tokens: 0,
+                completion_tokens: 0,
+                busy_seconds: 0.0,
+            },
+        };
+        let table = render(&[result]);
+        let lines: Vec<&str> = table.lines().collect();
+        assert!(
+            lines[2].contains("strict-match") && lines[2].contains("50.0%"),
+            "{table}"
+        );
+        assert!(lines[2].contains("[9.5, 90.5]"), "{table}");
+        assert!(
+            lines[3].contains("flexible-extract") && lines[3].contains("100.0%"),
+            "{table}"
+        );
+    }
+}

@@ -1,0 +1,18 @@
+//! The store: what a run writes under `results/runs/<run-id>/` and how it is read back.
+//!
+//! - `manifest.json`: the plan, model and dataset sha256s, versions, machine, times;
+//! - `samples.jsonl`: one [`SampleRecord`] per line, appended and flushed as each finishes;
+//! - `summary.json`: the aggregates ([`Summary`]), computed from the samples.
+//!
+//! Reports, comparisons and re-scoring read only these files.
+
+mod records;
+mod run_dir;
+mod summarize;
+
+pub use records::{
+    DatasetRecord, Manifest, ModelRecord, ModelRunRecord, SampleRecord, SpeedSummary, Summary,
+    TaskRecord, TaskResult, SCHEMA_VERSION,
+};
+pub use run_dir::{new_run_id, read_samples, RunDir};
+pub use summarize::summarize;

@@ -1,0 +1,203 @@
+//! Record types written by a run. Every file carries `schema` so readers can tell versions apart.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{BackendInfo, Sampling};
+use crate::machine::MachineInfo;
+use crate::metrics::{Distribution, Estimate};
+use crate::tasks::Prompt;
+use crate::units::{Bytes, Seconds, TokensPerSecond};
+
+/// Version of the record layout; bump on incompatible changes.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// One scored generation: a line of `samples.jsonl`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SampleRecord {
+    /// Record layout version.
+    pub schema: u32,
+    /// Model id.
+    pub model: String,
+    /// Task name.
+    pub task: String,
+    /// Task spec version.
+    pub task_version: u32,
+    /// Item position in the dataset.
+    pub item_index: usize,
+    /// Item id.
+    pub item_id: String,
+    /// Sample number for this item (0 for greedy runs).
+    pub sample_index: usize,
+    /// The prompt exactly as sent.
+    pub prompt: Prompt,
+    /// The model's output (cut at the first stop sequence).
+    pub output: String,
+    /// Each filter's extracted answer (`null` when it found none).
+    pub extracted: BTreeMap<String, Option<String>>,
+    /// The reference answer.
+    pub reference: String,
+    /// Per-sample metric values keyed `metric,filter`.
+    pub scores: BTreeMap<String, f64>,
+    /// `correct` or `incorrect` by the task's primary metric.
+    pub verdict: String,
+    /// Tokens in the prompt.
+    pub prompt_tokens: usize,
+    /// Tokens generated.
+    pub completion_tokens: usize,
+    /// Time to first streamed token.
+    pub time_to_first_token_s: Seconds,
+    /// Output tokens per second after the first token.
+    pub output_tokens_per_second: Option<TokensPerSecond>,
+    /// Prompt tokens per second (prompt tokens / time to first token).
+    pub prefill_tokens_per_second: Option<TokensPerSecond>,
+    /// Request to last token.
+    pub total_latency_s: Seconds,
+    /// Why generation ended.
+    pub finish_reason: String,
+}
+
+/// A model in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRecord {
+    /// Model id.
+    pub id: String,
+    /// Display name.
+    pub display_name: String,
+    /// Quantization.
+    pub quantization: String,
+    /// Parameter count as written.
+    pub parameters: String,
+    /// sha256 of the GGUF that was loaded.
+    pub sha256: String,
+}
+
+/// A dataset file a task read.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct DatasetRecord {
+    /// Conventional name.
+    pub file: String,
+    /// sha256 of the bytes read.
+    pub sha256: String,
+    /// License.
+    pub license: String,
+}
+
+/// A task in the plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskRecord {
+    /// Task name.
+    pub name: String,
+    /// Suite.
+    pub suite: String,
+    /// Spec version.
+    pub version: u32,
+    /// Items evaluated.
+    pub items: usize,
+    /// Generation limit used.
+    pub max_new_tokens: usize,
+    /// Dataset files read.
+    pub datasets: Vec<DatasetRecord>,
+}
+
+/// `manifest.json`: everything needed to know what was run, where and with what.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Record layout version.
+    pub schema: u32,
+    /// Run id (folder name).
+    pub run_id: String,
+    /// The command line.
+    pub command: Vec<String>,
+    /// yardstick version.
+    pub harness_version: String,
+    /// git commit yardstick was built from.
+    pub git_commit: String,
+    /// Backend name, e.g. `mistral.rs`.
+    pub backend: String,
+    /// Backend version.
+    pub backend_version: String,
+    /// Models, in run order.
+    pub models: Vec<ModelRecord>,
+    /// Tasks, in run order.
+    pub tasks: Vec<TaskRecord>,
+    /// `--limit` (items per task), if any.
+    pub limit: Option<usize>,
+    /// Decoding.
+    pub sampling: Sampling,
+    /// The machine.
+    pub machine: MachineInfo,
+    /// RFC 3339 start time.
+    pub started_at: String,
+    /// RFC 3339 end time (absent while running or after a crash).
+    pub finished_at: Option<String>,
+}
+
+/// Speed of one model on one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SpeedSummary {
+    /// Time to first token, seconds.
+    pub time_to_first_token_s: Option<Distribution>,
+    /// Output tokens per second after the first token.
+    pub output_tokens_per_second: Option<Distribution>,
+    /// Prompt tokens per second.
+    pub prefill_tokens_per_second: Option<Distribution>,
+    /// End-to-end latency, seconds.
+    pub total_latency_s: Option<Distribution>,
+    /// Prompt tokens over all samples.
+    pub prompt_tokens: usize,
+    /// Generated tokens over all samples.
+    pub completion_tokens: usize,
+    /// Sum of request latencies (backend busy time).
+    pub busy_seconds: Seconds,
+}
+
+/// Aggregates of one model on one task.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct TaskResult {
+    /// Model id.
+    pub model: String,
+    /// Task name.
+    pub task: String,
+    /// Suite.
+    pub suite: String,
+    /// Task spec version.
+    pub task_version: u32,
+    /// Samples scored.
+    pub n: usize,
+    /// Metric key of the task's headline score.
+    pub primary_metric: String,
+    /// Each metric (`metric,filter`) with its standard error and 95% interval.
+    pub metrics: BTreeMap<String, Estimate>,
+    /// Speed.
+    pub speed: SpeedSummary,
+}
+
+/// How one model's backend was set up in the run.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ModelRunRecord {
+    /// Model id.
+    pub model: String,
+    /// Backend details, including load time.
+    pub backend: BackendInfo,
+    /// Seconds of the warm-up generation (not counted in speed).
+    pub warmup_seconds: Seconds,
+}
+
+/// `summary.json`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Summary {
+    /// Record layout version.
+    pub schema: u32,
+    /// Run id.
+    pub run_id: String,
+    /// One entry per model × task.
+    pub results: Vec<TaskResult>,
+    /// Backend setup per model.
+    pub models: Vec<ModelRunRecord>,
+    /// Wall time of the whole run.
+    pub wall_seconds: Seconds,
+    /// Peak resident memory of the process.
+    pub peak_rss_bytes: Option<Bytes>,
+}

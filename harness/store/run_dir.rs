@@ -1,0 +1,123 @@
+//! A run's folder: created once (never reused), samples appended line by line, JSON files
+//! replaced atomically.
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufRead, BufReader, Write};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+use super::records::{Manifest, SampleRecord, Summary};
+use crate::files::write_atomic;
+
+/// File names inside a run folder.
+pub const MANIFEST_FILE: &str = "manifest.json";
+/// Samples file name.
+pub const SAMPLES_FILE: &str = "samples.jsonl";
+/// Summary file name.
+pub const SUMMARY_FILE: &str = "summary.json";
+
+/// An open run folder.
+#[derive(Debug)]
+pub struct RunDir {
+    path: PathBuf,
+    samples: File,
+}
+
+/// A fresh run id: UTC time plus a short random suffix, sortable by start time.
+pub fn new_run_id() -> String {
+    let now = chrono::Utc::now();
+    let suffix: u16 = (now.timestamp_subsec_nanos() ^ std::process::id()) as u16;
+    format!("{}-{suffix:04x}", now.format("%Y%m%dT%H%M%SZ"))
+}
+
+impl RunDir {
+    /// Creates `results/runs/<run_id>/`; refuses an existing folder so no earlier run is
+    /// overwritten. Errors say when the results folder is not writable.
+    pub fn create(results_dir: &Path, run_id: &str) -> Result<Self> {
+        if run_id.is_empty() || run_id.contains(['/', '\\']) || run_id.starts_with('.') {
+            bail!("run id {run_id:?} must be a plain folder name");
+        }
+        let runs = results_dir.join("runs");
+        fs::create_dir_all(&runs).with_context(|| {
+            format!(
+                "cannot create {}: the results folder is not writable; choose another with --results-dir",
+                runs.display()
+            )
+        })?;
+        let path = runs.join(run_id);
+        fs::create_dir(&path).with_context(|| {
+            if path.exists() {
+                format!("run folder {} already exists; choose another --run-id", path.display())
+            } else {
+                format!(
+                    "cannot create {}: the results folder is not writable; choose another with --results-dir",
+                    path.display()
+                )
+            }
+        })?;
+        let samples = OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path.join(SAMPLES_FILE))
+            .with_context(|| format!("cannot create {}", path.join(SAMPLES_FILE).display()))?;
+        Ok(Self { path, samples })
+    }
+
+    /// The folder.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Writes (replaces) `manifest.json`.
+    pub fn write_manifest(&self, manifest: &Manifest) -> Result<()> {
+        write_atomic(
+            &self.path.join(MANIFEST_FILE),
+            &serde_json::to_vec_pretty(manifest)?,
+        )
+    }
+
+    /// Writes (replaces) `summary.json`.
+    pub fn write_summary(&self, summary: &Summary) -> Result<()> {
+        write_atomic(
+            &self.path.join(SUMMARY_FILE),
+            &serde_json::to_vec_pretty(summary)?,
+        )
+    }
+
+    /// Appends one sample as a single line and flushes it to the OS.
+    pub fn append_sample(&mut self, sample: &SampleRecord) -> Result<()> {
+        let mut line = serde_json::to_vec(sample)?;
+        line.push(b'\n');
+        self.samples
+            .write_all(&line)
+            .and_then(|()| self.samples.flush())
+            .with_context(|| {
+                format!(
+                    "cannot append to {}",
+                    self.path.join(SAMPLES_FILE).display()
+                )
+            })
+    }
+}
+
+/// Reads every sample of a run folder; errors name the line.
+pub fn read_samples(run_dir: &Path) -> Result<Vec<SampleRecord>> {
+    let path = run_dir.join(SAMPLES_FILE);
+    let file = File::open(&path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut samples = Vec::new();
+    for (number, line) in BufReader::new(file).lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        samples.push(serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{} line {}: not a sample record",
+                path.display(),
+                number + 1
+            )
+        })?);
+    }
+    Ok(samples)
+}

@@ -1,0 +1,404 @@
+//! Tasks as data: each folder under `tasks/` with a `task.toml` is a task. This module loads and
+//! validates specs into [`Task`]s, selects them by name or suite, and reads their items.
+
+mod extract;
+mod prompt;
+mod spec;
+
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+
+pub use extract::{normalize_number, ExtractionChain};
+pub use prompt::{ChatMessage, Prompt, PromptRenderer};
+pub use spec::{
+    FewShotSpec, FilterSpec, GenerationSpec, MetricKind, MetricSpec, PromptSpec, PromptStyle,
+    ReferenceSpec, Select, StepSpec, TaskSpec,
+};
+
+use crate::data::{DataCache, DatasetRef};
+
+/// The spec file name inside a task folder.
+pub const SPEC_FILE: &str = "task.toml";
+
+/// A validated task, ready to render prompts and extract answers.
+#[derive(Debug)]
+pub struct Task {
+    /// The spec as written.
+    pub spec: TaskSpec,
+    /// The spec file it came from.
+    pub path: PathBuf,
+    renderer: PromptRenderer,
+    reference: ExtractionChain,
+    filters: Vec<(String, ExtractionChain)>,
+}
+
+/// One evaluation item.
+#[derive(Debug, Clone)]
+pub struct Item {
+    /// Position in the dataset file (0-based).
+    pub index: usize,
+    /// Stable id.
+    pub id: String,
+    /// The record.
+    pub doc: serde_json::Value,
+}
+
+impl Task {
+    /// Reads and validates the spec at `path`; errors name the file, and the line for syntax
+    /// errors.
+    pub fn load(path: &Path) -> Result<Self> {
+        let text = fs::read_to_string(path)
+            .with_context(|| format!("cannot read task spec {}", path.display()))?;
+        Self::parse(&text, path).with_context(|| format!("invalid task spec {}", path.display()))
+    }
+
+    fn parse(text: &str, path: &Path) -> Result<Self> {
+        let spec: TaskSpec = toml::from_str(text)?;
+        if spec.generation.max_new_tokens == 0 {
+            bail!("generation.max_new_tokens must be at least 1");
+        }
+        if spec.filters.is_empty() || spec.metrics.is_empty() {
+            bail!("a task needs at least one [[filter]] and one [[metric]]");
+        }
+        let renderer = PromptRenderer::compile(&spec.prompt)?;
+        let reference =
+            ExtractionChain::compile(&spec.reference.steps).context("in reference.steps")?;
+        let mut filters = Vec::new();
+        for filter in &spec.filters {
+            let chain = ExtractionChain::compile(&filter.steps)
+                .with_context(|| format!("in filter {:?}", filter.name))?;
+            filters.push((filter.name.clone(), chain));
+        }
+        for metric in &spec.metrics {
+            for name in &metric.filters {
+                if !filters.iter().any(|(n, _)| n == name) {
+                    bail!(
+                        "metric {} names filter {name:?}, which is not defined; defined filters: {}",
+                        metric.name.as_str(),
+                        filters.iter().map(|(n, _)| n.as_str()).collect::<Vec<_>>().join(", ")
+                    );
+                }
+            }
+        }
+        Ok(Self {
+            spec,
+            path: path.to_path_buf(),
+            renderer,
+            reference,
+            filters,
+        })
+    }
+
+    /// The task's name.
+    pub fn name(&self) -> &str {
+        &self.spec.name
+    }
+
+    /// Every dataset file the task reads.
+    pub fn datasets(&self) -> Vec<&DatasetRef> {
+        let mut all = vec![&self.spec.dataset];
+        if let Some(fewshot) = &self.spec.fewshot {
+            all.push(&fewshot.dataset);
+        }
+        all
+    }
+
+    /// Reads the items (at most `limit`) from the dataset cache.
+    pub fn load_items(&self, cache: &DataCache, limit: Option<usize>) -> Result<Vec<Item>> {
+        let path = cache.locate(&self.spec.dataset)?;
+        let records = read_jsonl(&path, limit)?;
+        Ok(records
+            .into_iter()
+            .enumerate()
+            .map(|(index, doc)| {
+                let id = self
+                    .spec
+                    .items
+                    .id_field
+                    .as_ref()
+                    .and_then(|field| doc.get(field))
+                    .map(|v| {
+                        v.as_str()
+                            .map(str::to_string)
+                            .unwrap_or_else(|| v.to_string())
+                    })
+                    .unwrap_or_else(|| format!("{}/{index}", self.spec.name));
+                Item { index, id, doc }
+            })
+            .collect())
+    }
+
+    /// Reads the few-shot exemplars (empty when the task is zero-shot).
+    pub fn load_fewshot(&self, cache: &DataCache) -> Result<Vec<serde_json::Value>> {
+        match &self.spec.fewshot {
+            None => Ok(Vec::new()),
+            Some(fewshot) => {
+                let path = cache.locate(&fewshot.dataset)?;
+                let records = read_jsonl(&path, Some(fewshot.count))?;
+                if records.len() < fewshot.count {
+                    bail!(
+                        "task {}: few-shot pool {} has {} records, fewer than fewshot.count = {}",
+                        self.spec.name,
+                        fewshot.dataset.file,
+                        records.len(),
+                        fewshot.count
+                    );
+                }
+                Ok(records)
+            }
+        }
+    }
+
+    /// The prompt for `item`.
+    pub fn render(&self, item: &Item, fewshot: &[serde_json::Value]) -> Result<Prompt> {
+        self.renderer
+            .render(&item.doc, fewshot, item.index)
+            .with_context(|| format!("task {}, item {}", self.spec.name, item.id))
+    }
+
+    /// The reference answer of `item`.
+    pub fn reference(&self, item: &Item) -> Result<String> {
+        let field = &self.spec.reference.field;
+        let raw = match item.doc.get(field) {
+            Some(serde_json::Value::String(s)) => s.clone(),
+            Some(other) => other.to_string(),
+            None => bail!(
+                "task {}, item {}: the record has no field {field:?} (reference.field)",
+                self.spec.name,
+                item.id
+            ),
+        };
+        self.reference.apply(&raw).with_context(|| {
+            format!(
+                "task {}, item {}: reference.steps found no answer in {raw:?}",
+                self.spec.name, item.id
+            )
+        })
+    }
+
+    /// Each filter's extracted answer from `output`, in spec order.
+    pub fn extract(&self, output: &str) -> Vec<(String, Option<String>)> {
+        self.filters
+            .iter()
+            .map(|(name, chain)| (name.clone(), chain.apply(output)))
+            .collect()
+    }
+}
+
+/// All tasks found under a folder.
+#[derive(Debug)]
+pub struct TaskSet {
+    tasks: Vec<Task>,
+}
+
+impl TaskSet {
+    /// Loads every `task.toml` under `dir` (recursively).
+    pub fn discover(dir: &Path) -> Result<Self> {
+        let mut paths = Vec::new();
+        find_specs(dir, &mut paths)
+            .with_context(|| format!("cannot read the tasks folder {}", dir.display()))?;
+        paths.sort();
+        let mut tasks: Vec<Task> = Vec::new();
+        for path in paths {
+            let task = Task::load(&path)?;
+            if let Some(other) = tasks.iter().find(|t| t.name() == task.name()) {
+                bail!(
+                    "task name {:?} is used by both {} and {}",
+                    task.name(),
+                    other.path.display(),
+                    path.display()
+                );
+            }
+            tasks.push(task);
+        }
+        Ok(Self { tasks })
+    }
+
+    /// All tasks, sorted by suite then name.
+    pub fn all(&self) -> Vec<&Task> {
+        let mut all: Vec<&Task> = self.tasks.iter().collect();
+        all.sort_by(|a, b| (&a.spec.suite, a.name()).cmp(&(&b.spec.suite, b.name())));
+        all
+    }
+
+    /// The task named `name`, or an error listing the valid names.
+    pub fn get(&self, name: &str) -> Result<&Task> {
+        self.tasks
+            .iter()
+            .find(|t| t.name() == name)
+            .with_context(|| {
+                format!(
+                    "unknown task {name:?}; known tasks: {} (see `yardstick tasks list`)",
+                    self.names().join(", ")
+                )
+            })
+    }
+
+    /// Tasks named in `names` plus every task of the suites in `suites`, without repeats, in
+    /// the order given.
+    pub fn select(&self, names: &[String], suites: &[String]) -> Result<Vec<&Task>> {
+        let mut chosen: Vec<&Task> = Vec::new();
+        for suite in suites {
+            let members: Vec<&Task> = self
+                .all()
+                .into_iter()
+                .filter(|t| &t.spec.suite == suite)
+                .collect();
+            if members.is_empty() {
+                let mut known: Vec<&str> =
+                    self.tasks.iter().map(|t| t.spec.suite.as_str()).collect();
+                known.sort();
+                known.dedup();
+                bail!(
+                    "unknown suite {suite:?}; known suites: {}",
+                    known.join(", ")
+                );
+            }
+            chosen.extend(members);
+        }
+        for name in names {
+            chosen.push(self.get(name)?);
+        }
+        let mut unique: Vec<&Task> = Vec::new();
+        for task in chosen {
+            if !unique.iter().any(|t| t.name() == task.name()) {
+                unique.push(task);
+            }
+        }
+        Ok(unique)
+    }
+
+    /// Every dataset file any task reads.
+    pub fn datasets(&self) -> Vec<DatasetRef> {
+        let mut all: Vec<DatasetRef> = Vec::new();
+        for task in &self.tasks {
+            for dataset in task.datasets() {
+                if !all.iter().any(|d| d.sha256 == dataset.sha256) {
+                    all.push(dataset.clone());
+                }
+            }
+        }
+        all
+    }
+
+    fn names(&self) -> Vec<&str> {
+        self.all().into_iter().map(Task::name).collect()
+    }
+}
+
+fn find_specs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
+    for entry in fs::read_dir(dir)? {
+        let entry = entry?;
+        let path = entry.path();
+        if entry.file_type()?.is_dir() {
+            find_specs(&path, out)?;
+        } else if entry.file_name() == SPEC_FILE {
+            out.push(path);
+        }
+    }
+    Ok(())
+}
+
+/// Reads at most `limit` JSON records, one per line; errors name the file and line.
+fn read_jsonl(path: &Path, limit: Option<usize>) -> Result<Vec<serde_json::Value>> {
+    let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let mut records = Vec::new();
+    for (number, line) in BufReader::new(file).lines().enumerate() {
+        if limit.is_some_and(|l| records.len() >= l) {
+            break;
+        }
+        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let record = serde_json::from_str(&line)
+            .with_context(|| format!("{} line {}: not valid JSON", path.display(), number + 1))?;
+        records.push(record);
+    }
+    Ok(records)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn shipped() -> TaskSet {
+        TaskSet::discover(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")).unwrap()
+    }
+
+    #[test]
+    fn shipped_tasks_load() {
+        let set = shipped();
+        let gsm8k = set.get("gsm8k").unwrap();
+        assert_eq!(gsm8k.spec.suite, "math");
+        assert_eq!(gsm8k.spec.fewshot.as_ref().unwrap().count, 8);
+        assert!(set.select(&[], &["math".into()]).unwrap().len() >= 2);
+    }
+
+    #[test]
+    fn gsm8k_reference_and_filters() {
+        let set = shipped();
+        let task = set.get("gsm8k").unwrap();
+        let item = Item {
+            index: 0,
+            id: "x".into(),
+            doc: serde_json::json!({"question": "q", "answer": "2+2=4\n#### 1,004"}),
+        };
+        assert_eq!(task.reference(&item).unwrap(), "1004");
+        let extracted = task.extract("so we get 4.\n#### 1004.0\n");
+        assert_eq!(
+            extracted[0],
+            ("strict-match".to_string(), Some("1004".to_string()))
+        );
+        assert_eq!(extracted[1].1.as_deref(), Some("1004"));
+    }
+
+    #[test]
+    fn unknown_names_list_the_valid_ones() {
+        let set = shipped();
+        let err = set.select(&["gsm9k".into()], &[]).unwrap_err().to_string();
+        assert!(
+            err.contains("known tasks:") && err.contains("gsm8k"),
+            "{err}"
+        );
+        let err = set.select(&[], &["poetry".into()]).unwrap_err().to_string();
+        assert!(err.contains("known suites: math"), "{err}");
+    }
+
+    #[test]
+    fn malformed_spec_names_file_and_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join(SPEC_FILE);
+        fs::write(&path, "name = \"t\"\nsuite = \"math\"\nversion = \"one\"\n").unwrap();
+        let err = format!("{:#}", Task::load(&path).unwrap_err());
+        assert!(err.contains(&path.display().to_string()), "{err}");
+        assert!(err.contains("line 3"), "{err}");
+    }
+
+    #[test]
+    fn metric_on_undefined_filter_is_rejected() {
+        let text = fs::read_to_string(shipped().get("gsm8k").unwrap().path.clone())
+            .unwrap()
+            .replace(
+                "filters = [\"strict-match\", \"flexible-extract\"]",
+                "filters = [\"nope\"]",
+            );
+        let err = format!("{:#}", Task::parse(&text, Path::new("t.toml")).unwrap_err());
+        assert!(
+            err.contains("\"nope\"") && err.contains("strict-match"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn jsonl_errors_name_the_line() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("d.jsonl");
+        fs::write(&path, "{\"a\":1}\n{broken\n").unwrap();
+        let err = format!("{:#}", read_jsonl(&path, None).unwrap_err());
+        assert!(err.contains("line 2"), "{err}");
+    }
+}

@@ -1,0 +1,141 @@
+//! The real thing: SmolLM2-135M-Instruct (Q4_1 GGUF) loaded through mistral.rs, on real GSM8K
+//! items, through the binary and through the backend directly.
+
+use std::fs;
+
+use yardstick::backend::mistralrs::{MistralRsBackend, MistralRsOptions};
+use yardstick::backend::{Backend, GenerationRequest, Sampling};
+use yardstick::store::{read_samples, Manifest, Summary};
+use yardstick::tasks::{ChatMessage, Prompt};
+
+use crate::support::{provisioned_cache, pulled_model, stderr, yardstick};
+
+const MODEL: &str = "smollm2-135m-instruct";
+
+#[test]
+fn run_writes_scored_samples_summary_and_manifest() {
+    pulled_model(MODEL);
+    let cache = provisioned_cache();
+    let results = tempfile::tempdir().unwrap();
+    let out = yardstick(
+        &cache.project,
+        &[
+            "run",
+            "--model",
+            MODEL,
+            "--task",
+            "gsm8k",
+            "--limit",
+            "2",
+            "--no-pull",
+            "--run-id",
+            "e2e",
+            "--results-dir",
+            results.path().to_str().unwrap(),
+        ],
+        &[("YARDSTICK_HOME", &cache.home)],
+    );
+    assert!(out.status.success(), "{}", stderr(&out));
+    let table = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        table.contains("gsm8k") && table.contains("exact_match,strict-match"),
+        "{table}"
+    );
+    assert!(
+        table.contains("95% CI") && table.contains("output tok/s"),
+        "{table}"
+    );
+
+    let folder = results.path().join("runs/e2e");
+    let samples = read_samples(&folder).unwrap();
+    assert_eq!(samples.len(), 2);
+    for sample in &samples {
+        assert_eq!(sample.model, MODEL);
+        // 8 worked examples precede the question: a long prompt, counted by the model's tokenizer.
+        assert!(
+            sample.prompt_tokens > 600,
+            "prompt tokens {}",
+            sample.prompt_tokens
+        );
+        assert!(sample.completion_tokens > 0 && sample.completion_tokens <= 256);
+        assert!(!sample.output.trim().is_empty());
+        assert!(
+            !sample.output.contains("Question:"),
+            "cut at the stop sequence"
+        );
+        assert!(
+            sample.time_to_first_token_s > 0.0
+                && sample.total_latency_s > sample.time_to_first_token_s
+        );
+        assert!(sample.output_tokens_per_second.unwrap() > 1.0);
+        assert_eq!(sample.scores.len(), 2);
+        let expected = sample.scores["exact_match,strict-match"] == 1.0;
+        assert_eq!(sample.verdict == "correct", expected);
+    }
+    let summary: Summary =
+        serde_json::from_slice(&fs::read(folder.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary.results[0].n, 2);
+    assert!(summary.models[0].backend.load_seconds > 0.0);
+    assert_eq!(summary.models[0].backend.name, "mistral.rs");
+    assert!(!summary.models[0].backend.prefix_cache);
+    assert!(summary.peak_rss_bytes.unwrap() > 50_000_000);
+    let manifest: Manifest =
+        serde_json::from_slice(&fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.backend_version, "0.8.1");
+    assert_eq!(
+        manifest.models[0].sha256,
+        "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
+    );
+    assert_eq!(
+        manifest.tasks[0].datasets.len(),
+        2,
+        "test split and few-shot pool"
+    );
+}
+
+#[test]
+fn greedy_generation_is_deterministic_counted_and_stoppable() {
+    let backend =
+        MistralRsBackend::load(&pulled_model(MODEL), MistralRsOptions::default()).unwrap();
+    let request = GenerationRequest {
+        prompt: Prompt::Chat {
+            messages: vec![ChatMessage {
+                role: "user".into(),
+                content: "List three colours, one per line.".into(),
+            }],
+        },
+        max_new_tokens: 24,
+        stop: Vec::new(),
+        sampling: Sampling::greedy(),
+    };
+    let first = backend.generate(&request).unwrap();
+    let second = backend.generate(&request).unwrap();
+    assert_eq!(first.text, second.text, "greedy decoding is deterministic");
+    assert!(
+        first.prompt_tokens > 5,
+        "chat template applied: {}",
+        first.prompt_tokens
+    );
+    assert!(first.completion_tokens > 0 && first.completion_tokens <= 24);
+    assert!(first.time_to_first_token > 0.0 && first.total_latency >= first.time_to_first_token);
+
+    let completion = GenerationRequest {
+        prompt: Prompt::Completion {
+            text: "1, 2, 3, 4, 5, 6,".into(),
+        },
+        max_new_tokens: 40,
+        stop: vec![" 9".into()],
+        sampling: Sampling::greedy(),
+    };
+    let counted = backend.generate(&completion).unwrap();
+    assert!(
+        counted.prompt_tokens >= 6,
+        "prompt counted by the tokenizer"
+    );
+    assert!(counted.completion_tokens >= 1 && counted.completion_tokens <= 40);
+    assert!(
+        !counted.text.contains(" 9"),
+        "stop sequence cut: {:?}",
+        counted.text
+    );
+}

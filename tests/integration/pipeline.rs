@@ -1,0 +1,192 @@
+//! A whole run through the scripted backend: a task that exists only as files in a temporary
+//! folder, its data imported into a temporary cache, and every file the run writes checked.
+
+use std::fs;
+
+use anyhow::Result;
+use yardstick::backend::scripted::ScriptedBackend;
+use yardstick::backend::{Backend, Sampling};
+use yardstick::data::DataCache;
+use yardstick::models::{ModelEntry, Registry};
+use yardstick::runner::{execute, BackendLoader, RunPlan};
+use yardstick::store::{read_samples, Manifest, RunDir, Summary};
+use yardstick::tasks::TaskSet;
+
+use crate::support::project_dir;
+
+const TOY_TASK: &str = r#"
+name = "toy_sums"
+suite = "toy"
+version = 3
+description = "Adds two numbers."
+
+[dataset]
+file = "toy/sums.jsonl"
+sha256 = "SHA"
+license = "CC0-1.0"
+
+[items]
+id_field = "id"
+
+[prompt]
+style = "completion"
+template = "{{ doc.a }} + {{ doc.b }} ="
+
+[generation]
+max_new_tokens = 8
+stop = ["\n"]
+
+[reference]
+field = "sum"
+
+[[filter]]
+name = "first-number"
+steps = [{ op = "regex", pattern = '-?[0-9]+' }, { op = "normalize_number" }]
+
+[[metric]]
+name = "exact_match"
+filters = ["first-number"]
+"#;
+
+const TOY_DATA: &str = "{\"id\":\"s0\",\"a\":1,\"b\":2,\"sum\":3}\n\
+{\"id\":\"s1\",\"a\":2,\"b\":2,\"sum\":4}\n\
+{\"id\":\"s2\",\"a\":5,\"b\":5,\"sum\":10}\n\
+{\"id\":\"s3\",\"a\":7,\"b\":1,\"sum\":8}\n";
+
+struct Scripted;
+
+impl BackendLoader for Scripted {
+    fn load(&self, _model: &ModelEntry) -> Result<Box<dyn Backend>> {
+        // Right on every sum except 5 + 5.
+        Ok(Box::new(ScriptedBackend::new(|prompt| {
+            let numbers: Vec<i64> = prompt
+                .split(|c: char| !c.is_ascii_digit())
+                .filter_map(|s| s.parse().ok())
+                .collect();
+            let sum: i64 = numbers.iter().sum();
+            if sum == 10 {
+                " 11\nignored".into()
+            } else {
+                format!(" {sum}\nignored")
+            }
+        })))
+    }
+
+    fn backend_name(&self) -> (String, String) {
+        ("scripted".into(), "0".into())
+    }
+}
+
+fn toy_setup() -> (tempfile::TempDir, tempfile::TempDir) {
+    let tasks = tempfile::tempdir().unwrap();
+    let data_source = tempfile::tempdir().unwrap();
+    fs::write(data_source.path().join("sums.jsonl"), TOY_DATA).unwrap();
+    let sha = yardstick::files::sha256_file(&data_source.path().join("sums.jsonl"), None).unwrap();
+    fs::create_dir_all(tasks.path().join("toy/toy_sums")).unwrap();
+    fs::write(
+        tasks.path().join("toy/toy_sums/task.toml"),
+        TOY_TASK.replace("SHA", &sha),
+    )
+    .unwrap();
+    (tasks, data_source)
+}
+
+#[test]
+fn task_defined_as_files_runs_and_every_output_file_is_complete() {
+    let (tasks_dir, data_source) = toy_setup();
+    let home = tempfile::tempdir().unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let tasks = TaskSet::discover(tasks_dir.path()).unwrap();
+    let data = DataCache::new(home.path().join("data"));
+    let report = data.import(data_source.path(), &tasks.datasets()).unwrap();
+    assert_eq!(report.imported, vec!["toy/sums.jsonl".to_string()]);
+
+    let registry = Registry::load(&project_dir().join("models.toml")).unwrap();
+    let selected = tasks.select(&["toy_sums".into()], &[]).unwrap();
+    let plan = RunPlan {
+        run_id: "toy-run".into(),
+        models: vec![registry.default_model().clone()],
+        tasks: RunPlan::prepare_tasks(&selected, &data, None).unwrap(),
+        limit: None,
+        sampling: Sampling::greedy(),
+        max_new_tokens: None,
+        results_dir: results.path().to_path_buf(),
+    };
+    let run_dir = RunDir::create(&plan.results_dir, &plan.run_id).unwrap();
+    let outcome = execute(
+        &plan,
+        run_dir,
+        &Scripted,
+        vec!["yardstick".into(), "run".into()],
+    )
+    .unwrap();
+    let folder = results.path().join("runs/toy-run");
+    assert_eq!(outcome.run_dir, folder);
+
+    let samples = read_samples(&folder).unwrap();
+    assert_eq!(samples.len(), 4);
+    assert_eq!(samples[2].item_id, "s2");
+    assert_eq!(samples[2].output, " 11", "cut at the stop sequence");
+    assert_eq!(samples[2].extracted["first-number"].as_deref(), Some("11"));
+    assert_eq!(samples[2].reference, "10");
+    assert_eq!(samples[2].verdict, "incorrect");
+    assert_eq!(samples[0].verdict, "correct");
+    assert_eq!(samples[0].task_version, 3);
+    assert!(samples
+        .iter()
+        .all(|s| s.time_to_first_token_s > 0.0 && s.total_latency_s >= s.time_to_first_token_s));
+
+    let summary: Summary =
+        serde_json::from_slice(&fs::read(folder.join("summary.json")).unwrap()).unwrap();
+    assert_eq!(summary, outcome.summary);
+    let result = &summary.results[0];
+    assert_eq!(
+        (
+            result.model.as_str(),
+            result.task.as_str(),
+            result.suite.as_str()
+        ),
+        ("smollm2-135m-instruct", "toy_sums", "toy")
+    );
+    let estimate = &result.metrics["exact_match,first-number"];
+    assert_eq!(estimate.n, 4);
+    assert!((estimate.value - 0.75).abs() < 1e-12);
+    assert!(estimate.ci_low > 0.2 && estimate.ci_low < 0.75 && estimate.ci_high > 0.9);
+    assert_eq!(estimate.ci_method, "wilson");
+    assert!(
+        result.speed.output_tokens_per_second.is_none(),
+        "one-token outputs have no decode speed"
+    );
+    assert_eq!(result.speed.time_to_first_token_s.as_ref().unwrap().n, 4);
+
+    let manifest: Manifest =
+        serde_json::from_slice(&fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    assert_eq!(manifest.models[0].sha256, registry.default_model().sha256);
+    assert_eq!(
+        manifest.tasks[0].datasets[0].sha256,
+        tasks.datasets()[0].sha256
+    );
+    assert_eq!(manifest.tasks[0].items, 4);
+    assert!(manifest.finished_at.is_some());
+    assert!(manifest.machine.logical_cores >= 1);
+    assert_eq!(manifest.harness_version, env!("CARGO_PKG_VERSION"));
+}
+
+#[test]
+fn an_existing_run_folder_is_never_reused() {
+    let results = tempfile::tempdir().unwrap();
+    let first = RunDir::create(results.path(), "same").unwrap();
+    fs::write(first.path().join("marker"), "kept").unwrap();
+    let err = RunDir::create(results.path(), "same")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("already exists") && err.contains("--run-id"),
+        "{err}"
+    );
+    assert_eq!(
+        fs::read_to_string(first.path().join("marker")).unwrap(),
+        "kept"
+    );
+    assert!(RunDir::create(results.path(), "../escape").is_err());
+}

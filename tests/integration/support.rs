@@ -1,0 +1,88 @@
+//! Shared test setup: the real cache (models and datasets), provisioned once, and temporary
+//! projects.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::OnceLock;
+
+use yardstick::data::DataCache;
+use yardstick::locations::Locations;
+use yardstick::models::{pull, ModelCache, Registry};
+use yardstick::tasks::TaskSet;
+
+/// The project folder (where models.toml and tasks/ are).
+pub fn project_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+/// The user's cache, with every dataset the shipped tasks need. Missing files are imported from
+/// `YARDSTICK_DATASETS` or `../shared/datasets` when present, else downloaded from their URLs.
+pub fn provisioned_cache() -> &'static Locations {
+    static CACHE: OnceLock<Locations> = OnceLock::new();
+    CACHE.get_or_init(|| {
+        let locations = Locations::new(Locations::from_env().home, project_dir());
+        let tasks = TaskSet::discover(&locations.tasks_dir()).expect("shipped tasks load");
+        let data = DataCache::new(locations.data_dir());
+        let source = std::env::var_os("YARDSTICK_DATASETS")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| project_dir().join("../shared/datasets"));
+        if source.is_dir() {
+            data.import(&source, &tasks.datasets())
+                .expect("dataset import");
+        }
+        for dataset in tasks.datasets() {
+            data.locate(&dataset).unwrap_or_else(|e| panic!("{e:#}"));
+        }
+        locations
+    })
+}
+
+/// The verified path of a registry model in the user's cache, pulling it once if needed.
+pub fn pulled_model(id: &str) -> PathBuf {
+    static PULL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = PULL.lock().unwrap_or_else(|e| e.into_inner());
+    let locations = provisioned_cache();
+    let registry = Registry::load(&locations.registry_file()).unwrap();
+    let model = registry.get(id).unwrap();
+    pull(&ModelCache::new(locations.models_dir()), model).unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// Runs the yardstick binary in `cwd` with extra environment.
+pub fn yardstick(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_yardstick"));
+    command.current_dir(cwd).args(args);
+    for (key, value) in env {
+        command.env(key, value);
+    }
+    command.output().expect("the yardstick binary runs")
+}
+
+/// stderr as text.
+pub fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+/// A temporary copy of the project's models.toml and tasks/, to be edited by a test.
+pub fn temp_project() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(
+        project_dir().join("models.toml"),
+        dir.path().join("models.toml"),
+    )
+    .unwrap();
+    copy_tree(&project_dir().join("tasks"), &dir.path().join("tasks"));
+    dir
+}
+
+fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
