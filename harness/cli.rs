@@ -46,13 +46,13 @@ pub struct RunArgs {
     #[arg(long = "suite", value_delimiter = ',')]
     pub suites: Vec<String>,
     /// Items per task (at least 1).
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "full")]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "full", allow_hyphen_values = true)]
     pub limit: Option<u64>,
     /// Run every item of every task (no limit).
     #[arg(long)]
     pub full: bool,
     /// Override every task's max new tokens.
-    #[arg(long, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
     pub max_new_tokens: Option<u64>,
     /// Activation dtype on CPU.
     #[arg(long, value_enum, default_value_t = ActivationDtype::F32)]
