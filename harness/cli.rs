@@ -29,8 +29,39 @@ pub enum Command {
     /// List tasks or show the exact prompt of an item.
     #[command(subcommand)]
     Tasks(TasksCommand),
+    /// Re-score a run's samples, or score completions from a JSONL file, with no model.
+    Rescore(RescoreArgs),
     /// Print versions, SIMD features, cores, memory and cache locations.
     Doctor,
+}
+
+/// `yardstick rescore`.
+#[derive(Debug, Args)]
+pub struct RescoreArgs {
+    /// Run to re-score: a run id under results/runs/ or a run folder.
+    #[arg(
+        required_unless_present = "completions",
+        conflicts_with = "completions"
+    )]
+    pub run: Option<String>,
+    /// JSONL file of {"task_id": …, "completion": …} lines to score instead.
+    #[arg(long, requires = "task")]
+    pub completions: Option<PathBuf>,
+    /// Task the completions answer.
+    #[arg(long)]
+    pub task: Option<String>,
+    /// Model name to record for supplied completions.
+    #[arg(long, default_value = "completions")]
+    pub label: String,
+    /// Allow executing code (tasks such as humaneval).
+    #[arg(long)]
+    pub allow_code_exec: bool,
+    /// Where the new run folder is written (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Id of the new run (default: UTC time and a random suffix).
+    #[arg(long)]
+    pub run_id: Option<String>,
 }
 
 /// `yardstick run`.
@@ -54,6 +85,15 @@ pub struct RunArgs {
     /// Override every task's max new tokens.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
     pub max_new_tokens: Option<u64>,
+    /// Generations per item (for pass@k; use with --temperature).
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
+    pub samples: u64,
+    /// Sampling temperature; 0 is greedy decoding.
+    #[arg(long, default_value_t = 0.0)]
+    pub temperature: f64,
+    /// Allow tasks that execute model-generated code (in the sandbox).
+    #[arg(long)]
+    pub allow_code_exec: bool,
     /// Activation dtype on CPU.
     #[arg(long, value_enum, default_value_t = ActivationDtype::F32)]
     pub dtype: ActivationDtype,

@@ -15,6 +15,7 @@ pub mod machine;
 pub mod metrics;
 pub mod models;
 pub mod report;
+pub mod rescore;
 pub mod runner;
 pub mod scoring;
 pub mod store;

@@ -2,6 +2,7 @@
 
 mod data;
 mod models;
+mod rescore;
 mod run;
 mod tasks;
 
@@ -20,6 +21,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
         Command::Models(command) => models::run(command, &locations),
         Command::Data(command) => data::run(command, &locations),
         Command::Tasks(command) => tasks::run(command, &locations),
+        Command::Rescore(args) => rescore::run(args, &locations),
         Command::Doctor => {
             print!("{}", crate::doctor::report(&locations));
             Ok(())

@@ -3,7 +3,7 @@
 
 use std::time::Instant;
 
-use anyhow::{Context, Result};
+use anyhow::{bail, Context, Result};
 
 use crate::backend::mistralrs::{MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION};
 use crate::backend::{Backend, Sampling};
@@ -13,14 +13,16 @@ use crate::locations::Locations;
 use crate::models::{pull, ModelCache, ModelEntry, Registry};
 use crate::report::table;
 use crate::runner::{self, BackendLoader, RunPlan};
+use crate::scoring::{executes_code, sandbox};
 use crate::store::{new_run_id, RunDir};
-use crate::tasks::TaskSet;
+use crate::tasks::{Task, TaskSet};
 
 /// Items per task when neither `--limit` nor `--full` is given: minutes on a laptop CPU.
 pub const DEFAULT_LIMIT: usize = 5;
 
-/// Suites run when no task or suite is named.
-pub const DEFAULT_SUITES: &[&str] = &["math"];
+/// Suites run when no task or suite is named. The default suite opts in to executing generated
+/// code (in the sandbox) with a printed notice.
+pub const DEFAULT_SUITES: &[&str] = &["code", "math", "biomedical"];
 
 pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
     let registry = Registry::load(&locations.registry_file())?;
@@ -33,12 +35,20 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
             .collect::<Result<_>>()?
     };
     let task_set = TaskSet::discover(&locations.tasks_dir())?;
-    let suites: Vec<String> = if args.tasks.is_empty() && args.suites.is_empty() {
+    let default_suite = args.tasks.is_empty() && args.suites.is_empty();
+    let suites: Vec<String> = if default_suite {
         DEFAULT_SUITES.iter().map(|s| s.to_string()).collect()
     } else {
         args.suites.clone()
     };
     let selected = task_set.select(&args.tasks, &suites)?;
+    confirm_code_execution(&selected, args.allow_code_exec, default_suite)?;
+    if args.samples > 1 && args.temperature <= 0.0 {
+        bail!(
+            "--samples {} needs --temperature above 0: greedy samples are all identical",
+            args.samples
+        );
+    }
     let limit = if args.full {
         None
     } else {
@@ -52,7 +62,11 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         models,
         tasks,
         limit,
-        sampling: Sampling::greedy(),
+        sampling: Sampling {
+            temperature: args.temperature,
+            seed: None,
+        },
+        samples_per_item: args.samples as usize,
         max_new_tokens: args.max_new_tokens.map(|n| n as usize),
         results_dir: args
             .results_dir
@@ -95,6 +109,38 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
     print!("{}", table::render(&outcome.summary.results));
     println!("results written to {}", outcome.run_dir.display());
     Ok(())
+}
+
+/// Code tasks run model-generated code: they need `--allow-code-exec`, except in the default
+/// suite, which opts in with a notice (as the reference harnesses ask for explicit consent).
+pub(super) fn confirm_code_execution(
+    tasks: &[&Task],
+    allowed: bool,
+    default_suite: bool,
+) -> Result<()> {
+    let executing: Vec<&str> = tasks
+        .iter()
+        .filter(|t| executes_code(t))
+        .map(|t| t.name())
+        .collect();
+    if executing.is_empty() || allowed {
+        return Ok(());
+    }
+    if default_suite {
+        eprintln!(
+            "notice: the default suite runs {} which executes model-generated code; it runs \
+             sandboxed ({}). Name suites or tasks to leave it out.",
+            executing.join(", "),
+            sandbox::isolation()
+        );
+        return Ok(());
+    }
+    bail!(
+        "task {} executes model-generated code; rerun with --allow-code-exec to allow it \
+         (it runs sandboxed: {})",
+        executing.join(", "),
+        sandbox::isolation()
+    )
 }
 
 /// Loads verified GGUFs from the cache into mistral.rs.

@@ -2,4 +2,4 @@
 
 pub mod stats;
 
-pub use stats::{percentile, wilson_interval, Distribution, Estimate};
+pub use stats::{macro_f1, pass_at_k, percentile, wilson_interval, Distribution, Estimate};

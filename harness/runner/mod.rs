@@ -13,7 +13,7 @@ pub use plan::{PreparedTask, RunPlan};
 use crate::backend::{Backend, GenerationRequest, Sampling};
 use crate::machine::{peak_rss_bytes, MachineInfo};
 use crate::models::ModelEntry;
-use crate::scoring::{primary_metric, score};
+use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
     summarize, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, RunDir, SampleRecord, Summary,
     TaskRecord, SCHEMA_VERSION,
@@ -58,9 +58,16 @@ pub fn execute(
         tasks: plan.tasks.iter().map(|t| task_record(t, plan)).collect(),
         limit: plan.limit,
         sampling: plan.sampling,
+        samples_per_item: plan.samples_per_item,
+        sandbox: plan
+            .tasks
+            .iter()
+            .any(|t| executes_code(t.task))
+            .then(|| sandbox::isolation().to_string()),
         machine: MachineInfo::current(),
         started_at: chrono::Utc::now().to_rfc3339(),
         finished_at: None,
+        rescored_from: None,
     };
     run_dir.write_manifest(&manifest)?;
 
@@ -82,23 +89,13 @@ pub fn execute(
         }
     }
 
-    let results = summarize(
-        &samples,
-        |name| {
-            plan.task(name)
-                .map(|t| t.task.spec.suite.clone())
-                .unwrap_or_default()
-        },
-        |name| {
-            plan.task(name)
-                .map(|t| primary_metric(t.task))
-                .unwrap_or_default()
-        },
-    );
+    let aggregates = summarize(&samples, &|name| plan.task(name).map(|t| t.task));
     let summary = Summary {
         schema: SCHEMA_VERSION,
         run_id: plan.run_id.clone(),
-        results,
+        results: aggregates.results,
+        suites: aggregates.suites,
+        quality: aggregates.quality,
         models: model_runs,
         wall_seconds: started.elapsed().as_secs_f64(),
         peak_rss_bytes: peak_rss_bytes(),
@@ -136,9 +133,9 @@ fn run_task(
     run_dir: &mut RunDir,
 ) -> Result<Vec<SampleRecord>> {
     let task = prepared.task;
-    let bar = ProgressBar::new(prepared.items.len() as u64).with_style(
+    let bar = ProgressBar::new((prepared.items.len() * plan.samples_per_item) as u64).with_style(
         ProgressStyle::with_template(
-            "{prefix:.bold} {bar:30} {pos}/{len} items  {msg}  [{elapsed}]",
+            "{prefix:.bold} {bar:30} {pos}/{len} samples  {msg}  [{elapsed}]",
         )
         .expect("static template"),
     );
@@ -146,9 +143,14 @@ fn run_task(
     let max_new_tokens = plan
         .max_new_tokens
         .unwrap_or(task.spec.generation.max_new_tokens);
-    let mut records = Vec::with_capacity(prepared.items.len());
+    let mut records = Vec::with_capacity(prepared.items.len() * plan.samples_per_item);
     let (mut tokens, mut decode_seconds) = (0usize, 0f64);
-    for item in &prepared.items {
+    let samples =
+        (0..plan.samples_per_item).flat_map(|s| prepared.items.iter().map(move |i| (i, s)));
+    // Item-major order: all samples of an item, then the next item.
+    let mut order: Vec<_> = samples.collect();
+    order.sort_by_key(|(item, sample)| (item.index, *sample));
+    for (item, sample_index) in order {
         let prompt = task.render(item, &prepared.fewshot)?;
         let reference = task.reference(item)?;
         let generation = backend
@@ -161,7 +163,7 @@ fn run_task(
             .with_context(|| {
                 format!("model {}, task {}, item {}", model.id, task.name(), item.id)
             })?;
-        let scored = score(task, &generation.text, &reference);
+        let scored = score(task, item, &generation.text, &reference)?;
         tokens += generation.completion_tokens.saturating_sub(1);
         decode_seconds += generation.total_latency - generation.time_to_first_token;
         let record = SampleRecord {
@@ -171,7 +173,7 @@ fn run_task(
             task_version: task.spec.version,
             item_index: item.index,
             item_id: item.id.clone(),
-            sample_index: 0,
+            sample_index,
             prompt,
             output: generation.text.clone(),
             extracted: scored.extracted,
@@ -190,6 +192,7 @@ fn run_task(
             prefill_tokens_per_second: generation.prefill_tokens_per_second(),
             total_latency_s: generation.total_latency,
             finish_reason: generation.finish_reason,
+            execution: scored.execution,
         };
         run_dir.append_sample(&record)?;
         records.push(record);

@@ -34,6 +34,8 @@ pub struct RunPlan<'a> {
     pub limit: Option<usize>,
     /// Decoding.
     pub sampling: Sampling,
+    /// Generations per item (more than one for pass@k at a temperature).
+    pub samples_per_item: usize,
     /// Overrides every task's max new tokens.
     pub max_new_tokens: Option<usize>,
     /// Where `runs/<run-id>/` is created.

@@ -1,23 +1,36 @@
-//! Scoring: a model output becomes extracted answers and per-sample metric values.
+//! Scoring: a model output becomes extracted answers, per-sample metric values and, for code
+//! tasks, the result of executing the completion against the task's tests in the sandbox.
+
+pub mod sandbox;
 
 use std::collections::BTreeMap;
+use std::time::Duration;
 
-use crate::tasks::{MetricKind, Task};
+use anyhow::Result;
+
+use crate::tasks::{Item, MetricKind, Task};
+pub use sandbox::{Execution, Outcome};
 
 /// The scoring of one output.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scored {
     /// Each filter's extracted answer.
     pub extracted: BTreeMap<String, Option<String>>,
-    /// Metric values keyed `metric,filter`.
+    /// Per-sample metric values keyed `metric,filter` (`pass@1,…` for executed code).
     pub scores: BTreeMap<String, f64>,
     /// Whether the primary metric counts the sample as correct.
     pub correct: bool,
+    /// The execution of generated code, for code tasks.
+    pub execution: Option<Execution>,
 }
 
-/// The key of a metric computed on a filter, as lm-evaluation-harness writes it.
+/// The key of a per-sample metric, as lm-evaluation-harness writes it: `metric,filter`.
+/// Executed code is keyed `pass@1,filter` (one sample's pass@1 is whether it passed).
 pub fn metric_key(metric: MetricKind, filter: &str) -> String {
-    format!("{},{filter}", metric.as_str())
+    match metric {
+        MetricKind::PassAtK => format!("pass@1,{filter}"),
+        other => format!("{},{filter}", other.as_str()),
+    }
 }
 
 /// The task's headline metric key: its first metric on its first filter.
@@ -26,25 +39,63 @@ pub fn primary_metric(task: &Task) -> String {
     metric_key(metric.name, &metric.filters[0])
 }
 
-/// Scores `output` against `reference` with the task's filters and metrics.
-pub fn score(task: &Task, output: &str, reference: &str) -> Scored {
+/// Whether scoring `task` executes generated code.
+pub fn executes_code(task: &Task) -> bool {
+    task.spec.execution.is_some()
+}
+
+/// Scores `output` for `item` against `reference`. Code tasks run the completion in the
+/// sandbox (callers ask the user's consent first: see [`executes_code`]).
+pub fn score(task: &Task, item: &Item, output: &str, reference: &str) -> Result<Scored> {
     let extracted: BTreeMap<String, Option<String>> = task.extract(output).into_iter().collect();
     let mut scores = BTreeMap::new();
+    let mut execution = None;
     for metric in &task.spec.metrics {
         for filter in &metric.filters {
             let answer = extracted.get(filter).and_then(|a| a.as_deref());
             let value = match metric.name {
-                MetricKind::ExactMatch => f64::from(u8::from(answer == Some(reference))),
+                MetricKind::ExactMatch => answer == Some(reference),
+                MetricKind::PassAtK => {
+                    let result = execute(task, item, answer.unwrap_or(""))?;
+                    let passed = result.outcome == Outcome::Passed;
+                    execution.get_or_insert(result);
+                    passed
+                }
+                // Corpus-level: computed when aggregating.
+                MetricKind::MacroF1 => continue,
             };
-            scores.insert(metric_key(metric.name, filter), value);
+            scores.insert(metric_key(metric.name, filter), f64::from(u8::from(value)));
         }
     }
     let correct = scores.get(&primary_metric(task)).is_some_and(|v| *v >= 1.0);
-    Scored {
+    Ok(Scored {
         extracted,
         scores,
         correct,
-    }
+        execution,
+    })
+}
+
+fn execute(task: &Task, item: &Item, completion: &str) -> Result<Execution> {
+    let spec = task
+        .spec
+        .execution
+        .as_ref()
+        .expect("validated: pass_at_k has [execution]");
+    let program = task
+        .program(item, completion)
+        .expect("execution spec present")?;
+    let limits = sandbox::Limits {
+        wall: Duration::from_secs(spec.timeout_s),
+        ..sandbox::Limits::default()
+    };
+    sandbox::run(
+        &spec.interpreter,
+        &spec.args,
+        "program.py",
+        &program,
+        limits,
+    )
 }
 
 #[cfg(test)]
@@ -57,11 +108,22 @@ mod tests {
     fn gsm8k_scores_strict_and_flexible_separately() {
         let set = TaskSet::discover(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")).unwrap();
         let task = set.get("gsm8k").unwrap();
-        let scored = score(task, "She has 5 + 13 = 18 eggs. The answer is 18.", "18");
+        let item = Item {
+            index: 0,
+            id: "x".into(),
+            doc: serde_json::json!({}),
+        };
+        let scored = score(
+            task,
+            &item,
+            "She has 5 + 13 = 18 eggs. The answer is 18.",
+            "18",
+        )
+        .unwrap();
         assert_eq!(scored.scores["exact_match,strict-match"], 0.0);
         assert_eq!(scored.scores["exact_match,flexible-extract"], 1.0);
         assert!(!scored.correct);
-        let scored = score(task, "5 + 13 = 18\n#### 18", "18");
+        let scored = score(task, &item, "5 + 13 = 18\n#### 18", "18").unwrap();
         assert!(scored.correct);
         assert_eq!(primary_metric(task), "exact_match,strict-match");
     }

@@ -11,8 +11,8 @@ mod run_dir;
 mod summarize;
 
 pub use records::{
-    DatasetRecord, Manifest, ModelRecord, ModelRunRecord, SampleRecord, SpeedSummary, Summary,
-    TaskRecord, TaskResult, SCHEMA_VERSION,
+    DatasetRecord, Manifest, ModelRecord, ModelRunRecord, QualityIndex, SampleRecord, SpeedSummary,
+    SuiteScore, Summary, TaskRecord, TaskResult, SCHEMA_VERSION,
 };
 pub use run_dir::{new_run_id, read_samples, RunDir};
-pub use summarize::summarize;
+pub use summarize::{summarize, Aggregates};

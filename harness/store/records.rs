@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::backend::{BackendInfo, Sampling};
 use crate::machine::MachineInfo;
 use crate::metrics::{Distribution, Estimate};
+use crate::scoring::Execution;
 use crate::tasks::Prompt;
 use crate::units::{Bytes, Seconds, TokensPerSecond};
 
@@ -56,6 +57,10 @@ pub struct SampleRecord {
     pub total_latency_s: Seconds,
     /// Why generation ended.
     pub finish_reason: String,
+    /// For code tasks: how the program built from the completion ran (passed, failed,
+    /// timed out, error) and the last line of its error output.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution: Option<Execution>,
 }
 
 /// A model in the plan.
@@ -126,12 +131,25 @@ pub struct Manifest {
     pub limit: Option<usize>,
     /// Decoding.
     pub sampling: Sampling,
+    /// Generations per item.
+    #[serde(default = "one")]
+    pub samples_per_item: usize,
+    /// Isolation used for generated code, when a task executed any.
+    #[serde(default)]
+    pub sandbox: Option<String>,
     /// The machine.
     pub machine: MachineInfo,
     /// RFC 3339 start time.
     pub started_at: String,
     /// RFC 3339 end time (absent while running or after a crash).
     pub finished_at: Option<String>,
+    /// For re-scored runs: the run id or completions file the samples came from.
+    #[serde(default)]
+    pub rescored_from: Option<String>,
+}
+
+fn one() -> usize {
+    1
 }
 
 /// Speed of one model on one task.
@@ -174,6 +192,30 @@ pub struct TaskResult {
     pub speed: SpeedSummary,
 }
 
+/// A model's score on a suite: the mean of its tasks' headline metrics.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SuiteScore {
+    /// Model id.
+    pub model: String,
+    /// Suite name.
+    pub suite: String,
+    /// Tasks averaged.
+    pub tasks: Vec<String>,
+    /// Mean headline metric in [0, 1] with a bootstrap interval.
+    pub score: Estimate,
+}
+
+/// A model's overall quality index: 100 × the mean of its suite scores.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct QualityIndex {
+    /// Model id.
+    pub model: String,
+    /// Suites averaged.
+    pub suites: Vec<String>,
+    /// Index in [0, 100] with a bootstrap interval.
+    pub index: Estimate,
+}
+
 /// How one model's backend was set up in the run.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRunRecord {
@@ -194,6 +236,12 @@ pub struct Summary {
     pub run_id: String,
     /// One entry per model × task.
     pub results: Vec<TaskResult>,
+    /// One entry per model × suite.
+    #[serde(default)]
+    pub suites: Vec<SuiteScore>,
+    /// One entry per model.
+    #[serde(default)]
+    pub quality: Vec<QualityIndex>,
     /// Backend setup per model.
     pub models: Vec<ModelRunRecord>,
     /// Wall time of the whole run.

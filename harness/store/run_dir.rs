@@ -64,6 +64,11 @@ impl RunDir {
         Ok(Self { path, samples })
     }
 
+    /// The run id (the folder's name).
+    pub fn id(&self) -> &str {
+        self.path.file_name().and_then(|n| n.to_str()).unwrap_or("")
+    }
+
     /// The folder.
     pub fn path(&self) -> &Path {
         &self.path

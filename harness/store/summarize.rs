@@ -1,17 +1,38 @@
-//! Aggregation of sample records into per model × task results.
+//! Aggregation of sample records into per model × task results, suite scores and the quality
+//! index.
+//!
+//! - A per-sample metric with one sample per item is a proportion (Wilson interval); with
+//!   several samples per item it is the mean over items of each item's mean, and pass@k for
+//!   k > 1 uses the unbiased estimator per item; both get bootstrap intervals over items.
+//! - macro-F1 is computed over all samples, with a bootstrap interval over samples.
+//! - A suite score is the unweighted mean of its tasks' headline metrics (each a proportion in
+//!   [0, 1]); the quality index is 100 × the unweighted mean of a model's suite scores. Their
+//!   intervals come from one joint bootstrap that resamples items within each task.
 
 use std::collections::BTreeMap;
 
-use super::records::{SampleRecord, SpeedSummary, TaskResult};
-use crate::metrics::{Distribution, Estimate};
+use super::records::{QualityIndex, SampleRecord, SpeedSummary, SuiteScore, TaskResult};
+use crate::metrics::stats::{mean, SplitMix64, BOOTSTRAP_RESAMPLES};
+use crate::metrics::{macro_f1, pass_at_k, Distribution, Estimate};
+use crate::scoring::primary_metric;
+use crate::tasks::{MetricKind, Task};
 
-/// Groups `samples` by (model, task) in first-seen order and aggregates each group.
-/// `suite_of` and `primary_metric_of` give each task's suite and headline metric key.
-pub fn summarize(
+/// Everything aggregated from one run's samples.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Aggregates {
+    /// Per model × task.
+    pub results: Vec<TaskResult>,
+    /// Per model × suite.
+    pub suites: Vec<SuiteScore>,
+    /// Per model.
+    pub quality: Vec<QualityIndex>,
+}
+
+/// Aggregates `samples`; `task_of` finds each task's spec (metrics, suite).
+pub fn summarize<'a>(
     samples: &[SampleRecord],
-    suite_of: impl Fn(&str) -> String,
-    primary_metric_of: impl Fn(&str) -> String,
-) -> Vec<TaskResult> {
+    task_of: &dyn Fn(&str) -> Option<&'a Task>,
+) -> Aggregates {
     let mut order: Vec<(String, String)> = Vec::new();
     let mut groups: BTreeMap<(String, String), Vec<&SampleRecord>> = BTreeMap::new();
     for sample in samples {
@@ -21,36 +42,196 @@ pub fn summarize(
         }
         groups.entry(key).or_default().push(sample);
     }
-    order
-        .into_iter()
-        .map(|key| {
-            let group = &groups[&key];
-            let (model, task) = key;
-            TaskResult {
-                suite: suite_of(&task),
-                primary_metric: primary_metric_of(&task),
-                task_version: group[0].task_version,
-                n: group.len(),
-                metrics: metric_estimates(group),
-                speed: speed_summary(group),
-                model,
-                task,
-            }
+    let mut results = Vec::new();
+    // model -> suite -> per task per-item headline values
+    let mut headline: BTreeMap<String, BTreeMap<String, Vec<(String, Vec<f64>)>>> = BTreeMap::new();
+    for key in order {
+        let group = &groups[&key];
+        let (model, task_name) = key;
+        let task = task_of(&task_name);
+        let suite = task.map_or_else(|| "unknown".to_string(), |t| t.spec.suite.clone());
+        let primary = task.map(primary_metric).unwrap_or_default();
+        let by_item = by_item(group);
+        let mut metrics = per_sample_metrics(&by_item);
+        if let Some(task) = task {
+            metrics.extend(corpus_metrics(task, group, &by_item));
+        }
+        if let Some(values) = item_values(&by_item, &primary) {
+            headline
+                .entry(model.clone())
+                .or_default()
+                .entry(suite.clone())
+                .or_default()
+                .push((task_name.clone(), values));
+        }
+        results.push(TaskResult {
+            task_version: group[0].task_version,
+            n: group.len(),
+            primary_metric: primary,
+            metrics,
+            speed: speed_summary(group),
+            suite,
+            model,
+            task: task_name,
+        });
+    }
+    let (suites, quality) = suite_scores(&headline);
+    Aggregates {
+        results,
+        suites,
+        quality,
+    }
+}
+
+fn by_item<'s>(group: &[&'s SampleRecord]) -> BTreeMap<usize, Vec<&'s SampleRecord>> {
+    let mut items: BTreeMap<usize, Vec<&SampleRecord>> = BTreeMap::new();
+    for sample in group {
+        items.entry(sample.item_index).or_default().push(sample);
+    }
+    items
+}
+
+/// Each item's mean of a per-sample metric, in item order.
+fn item_values(by_item: &BTreeMap<usize, Vec<&SampleRecord>>, key: &str) -> Option<Vec<f64>> {
+    by_item
+        .values()
+        .map(|samples| {
+            let values: Vec<f64> = samples
+                .iter()
+                .filter_map(|s| s.scores.get(key).copied())
+                .collect();
+            (!values.is_empty()).then(|| mean(&values))
         })
         .collect()
 }
 
-fn metric_estimates(group: &[&SampleRecord]) -> BTreeMap<String, Estimate> {
-    let mut values: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for sample in group {
-        for (key, value) in &sample.scores {
-            values.entry(key).or_default().push(*value);
+fn per_sample_metrics(by_item: &BTreeMap<usize, Vec<&SampleRecord>>) -> BTreeMap<String, Estimate> {
+    let mut keys: Vec<&String> = by_item
+        .values()
+        .flatten()
+        .flat_map(|s| s.scores.keys())
+        .collect();
+    keys.sort();
+    keys.dedup();
+    let single_sample = by_item.values().all(|s| s.len() == 1);
+    keys.into_iter()
+        .filter_map(|key| {
+            let values = item_values(by_item, key)?;
+            let estimate = if single_sample {
+                Estimate::proportion(&values)
+            } else {
+                Estimate::bootstrap(&values, |s| {
+                    s.iter().map(|v| **v).sum::<f64>() / s.len() as f64
+                })
+            };
+            Some((key.clone(), estimate))
+        })
+        .collect()
+}
+
+fn corpus_metrics(
+    task: &Task,
+    group: &[&SampleRecord],
+    by_item: &BTreeMap<usize, Vec<&SampleRecord>>,
+) -> BTreeMap<String, Estimate> {
+    let mut out = BTreeMap::new();
+    for metric in &task.spec.metrics {
+        for filter in &metric.filters {
+            match metric.name {
+                MetricKind::MacroF1 => {
+                    let estimate = Estimate::bootstrap(group, |samples| {
+                        let pairs: Vec<(Option<&str>, &str)> = samples
+                            .iter()
+                            .map(|s| {
+                                let predicted = s.extracted.get(filter).and_then(|a| a.as_deref());
+                                (predicted, s.reference.as_str())
+                            })
+                            .collect();
+                        macro_f1(&pairs, &metric.labels)
+                    });
+                    out.insert(format!("macro_f1,{filter}"), estimate);
+                }
+                MetricKind::PassAtK => {
+                    let key = format!("pass@1,{filter}");
+                    let counts: Vec<(usize, usize)> = by_item
+                        .values()
+                        .map(|samples| {
+                            let passed = samples
+                                .iter()
+                                .filter(|s| s.scores.get(&key) == Some(&1.0))
+                                .count();
+                            (samples.len(), passed)
+                        })
+                        .collect();
+                    let fewest = counts.iter().map(|(n, _)| *n).min().unwrap_or(0);
+                    for &k in metric.k.iter().filter(|&&k| k > 1 && k <= fewest) {
+                        let per_item: Vec<f64> =
+                            counts.iter().map(|&(n, c)| pass_at_k(n, c, k)).collect();
+                        let estimate = Estimate::bootstrap(&per_item, |s| {
+                            s.iter().map(|v| **v).sum::<f64>() / s.len() as f64
+                        });
+                        out.insert(format!("pass@{k},{filter}"), estimate);
+                    }
+                }
+                MetricKind::ExactMatch => {}
+            }
         }
     }
-    values
-        .into_iter()
-        .map(|(key, values)| (key.to_string(), Estimate::proportion(&values)))
-        .collect()
+    out
+}
+
+type Headlines = BTreeMap<String, BTreeMap<String, Vec<(String, Vec<f64>)>>>;
+
+fn suite_scores(headline: &Headlines) -> (Vec<SuiteScore>, Vec<QualityIndex>) {
+    let mut suites = Vec::new();
+    let mut quality = Vec::new();
+    for (model, by_suite) in headline {
+        let point = |resample: &mut dyn FnMut(&[f64]) -> f64| -> Vec<f64> {
+            by_suite
+                .values()
+                .map(|tasks| mean(&tasks.iter().map(|(_, v)| resample(v)).collect::<Vec<_>>()))
+                .collect()
+        };
+        let suite_points = point(&mut |v| mean(v));
+        let mut rng = SplitMix64(0xC0FFEE);
+        let total_items: usize = by_suite.values().flatten().map(|(_, v)| v.len()).sum();
+        let replicates: Vec<Vec<f64>> = if total_items >= 2 {
+            (0..BOOTSTRAP_RESAMPLES)
+                .map(|_| {
+                    point(&mut |v| {
+                        let n = v.len();
+                        (0..n).map(|_| v[rng.below(n)]).sum::<f64>() / n as f64
+                    })
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (index, (suite, tasks)) in by_suite.iter().enumerate() {
+            let suite_replicates: Vec<f64> = replicates.iter().map(|r| r[index]).collect();
+            suites.push(SuiteScore {
+                model: model.clone(),
+                suite: suite.clone(),
+                tasks: tasks.iter().map(|(name, _)| name.clone()).collect(),
+                score: Estimate::from_replicates(
+                    tasks.iter().map(|(_, v)| v.len()).sum(),
+                    suite_points[index],
+                    &suite_replicates,
+                ),
+            });
+        }
+        let index_replicates: Vec<f64> = replicates.iter().map(|r| 100.0 * mean(r)).collect();
+        quality.push(QualityIndex {
+            model: model.clone(),
+            suites: by_suite.keys().cloned().collect(),
+            index: Estimate::from_replicates(
+                total_items,
+                100.0 * mean(&suite_points),
+                &index_replicates,
+            ),
+        });
+    }
+    (suites, quality)
 }
 
 fn speed_summary(group: &[&SampleRecord]) -> SpeedSummary {

@@ -22,6 +22,7 @@ enum Step {
     Strip,
     Lowercase,
     NormalizeNumber,
+    Choice(Vec<(String, Regex)>),
 }
 
 impl ExtractionChain {
@@ -46,6 +47,15 @@ impl ExtractionChain {
                     StepSpec::Strip => Step::Strip,
                     StepSpec::Lowercase => Step::Lowercase,
                     StepSpec::NormalizeNumber => Step::NormalizeNumber,
+                    StepSpec::Choice { choices } => Step::Choice(
+                        choices
+                            .iter()
+                            .map(|c| {
+                                let word = format!(r"(?i)\b{}\b", regex::escape(c));
+                                Ok((c.clone(), Regex::new(&word)?))
+                            })
+                            .collect::<Result<_>>()?,
+                    ),
                 })
             })
             .collect::<Result<_>>()?;
@@ -65,6 +75,11 @@ impl ExtractionChain {
                 Step::Strip => current.trim().to_string(),
                 Step::Lowercase => current.to_lowercase(),
                 Step::NormalizeNumber => normalize_number(&current),
+                Step::Choice(choices) => choices
+                    .iter()
+                    .filter_map(|(label, word)| word.find(&current).map(|m| (m.start(), label)))
+                    .min()
+                    .map(|(_, label)| label.clone())?,
             };
         }
         Some(current)
@@ -175,6 +190,20 @@ mod tests {
         );
         assert_eq!(chain.apply("first 12 then 5").as_deref(), Some("5"));
         assert_eq!(chain.apply("no digits"), None);
+    }
+
+    #[test]
+    fn choice_takes_the_earliest_whole_word() {
+        let chain = ExtractionChain::compile(&[StepSpec::Choice {
+            choices: vec!["yes".into(), "no".into(), "maybe".into()],
+        }])
+        .unwrap();
+        assert_eq!(
+            chain.apply("Maybe; the answer is no.").as_deref(),
+            Some("maybe")
+        );
+        assert_eq!(chain.apply("Answer: NO").as_deref(), Some("no"));
+        assert_eq!(chain.apply("nothing, yesterday"), None);
     }
 
     #[test]

@@ -3,10 +3,11 @@
 
 mod extract;
 mod prompt;
+mod records;
 mod spec;
+mod template;
 
 use std::fs;
-use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -14,9 +15,12 @@ use anyhow::{bail, Context, Result};
 pub use extract::{normalize_number, ExtractionChain};
 pub use prompt::{ChatMessage, Prompt, PromptRenderer};
 pub use spec::{
-    FewShotSpec, FilterSpec, GenerationSpec, MetricKind, MetricSpec, PromptSpec, PromptStyle,
-    ReferenceSpec, Select, StepSpec, TaskSpec,
+    DataFormat, ExecutionSpec, FewShotSpec, FilterSpec, GenerationSpec, ItemsSpec, MetricKind,
+    MetricSpec, PromptSpec, PromptStyle, ReferenceSpec, Select, StepSpec, TaskSpec,
 };
+pub use template::Template;
+
+use records::{read_jsonl, read_records, split_keys};
 
 use crate::data::{DataCache, DatasetRef};
 
@@ -31,6 +35,7 @@ pub struct Task {
     /// The spec file it came from.
     pub path: PathBuf,
     renderer: PromptRenderer,
+    program: Option<Template>,
     reference: ExtractionChain,
     filters: Vec<(String, ExtractionChain)>,
 }
@@ -64,6 +69,11 @@ impl Task {
             bail!("a task needs at least one [[filter]] and one [[metric]]");
         }
         let renderer = PromptRenderer::compile(&spec.prompt)?;
+        let program = spec
+            .execution
+            .as_ref()
+            .map(|e| Template::compile(&e.program, "execution.program"))
+            .transpose()?;
         let reference =
             ExtractionChain::compile(&spec.reference.steps).context("in reference.steps")?;
         let mut filters = Vec::new();
@@ -73,6 +83,15 @@ impl Task {
             filters.push((filter.name.clone(), chain));
         }
         for metric in &spec.metrics {
+            match metric.name {
+                MetricKind::PassAtK if program.is_none() => {
+                    bail!("metric pass_at_k needs an [execution] section")
+                }
+                MetricKind::MacroF1 if metric.labels.len() < 2 => {
+                    bail!("metric macro_f1 needs `labels` (at least two)")
+                }
+                _ => {}
+            }
             for name in &metric.filters {
                 if !filters.iter().any(|(n, _)| n == name) {
                     bail!(
@@ -87,6 +106,7 @@ impl Task {
             spec,
             path: path.to_path_buf(),
             renderer,
+            program,
             reference,
             filters,
         })
@@ -100,6 +120,7 @@ impl Task {
     /// Every dataset file the task reads.
     pub fn datasets(&self) -> Vec<&DatasetRef> {
         let mut all = vec![&self.spec.dataset];
+        all.extend(self.spec.items.split.as_ref());
         if let Some(fewshot) = &self.spec.fewshot {
             all.push(&fewshot.dataset);
         }
@@ -108,17 +129,40 @@ impl Task {
 
     /// Reads the items (at most `limit`) from the dataset cache.
     pub fn load_items(&self, cache: &DataCache, limit: Option<usize>) -> Result<Vec<Item>> {
+        let items_spec = &self.spec.items;
         let path = cache.locate(&self.spec.dataset)?;
-        let records = read_jsonl(&path, limit)?;
+        let split = match &items_spec.split {
+            Some(split) => Some(split_keys(&cache.locate(split)?)?),
+            None => None,
+        };
+        // A split selects records first; the limit then applies to what it selected.
+        let read_limit = if split.is_some() { None } else { limit };
+        let mut records = read_records(&path, items_spec.format, read_limit)?;
+        if let Some(keys) = &split {
+            records.retain(|r| {
+                r.get("_key")
+                    .and_then(|k| k.as_str())
+                    .is_some_and(|k| keys.contains(k))
+            });
+            if records.len() != keys.len() {
+                bail!(
+                    "task {}: the split lists {} ids but {} of them are in {}",
+                    self.spec.name,
+                    keys.len(),
+                    records.len(),
+                    self.spec.dataset.file
+                );
+            }
+        }
+        records.truncate(limit.unwrap_or(usize::MAX));
         Ok(records
             .into_iter()
             .enumerate()
             .map(|(index, doc)| {
-                let id = self
-                    .spec
-                    .items
+                let id = items_spec
                     .id_field
-                    .as_ref()
+                    .as_deref()
+                    .or(Some("_key"))
                     .and_then(|field| doc.get(field))
                     .map(|v| {
                         v.as_str()
@@ -176,6 +220,20 @@ impl Task {
                 "task {}, item {}: reference.steps found no answer in {raw:?}",
                 self.spec.name, item.id
             )
+        })
+    }
+
+    /// The program that tests `completion` for `item`, for tasks with an `[execution]` section.
+    pub fn program(&self, item: &Item, completion: &str) -> Option<Result<String>> {
+        self.program.as_ref().map(|template| {
+            template
+                .render(minijinja::context! { doc => &item.doc, completion })
+                .with_context(|| {
+                    format!(
+                        "task {}, item {}: execution.program",
+                        self.spec.name, item.id
+                    )
+                })
         })
     }
 
@@ -302,25 +360,6 @@ fn find_specs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Reads at most `limit` JSON records, one per line; errors name the file and line.
-fn read_jsonl(path: &Path, limit: Option<usize>) -> Result<Vec<serde_json::Value>> {
-    let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let mut records = Vec::new();
-    for (number, line) in BufReader::new(file).lines().enumerate() {
-        if limit.is_some_and(|l| records.len() >= l) {
-            break;
-        }
-        let line = line.with_context(|| format!("cannot read {}", path.display()))?;
-        if line.trim().is_empty() {
-            continue;
-        }
-        let record = serde_json::from_str(&line)
-            .with_context(|| format!("{} line {}: not valid JSON", path.display(), number + 1))?;
-        records.push(record);
-    }
-    Ok(records)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -365,7 +404,10 @@ mod tests {
             "{err}"
         );
         let err = set.select(&[], &["poetry".into()]).unwrap_err().to_string();
-        assert!(err.contains("known suites: math"), "{err}");
+        assert!(
+            err.contains("known suites: biomedical, code, math"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -1,10 +1,10 @@
 //! Prompts: what a task renders for one item, and the minijinja rendering that produces it.
 
 use anyhow::{Context, Result};
-use minijinja::Environment;
 use serde::{Deserialize, Serialize};
 
 use super::spec::{PromptSpec, PromptStyle};
+use super::template::Template;
 
 /// The input of one generation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -48,24 +48,16 @@ impl Prompt {
 /// A compiled prompt template.
 #[derive(Debug)]
 pub struct PromptRenderer {
-    env: Environment<'static>,
+    template: Template,
     style: PromptStyle,
     system: Option<String>,
 }
 
-const TEMPLATE: &str = "prompt";
-
 impl PromptRenderer {
     /// Compiles the template of `spec`; syntax errors carry the template line.
     pub fn compile(spec: &PromptSpec) -> Result<Self> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
-        env.set_keep_trailing_newline(true);
-        env.add_template_owned(TEMPLATE, spec.template.clone())
-            .map_err(describe)
-            .context("prompt.template does not compile")?;
         Ok(Self {
-            env,
+            template: Template::compile(&spec.template, "prompt.template")?,
             style: spec.style,
             system: spec.system.clone(),
         })
@@ -79,10 +71,8 @@ impl PromptRenderer {
         index: usize,
     ) -> Result<Prompt> {
         let text = self
-            .env
-            .get_template(TEMPLATE)
-            .and_then(|t| t.render(minijinja::context! { doc, fewshot, index }))
-            .map_err(describe)
+            .template
+            .render(minijinja::context! { doc, fewshot, index })
             .context("prompt.template failed to render")?;
         Ok(match self.style {
             PromptStyle::Completion => Prompt::Completion { text },
@@ -101,13 +91,6 @@ impl PromptRenderer {
                 Prompt::Chat { messages }
             }
         })
-    }
-}
-
-fn describe(err: minijinja::Error) -> anyhow::Error {
-    match err.line() {
-        Some(line) => anyhow::anyhow!("template line {line}: {err}"),
-        None => anyhow::anyhow!("{err}"),
     }
 }
 

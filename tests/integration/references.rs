@@ -1,0 +1,280 @@
+//! Scoring agrees with the references: HumanEval's canonical solutions all pass and a wrong one
+//! per problem fails; GSM8K extraction matches lm-evaluation-harness's regex filter (run in
+//! Python) on a fixture of varied outputs; PubMedQA accuracy and macro-F1 match a confusion
+//! matrix worked by hand.
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::io::Write;
+use std::process::Command;
+
+use yardstick::data::DataCache;
+use yardstick::rescore::score_completions;
+use yardstick::scoring::{score, Outcome};
+use yardstick::store::{read_samples, summarize, RunDir, SampleRecord, SCHEMA_VERSION};
+use yardstick::tasks::{ExtractionChain, Prompt, StepSpec, TaskSet};
+
+use crate::support::provisioned_cache;
+
+fn tasks() -> TaskSet {
+    TaskSet::discover(&provisioned_cache().tasks_dir()).unwrap()
+}
+
+/// Scores a completions file for humaneval; returns the scored samples.
+fn score_humaneval(lines: &[(String, String)]) -> Vec<SampleRecord> {
+    let tasks = tasks();
+    let task = tasks.get("humaneval").unwrap();
+    let data = DataCache::new(provisioned_cache().data_dir());
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("completions.jsonl");
+    let mut out = fs::File::create(&file).unwrap();
+    for (task_id, completion) in lines {
+        writeln!(
+            out,
+            "{}",
+            serde_json::json!({"task_id": task_id, "completion": completion})
+        )
+        .unwrap();
+    }
+    let run_dir = RunDir::create(work.path(), "scored").unwrap();
+    let outcome = score_completions(&file, task, &tasks, &data, "fixture", run_dir).unwrap();
+    let samples = read_samples(&outcome.run_dir).unwrap();
+    assert_eq!(samples.len(), lines.len());
+    samples
+}
+
+fn humaneval_problems() -> Vec<serde_json::Value> {
+    let tasks = tasks();
+    let data = DataCache::new(provisioned_cache().data_dir());
+    tasks
+        .get("humaneval")
+        .unwrap()
+        .load_items(&data, None)
+        .unwrap()
+        .into_iter()
+        .map(|i| i.doc)
+        .collect()
+}
+
+#[test]
+fn humaneval_canonical_solutions_all_pass_and_wrong_ones_all_fail() {
+    let problems = humaneval_problems();
+    assert_eq!(problems.len(), 164);
+    let id = |p: &serde_json::Value| p["task_id"].as_str().unwrap().to_string();
+    let canonical: Vec<(String, String)> = problems
+        .iter()
+        .map(|p| (id(p), p["canonical_solution"].as_str().unwrap().to_string()))
+        .collect();
+    let samples = score_humaneval(&canonical);
+    let failed: Vec<String> = samples
+        .iter()
+        .filter(|s| s.scores["pass@1,raw"] != 1.0)
+        .map(|s| format!("{}: {:?}", s.item_id, s.execution))
+        .collect();
+    assert!(failed.is_empty(), "canonical solutions failed: {failed:#?}");
+
+    let wrong: Vec<(String, String)> = problems
+        .iter()
+        .map(|p| (id(p), "    return None\n".to_string()))
+        .collect();
+    let samples = score_humaneval(&wrong);
+    for sample in &samples {
+        let execution = sample.execution.as_ref().unwrap();
+        assert_eq!(sample.scores["pass@1,raw"], 0.0, "{}", sample.item_id);
+        assert_ne!(execution.outcome, Outcome::Passed);
+    }
+}
+
+#[test]
+fn humaneval_several_samples_give_unbiased_pass_at_k() {
+    let problems = humaneval_problems();
+    let mut lines = Vec::new();
+    for problem in &problems[..4] {
+        let id = problem["task_id"].as_str().unwrap().to_string();
+        lines.push((
+            id.clone(),
+            problem["canonical_solution"].as_str().unwrap().to_string(),
+        ));
+        lines.push((id, "    return None\n".to_string()));
+    }
+    let samples = score_humaneval(&lines);
+    let tasks = tasks();
+    let aggregates = summarize(&samples, &|name| tasks.get(name).ok());
+    let pass1 = &aggregates.results[0].metrics["pass@1,raw"];
+    assert!((pass1.value - 0.5).abs() < 1e-12, "{pass1:?}");
+    assert_eq!(
+        pass1.ci_method, "bootstrap",
+        "several samples per item: bootstrap over items"
+    );
+    assert_eq!(pass1.n, 4);
+    // k = 10 needs 10 samples per item: not reported.
+    assert!(!aggregates.results[0].metrics.contains_key("pass@10,raw"));
+}
+
+/// lm-evaluation-harness's RegexFilter (lm_eval/filters/extraction.py) followed by take_first,
+/// as Python runs it.
+const LM_EVAL_REGEX_FILTER: &str = r#"
+import json, re, sys
+pattern, group_select, outputs = json.load(sys.stdin)
+regex = re.compile(pattern)
+results = []
+for resp in outputs:
+    match = regex.findall(resp)
+    if match:
+        match = match[group_select]
+        if isinstance(match, tuple):
+            match = [m for m in match if m]
+            match = match[0] if match else "[invalid]"
+        match = match.strip()
+    else:
+        match = "[invalid]"
+    results.append(match)
+print(json.dumps(results))
+"#;
+
+fn lm_eval_extract(pattern: &str, group_select: i64, outputs: &[&str]) -> Vec<String> {
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(LM_EVAL_REGEX_FILTER)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input = serde_json::to_vec(&(pattern, group_select, outputs)).unwrap();
+    child.stdin.take().unwrap().write_all(&input).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+#[test]
+fn gsm8k_extraction_matches_lm_evaluation_harness() {
+    let outputs = [
+        "Janet sells 16 - 3 - 4 = 9 eggs.\n#### 18",
+        "#### 1,234.50 dollars",
+        "The total is $18.00 so the answer is 18.",
+        "He has -3 apples left.",
+        "First 12, then 7.5, finally 100",
+        "So she pays $1,200 in total.\n#### $1,200",
+        "No numbers at all here.",
+        "#### -42\n#### 7",
+        "The answer is 3.",
+        "x = 5 and y = 10, so x + y = 15.\n\nQuestion: next",
+        "It costs 0.5 per hour over 24 hours: 12",
+        "Total: 2,000,000.",
+        "Answer: 8 #### 8",
+        "multiple\n#### 12\nthen #### 13",
+        "Values 1 2 3 4",
+        "He earned $5.",
+        "####  99",
+        "-",
+        "The result is 7. The end.",
+        "3.14159 rounded is 3",
+    ];
+    let tasks = tasks();
+    let task = tasks.get("gsm8k").unwrap();
+    for filter in &task.spec.filters {
+        // The regex step alone: lm-evaluation-harness compares after its own normalization.
+        let step = filter.steps[0].clone();
+        let StepSpec::Regex {
+            pattern, select, ..
+        } = &step
+        else {
+            panic!("gsm8k filters start with a regex")
+        };
+        let group_select = match select {
+            yardstick::tasks::Select::First => 0,
+            yardstick::tasks::Select::Last => -1,
+        };
+        let reference = lm_eval_extract(pattern, group_select, &outputs);
+        let ours = ExtractionChain::compile(&[step.clone()]).unwrap();
+        for (output, expected) in outputs.iter().zip(&reference) {
+            let got = ours
+                .apply(output)
+                .unwrap_or_else(|| "[invalid]".to_string());
+            assert_eq!(&got, expected, "filter {} on {output:?}", filter.name);
+        }
+    }
+}
+
+#[test]
+fn pubmedqa_accuracy_and_macro_f1_match_a_confusion_matrix() {
+    let tasks = tasks();
+    let task = tasks.get("pubmedqa").unwrap();
+    let data = DataCache::new(provisioned_cache().data_dir());
+    let items = task.load_items(&data, None).unwrap();
+    assert_eq!(items.len(), 500);
+    // Confusion matrix (rows: reference, columns: prediction) over 10 items:
+    //            yes  no  maybe  (none)
+    //   yes       3    1    0      0
+    //   no        1    2    0      0
+    //   maybe     0    1    1      1
+    // accuracy = 6/10; F1(yes) = 2·3/(4+4) = 0.75, F1(no) = 2·2/(4+3) = 4/7,
+    // F1(maybe) = 2·1/(1+3) = 0.5; macro-F1 = (0.75 + 4/7 + 0.5) / 3.
+    let plan = [
+        ("yes", "Yes, it does."),
+        ("yes", "yes"),
+        ("yes", "YES."),
+        ("yes", "No."),
+        ("no", "no"),
+        ("no", "No, they do not."),
+        ("no", "Yes"),
+        ("maybe", "Maybe."),
+        ("maybe", "no"),
+        ("maybe", "It is unclear from the abstract."),
+    ];
+    let mut pools: BTreeMap<String, Vec<&yardstick::tasks::Item>> = BTreeMap::new();
+    for item in &items {
+        pools
+            .entry(task.reference(item).unwrap())
+            .or_default()
+            .push(item);
+    }
+    let mut samples = Vec::new();
+    for (index, (label, output)) in plan.iter().enumerate() {
+        let item = pools[*label][index];
+        let reference = task.reference(item).unwrap();
+        assert_eq!(&reference, label);
+        let scored = score(task, item, output, &reference).unwrap();
+        samples.push(SampleRecord {
+            schema: SCHEMA_VERSION,
+            model: "fixture".into(),
+            task: "pubmedqa".into(),
+            task_version: 1,
+            item_index: item.index,
+            item_id: item.id.clone(),
+            sample_index: 0,
+            prompt: Prompt::Completion {
+                text: String::new(),
+            },
+            output: output.to_string(),
+            extracted: scored.extracted,
+            reference,
+            scores: scored.scores,
+            verdict: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            time_to_first_token_s: 0.0,
+            output_tokens_per_second: None,
+            prefill_tokens_per_second: None,
+            total_latency_s: 0.0,
+            finish_reason: "stop".into(),
+            execution: None,
+        });
+    }
+    let aggregates = summarize(&samples, &|name| tasks.get(name).ok());
+    let metrics = &aggregates.results[0].metrics;
+    assert!((metrics["exact_match,choice"].value - 0.6).abs() < 1e-12);
+    assert_eq!(metrics["exact_match,choice"].ci_method, "wilson");
+    let expected_f1 = (0.75 + 4.0 / 7.0 + 0.5) / 3.0;
+    assert!(
+        (metrics["macro_f1,choice"].value - expected_f1).abs() < 1e-12,
+        "{:?}",
+        metrics["macro_f1,choice"]
+    );
+    assert_eq!(metrics["macro_f1,choice"].ci_method, "bootstrap");
+    let suite = &aggregates.suites[0];
+    assert_eq!((suite.suite.as_str(), suite.tasks.len()), ("biomedical", 1));
+    assert!((suite.score.value - 0.6).abs() < 1e-12);
+    assert!((aggregates.quality[0].index.value - 60.0).abs() < 1e-9);
+}
