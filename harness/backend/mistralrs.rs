@@ -13,7 +13,7 @@ use anyhow::{anyhow, bail, Context, Result};
 use either::Either;
 use mistralrs::core::{
     AdapterPaths, GGUFLoaderBuilder, GGUFSpecificConfig, LocalModelPaths, MistralRsBuilder,
-    ModelPaths, TokenizationRequest,
+    ModelPaths, ResponseLogprob, TokenizationRequest,
 };
 use mistralrs::{
     AutoDeviceMapParams, Constraint, DefaultSchedulerMethod, Device, DeviceMapSetting, MistralRs,
@@ -135,11 +135,14 @@ impl MistralRsBackend {
             ),
             Prompt::Chat { messages } => (chat_messages(messages)?, None),
         };
+        let is_completion = completion_text.is_some();
         let normal = NormalRequest {
             messages,
             sampling_params: sampling_params(request),
             response: tx,
-            return_logprobs: false,
+            // Needed for the raw text of the first token (see `first_piece`); with no top
+            // log-probabilities requested it costs one log per token.
+            return_logprobs: is_completion,
             is_streaming: true,
             id: self.next_request_id.fetch_add(1, Ordering::Relaxed),
             constraint: Constraint::None,
@@ -182,7 +185,11 @@ impl MistralRsBackend {
                 Response::CompletionChunk(chunk) => {
                     chunks += 1;
                     if let Some(choice) = chunk.choices.first() {
-                        text.push_str(&choice.text);
+                        if chunks == 1 {
+                            text.push_str(&first_piece(&choice.text, choice.logprobs.as_ref()));
+                        } else {
+                            text.push_str(&choice.text);
+                        }
                         finish_reason.clone_from(&choice.finish_reason);
                     }
                 }
@@ -303,6 +310,20 @@ async fn build_runner(gguf: PathBuf, options: MistralRsOptions) -> Result<Arc<Mi
     Ok(runner)
 }
 
+/// The untrimmed text of a completion's first streamed chunk. mistral.rs strips leading
+/// whitespace from the first chunk (right for chat, wrong for completions: a code completion's
+/// first line loses its indentation); the token's own decoding, sent with its log-probability,
+/// still has it.
+fn first_piece(delta: &str, logprob: Option<&ResponseLogprob>) -> String {
+    let raw = logprob
+        .and_then(|l| l.bytes.as_deref())
+        .map(String::from_utf8_lossy);
+    match raw {
+        Some(raw) if raw.trim_start() == delta && !raw.contains('\u{FFFD}') => raw.into_owned(),
+        _ => delta.to_string(),
+    }
+}
+
 fn chat_messages(messages: &[ChatMessage]) -> Result<RequestMessage> {
     let mut turns = TextMessages::new();
     for message in messages {
@@ -328,4 +349,29 @@ fn sampling_params(request: &GenerationRequest) -> SamplingParams {
     params.max_len = Some(request.max_new_tokens);
     params.stop_toks = (!request.stop.is_empty()).then(|| StopTokens::Seqs(request.stop.clone()));
     params
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logprob(raw: &str) -> ResponseLogprob {
+        ResponseLogprob {
+            token: raw.trim_start().to_string(),
+            logprob: -0.1,
+            bytes: Some(raw.as_bytes().to_vec()),
+            top_logprobs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn first_piece_restores_stripped_indentation() {
+        assert_eq!(
+            first_piece("return a", Some(&logprob("    return a"))),
+            "    return a"
+        );
+        assert_eq!(first_piece("x", None), "x");
+        // A chunk covering more than the one token: keep what mistral.rs sent.
+        assert_eq!(first_piece("ab", Some(&logprob(" a"))), "ab");
+    }
 }

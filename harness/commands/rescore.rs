@@ -39,7 +39,7 @@ pub(super) fn run(args: RescoreArgs, locations: &Locations) -> Result<()> {
         }
         _ => unreachable!("clap requires a run or --completions with --task"),
     };
-    print!("{}", table::render(&outcome.summary.results));
+    print!("{}", table::render_summary(&outcome.summary));
     println!("results written to {}", outcome.run_dir.display());
     Ok(())
 }

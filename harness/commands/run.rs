@@ -106,7 +106,7 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         },
     };
     let outcome = runner::execute(&plan, run_dir, &loader, std::env::args().collect())?;
-    print!("{}", table::render(&outcome.summary.results));
+    print!("{}", table::render_summary(&outcome.summary));
     println!("results written to {}", outcome.run_dir.display());
     Ok(())
 }

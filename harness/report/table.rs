@@ -1,7 +1,57 @@
-//! The summary table printed at the end of a run: model, task, n, headline score with its 95%
-//! interval, other metrics, output speed and time to first token.
+//! The summary tables printed at the end of a run: per model × task (n, each metric with its
+//! 95% interval, output speed, time to first token), then per model the suite scores and the
+//! quality index with their intervals.
 
-use crate::store::TaskResult;
+use crate::metrics::Estimate;
+use crate::store::{Summary, TaskResult};
+
+/// Both tables for a run's summary.
+pub fn render_summary(summary: &Summary) -> String {
+    let mut out = render(&summary.results);
+    if !summary.suites.is_empty() {
+        out.push('\n');
+        out.push_str(&render_suites(summary));
+    }
+    out
+}
+
+/// Suite scores and the quality index per model.
+pub fn render_suites(summary: &Summary) -> String {
+    let header = ["model", "suite", "n", "score", "95% CI", "interval"];
+    let mut rows = Vec::new();
+    for quality in &summary.quality {
+        for suite in summary.suites.iter().filter(|s| s.model == quality.model) {
+            rows.push(estimate_row(
+                &quality.model,
+                &suite.suite,
+                &suite.score,
+                100.0,
+            ));
+        }
+        rows.push(estimate_row(
+            &quality.model,
+            "quality index",
+            &quality.index,
+            1.0,
+        ));
+    }
+    aligned(&header, rows, &[2, 3, 4])
+}
+
+fn estimate_row(model: &str, label: &str, estimate: &Estimate, scale: f64) -> Vec<String> {
+    vec![
+        model.to_string(),
+        label.to_string(),
+        estimate.n.to_string(),
+        format!("{:.1}", scale * estimate.value),
+        format!(
+            "[{:.1}, {:.1}]",
+            scale * estimate.ci_low,
+            scale * estimate.ci_high
+        ),
+        estimate.ci_method.clone(),
+    ]
+}
 
 /// Renders `results` as an aligned plain-text table.
 pub fn render(results: &[TaskResult]) -> String {
@@ -69,6 +119,11 @@ pub fn render(results: &[TaskResult]) -> String {
             ]);
         }
     }
+    aligned(&header, rows, &[2, 4, 5, 6, 7])
+}
+
+/// An aligned plain-text table; columns in `right` are right-aligned.
+fn aligned(header: &[&str], rows: Vec<Vec<String>>, right: &[usize]) -> String {
     let widths: Vec<usize> = (0..header.len())
         .map(|c| {
             rows.iter()
@@ -84,7 +139,7 @@ pub fn render(results: &[TaskResult]) -> String {
             .zip(&widths)
             .enumerate()
             .map(|(c, (cell, width))| {
-                if c == 2 || c >= 4 {
+                if right.contains(&c) {
                     format!("{cell:>width$}")
                 } else {
                     format!("{cell:<width$}")

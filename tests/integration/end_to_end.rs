@@ -128,6 +128,22 @@ fn greedy_generation_is_deterministic_counted_and_stoppable() {
         sampling: Sampling::greedy(),
     };
     let counted = backend.generate(&completion).unwrap();
+    // mistral.rs strips the first chunk's leading whitespace; a completion must keep it (the
+    // indentation of a code completion's first line depends on it).
+    let list = GenerationRequest {
+        prompt: Prompt::Completion {
+            text: "Shopping list:\n1. apples\n2. pears\n3.".into(),
+        },
+        max_new_tokens: 4,
+        stop: Vec::new(),
+        sampling: Sampling::greedy(),
+    };
+    let continued = backend.generate(&list).unwrap();
+    assert!(
+        continued.text.starts_with(' '),
+        "leading space kept: {:?}",
+        continued.text
+    );
     assert!(
         counted.prompt_tokens >= 6,
         "prompt counted by the tokenizer"

@@ -11,5 +11,6 @@ mod cli;
 mod end_to_end;
 mod hostile_code;
 mod pipeline;
+mod pull;
 mod references;
 mod support;
