@@ -147,5 +147,8 @@ pub enum TasksCommand {
         /// Item index (0-based).
         #[arg(long, default_value_t = 0)]
         item: usize,
+        /// Show the text as this model sees it (its chat template and special tokens applied).
+        #[arg(long)]
+        model: Option<String>,
     },
 }

@@ -216,6 +216,30 @@ impl Reader<'_> {
     }
 }
 
+/// A minimal valid GGUF (architecture `llama`, one F32 tensor of `elements` values), for tests
+/// of code that handles model files without needing a real model.
+pub fn synthetic(elements: u64) -> Vec<u8> {
+    fn string(bytes: &mut Vec<u8>, s: &str) {
+        bytes.extend_from_slice(&(s.len() as u64).to_le_bytes());
+        bytes.extend_from_slice(s.as_bytes());
+    }
+    let mut bytes = MAGIC.to_vec();
+    bytes.extend_from_slice(&3u32.to_le_bytes());
+    bytes.extend_from_slice(&1u64.to_le_bytes()); // tensors
+    bytes.extend_from_slice(&1u64.to_le_bytes()); // metadata entries
+    string(&mut bytes, "general.architecture");
+    bytes.extend_from_slice(&8u32.to_le_bytes()); // string
+    string(&mut bytes, "llama");
+    string(&mut bytes, "w");
+    bytes.extend_from_slice(&1u32.to_le_bytes()); // dimensions
+    bytes.extend_from_slice(&elements.to_le_bytes());
+    bytes.extend_from_slice(&0u32.to_le_bytes()); // F32
+    bytes.extend_from_slice(&0u64.to_le_bytes()); // offset
+    bytes.resize(bytes.len().next_multiple_of(32), 0);
+    bytes.extend((0..elements * 4).map(|i| (i % 251) as u8));
+    bytes
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -223,28 +247,7 @@ mod tests {
 
     /// A minimal valid GGUF: one metadata string and one F32 tensor of 4 elements.
     fn tiny_gguf(truncate_by: usize) -> tempfile::NamedTempFile {
-        let mut bytes = Vec::new();
-        bytes.extend_from_slice(b"GGUF");
-        bytes.extend_from_slice(&3u32.to_le_bytes());
-        bytes.extend_from_slice(&1u64.to_le_bytes()); // tensors
-        bytes.extend_from_slice(&1u64.to_le_bytes()); // kv
-        let key = b"general.architecture";
-        bytes.extend_from_slice(&(key.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(key);
-        bytes.extend_from_slice(&8u32.to_le_bytes());
-        bytes.extend_from_slice(&5u64.to_le_bytes());
-        bytes.extend_from_slice(b"llama");
-        let name = b"w";
-        bytes.extend_from_slice(&(name.len() as u64).to_le_bytes());
-        bytes.extend_from_slice(name);
-        bytes.extend_from_slice(&1u32.to_le_bytes());
-        bytes.extend_from_slice(&4u64.to_le_bytes());
-        bytes.extend_from_slice(&0u32.to_le_bytes());
-        bytes.extend_from_slice(&0u64.to_le_bytes());
-        while bytes.len() % 32 != 0 {
-            bytes.push(0);
-        }
-        bytes.extend_from_slice(&[0u8; 16]);
+        let mut bytes = synthetic(4);
         bytes.truncate(bytes.len() - truncate_by);
         let mut file = tempfile::NamedTempFile::new().unwrap();
         file.write_all(&bytes).unwrap();

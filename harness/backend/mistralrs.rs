@@ -12,8 +12,8 @@ use std::time::Instant;
 use anyhow::{anyhow, bail, Context, Result};
 use either::Either;
 use mistralrs::core::{
-    AdapterPaths, GGUFLoaderBuilder, GGUFSpecificConfig, LocalModelPaths, MistralRsBuilder,
-    ModelPaths, ResponseLogprob, TokenizationRequest,
+    AdapterPaths, DetokenizationRequest, GGUFLoaderBuilder, GGUFSpecificConfig, LocalModelPaths,
+    MistralRsBuilder, ModelPaths, ResponseLogprob, TokenizationRequest,
 };
 use mistralrs::{
     AutoDeviceMapParams, Constraint, DefaultSchedulerMethod, Device, DeviceMapSetting, MistralRs,
@@ -224,13 +224,23 @@ impl MistralRsBackend {
     }
 
     async fn count_tokens(&self, text: String) -> Result<usize> {
+        Ok(self.tokenize(&Prompt::Completion { text }).await?.len())
+    }
+
+    /// Token ids of `prompt` as generation would see them: a completion with the tokenizer's
+    /// special tokens, a chat through the GGUF's chat template with the generation prompt.
+    async fn tokenize(&self, prompt: &Prompt) -> Result<Vec<u32>> {
+        let text = match prompt {
+            Prompt::Completion { text } => Either::Right(text.clone()),
+            Prompt::Chat { messages } => Either::Left(text_messages(messages)?.into()),
+        };
         let sender = self.runner.get_sender(None).map_err(|e| anyhow!("{e}"))?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         sender
             .send(Request::Tokenize(TokenizationRequest {
-                text: Either::Right(text),
+                text,
                 tools: None,
-                add_generation_prompt: false,
+                add_generation_prompt: matches!(prompt, Prompt::Chat { .. }),
                 add_special_tokens: true,
                 enable_thinking: None,
                 reasoning_effort: None,
@@ -238,11 +248,25 @@ impl MistralRsBackend {
             }))
             .await
             .map_err(|_| anyhow!("the mistral.rs engine stopped"))?;
-        let tokens = rx
-            .recv()
+        rx.recv()
             .await
-            .context("mistral.rs did not answer a tokenize request")??;
-        Ok(tokens.len())
+            .context("mistral.rs did not answer a tokenize request")?
+    }
+
+    async fn detokenize(&self, tokens: Vec<u32>) -> Result<String> {
+        let sender = self.runner.get_sender(None).map_err(|e| anyhow!("{e}"))?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(1);
+        sender
+            .send(Request::Detokenize(DetokenizationRequest {
+                tokens,
+                skip_special_tokens: false,
+                response: tx,
+            }))
+            .await
+            .map_err(|_| anyhow!("the mistral.rs engine stopped"))?;
+        rx.recv()
+            .await
+            .context("mistral.rs did not answer a detokenize request")?
     }
 }
 
@@ -253,6 +277,13 @@ impl Backend for MistralRsBackend {
 
     fn generate(&self, request: &GenerationRequest) -> Result<Generation> {
         self.runtime.block_on(self.stream(request))
+    }
+
+    fn rendered_prompt(&self, prompt: &Prompt) -> Result<String> {
+        self.runtime.block_on(async {
+            let tokens = self.tokenize(prompt).await?;
+            self.detokenize(tokens).await
+        })
     }
 }
 
@@ -325,6 +356,10 @@ fn first_piece(delta: &str, logprob: Option<&ResponseLogprob>) -> String {
 }
 
 fn chat_messages(messages: &[ChatMessage]) -> Result<RequestMessage> {
+    Ok(text_messages(messages)?.take_messages())
+}
+
+fn text_messages(messages: &[ChatMessage]) -> Result<TextMessages> {
     let mut turns = TextMessages::new();
     for message in messages {
         let role = match message.role.as_str() {
@@ -335,7 +370,7 @@ fn chat_messages(messages: &[ChatMessage]) -> Result<RequestMessage> {
         };
         turns = turns.add_message(role, &message.content);
     }
-    Ok(turns.take_messages())
+    Ok(turns)
 }
 
 fn sampling_params(request: &GenerationRequest) -> SamplingParams {

@@ -105,6 +105,10 @@ pub trait Backend: Send + Sync {
     fn info(&self) -> BackendInfo;
     /// Runs one generation to completion.
     fn generate(&self, request: &GenerationRequest) -> Result<Generation>;
+    /// The prompt exactly as the model sees it (chat template and special tokens applied).
+    fn rendered_prompt(&self, prompt: &Prompt) -> Result<String> {
+        Ok(prompt.display_text())
+    }
 }
 
 /// Cuts `text` before the earliest occurrence of any stop sequence.

@@ -2,9 +2,12 @@
 
 use anyhow::{bail, Result};
 
+use crate::backend::mistralrs::{MistralRsBackend, MistralRsOptions};
+use crate::backend::Backend;
 use crate::cli::TasksCommand;
 use crate::data::DataCache;
 use crate::locations::Locations;
+use crate::models::{ModelCache, Registry};
 use crate::tasks::TaskSet;
 
 pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
@@ -37,7 +40,7 @@ pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
             }
             Ok(())
         }
-        TasksCommand::Show { name, item } => {
+        TasksCommand::Show { name, item, model } => {
             let task = tasks.get(&name)?;
             let items = task.load_items(&cache, Some(item + 1))?;
             let Some(chosen) = items.get(item) else {
@@ -47,7 +50,18 @@ pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
                 );
             };
             let fewshot = task.load_fewshot(&cache)?;
-            print!("{}", task.render(chosen, &fewshot)?.display_text());
+            let prompt = task.render(chosen, &fewshot)?;
+            let text = match model {
+                None => prompt.display_text(),
+                Some(id) => {
+                    let registry = Registry::load(&locations.registry_file())?;
+                    let entry = registry.get(&id)?;
+                    let path = ModelCache::new(locations.models_dir()).verified_path(entry)?;
+                    MistralRsBackend::load(&path, MistralRsOptions::default())?
+                        .rendered_prompt(&prompt)?
+                }
+            };
+            print!("{text}");
             println!();
             Ok(())
         }

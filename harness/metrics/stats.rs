@@ -97,7 +97,7 @@ pub fn bootstrap_replicates(n: usize, statistic: impl Fn(&[usize]) -> f64) -> Ve
     if n < 2 {
         return Vec::new();
     }
-    let mut rng = SplitMix64(0x5EED_0F_7A5D);
+    let mut rng = SplitMix64(0x5EED_0F7A_5D00);
     let mut indices = vec![0usize; n];
     (0..BOOTSTRAP_RESAMPLES)
         .map(|_| {

@@ -43,8 +43,7 @@ pub fn summarize<'a>(
         groups.entry(key).or_default().push(sample);
     }
     let mut results = Vec::new();
-    // model -> suite -> per task per-item headline values
-    let mut headline: BTreeMap<String, BTreeMap<String, Vec<(String, Vec<f64>)>>> = BTreeMap::new();
+    let mut headline = Headlines::new();
     for key in order {
         let group = &groups[&key];
         let (model, task_name) = key;
@@ -180,6 +179,7 @@ fn corpus_metrics(
     out
 }
 
+/// model → suite → (task, each item's headline value).
 type Headlines = BTreeMap<String, BTreeMap<String, Vec<(String, Vec<f64>)>>>;
 
 fn suite_scores(headline: &Headlines) -> (Vec<SuiteScore>, Vec<QualityIndex>) {

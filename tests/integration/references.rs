@@ -187,7 +187,7 @@ fn gsm8k_extraction_matches_lm_evaluation_harness() {
             yardstick::tasks::Select::Last => -1,
         };
         let reference = lm_eval_extract(pattern, group_select, &outputs);
-        let ours = ExtractionChain::compile(&[step.clone()]).unwrap();
+        let ours = ExtractionChain::compile(std::slice::from_ref(&step)).unwrap();
         for (output, expected) in outputs.iter().zip(&reference) {
             let got = ours
                 .apply(output)
