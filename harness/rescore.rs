@@ -7,20 +7,20 @@ use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
+use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::data::DataCache;
-use crate::machine::{peak_rss_bytes, MachineInfo};
-use crate::runner::RunOutcome;
+use crate::machine::MachineInfo;
+use crate::runner::{finish_run, RunOutcome};
 use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
-    read_samples, summarize, Manifest, ModelRecord, RunDir, SampleRecord, Summary, TaskRecord,
-    SCHEMA_VERSION,
+    read_samples, Manifest, ModelRecord, RunDir, SampleRecord, TaskRecord, SCHEMA_VERSION,
 };
-use crate::tasks::{Item, Prompt, Task, TaskSet};
+use crate::tasks::{Item, Task, TaskSet};
 
 /// One line of a completions file.
 #[derive(Debug, Deserialize)]
@@ -36,6 +36,7 @@ pub fn rescore_run(
     data: &DataCache,
     run_dir: RunDir,
 ) -> Result<RunOutcome> {
+    let started = Instant::now();
     let samples = read_samples(source)?;
     if samples.is_empty() {
         bail!("{} has no samples to re-score", source.display());
@@ -52,7 +53,7 @@ pub fn rescore_run(
     })?;
     let rescored = score_all(samples, tasks, data)?;
     manifest.rescored_from = Some(manifest.run_id.clone());
-    finish(run_dir, manifest, rescored, tasks)
+    finish(run_dir, manifest, rescored, tasks, started)
 }
 
 /// Scores the completions in `file` for `task` into `run_dir`, under the model name `label`.
@@ -64,6 +65,7 @@ pub fn score_completions(
     label: &str,
     run_dir: RunDir,
 ) -> Result<RunOutcome> {
+    let started = Instant::now();
     let items = task.load_items(data, None)?;
     let by_id: BTreeMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
     let reader = BufReader::new(
@@ -94,31 +96,14 @@ pub fn score_completions(
             );
         };
         let sample_index = seen.entry(parsed.task_id.clone()).or_insert(0);
-        samples.push(SampleRecord {
-            schema: SCHEMA_VERSION,
-            model: label.to_string(),
-            task: task.name().to_string(),
-            task_version: task.spec.version,
-            item_index: item.index,
-            item_id: item.id.clone(),
-            sample_index: *sample_index,
-            prompt: Prompt::Completion {
-                text: String::new(),
-            },
-            output: parsed.completion,
-            extracted: BTreeMap::new(),
-            reference: String::new(),
-            scores: BTreeMap::new(),
-            verdict: String::new(),
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            time_to_first_token_s: 0.0,
-            output_tokens_per_second: None,
-            prefill_tokens_per_second: None,
-            total_latency_s: 0.0,
-            finish_reason: "supplied".into(),
-            execution: None,
-        });
+        samples.push(SampleRecord::supplied(
+            label,
+            task.name(),
+            task.spec.version,
+            (item.index, &item.id),
+            *sample_index,
+            parsed.completion,
+        ));
         *sample_index += 1;
     }
     if samples.is_empty() {
@@ -157,7 +142,7 @@ pub fn score_completions(
         finished_at: None,
         rescored_from: Some(file.display().to_string()),
     };
-    finish(run_dir, manifest, scored, tasks)
+    finish(run_dir, manifest, scored, tasks, started)
 }
 
 /// Recomputes reference, extracted answers, scores, verdict and execution of every sample.
@@ -208,8 +193,8 @@ fn finish(
     mut manifest: Manifest,
     samples: Vec<SampleRecord>,
     tasks: &TaskSet,
+    started: Instant,
 ) -> Result<RunOutcome> {
-    let started = std::time::Instant::now();
     manifest.run_id = run_dir.id().to_string();
     manifest.command = std::env::args().collect();
     manifest.harness_version = crate::HARNESS_VERSION.into();
@@ -225,24 +210,14 @@ fn finish(
     for sample in &samples {
         run_dir.append_sample(sample)?;
     }
-    let aggregates = summarize(&samples, &|name| tasks.get(name).ok());
-    let summary = Summary {
-        schema: SCHEMA_VERSION,
-        run_id: manifest.run_id.clone(),
-        results: aggregates.results,
-        suites: aggregates.suites,
-        quality: aggregates.quality,
-        models: Vec::new(),
-        wall_seconds: started.elapsed().as_secs_f64(),
-        peak_rss_bytes: peak_rss_bytes(),
-    };
-    run_dir.write_summary(&summary)?;
-    manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
-    run_dir.write_manifest(&manifest)?;
-    Ok(RunOutcome {
-        run_dir: run_dir.path().to_path_buf(),
-        summary,
-    })
+    finish_run(
+        run_dir,
+        manifest,
+        &samples,
+        &|name| tasks.get(name).ok(),
+        Vec::new(),
+        started,
+    )
 }
 
 /// Resolves a run argument: a folder path, or a run id under `results/runs/`.

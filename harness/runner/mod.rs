@@ -18,7 +18,7 @@ use crate::store::{
     summarize, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, RunDir, SampleRecord, Summary,
     TaskRecord, SCHEMA_VERSION,
 };
-use crate::tasks::Prompt;
+use crate::tasks::{Prompt, Task};
 
 /// Loads a backend for a model (pulling it first if needed).
 pub trait BackendLoader {
@@ -46,7 +46,7 @@ pub fn execute(
 ) -> Result<RunOutcome> {
     let started = Instant::now();
     let (backend_name, backend_version) = loader.backend_name();
-    let mut manifest = Manifest {
+    let manifest = Manifest {
         schema: SCHEMA_VERSION,
         run_id: plan.run_id.clone(),
         command,
@@ -89,14 +89,34 @@ pub fn execute(
         }
     }
 
-    let aggregates = summarize(&samples, &|name| plan.task(name).map(|t| t.task));
+    finish_run(
+        run_dir,
+        manifest,
+        &samples,
+        &|name| plan.task(name).map(|t| t.task),
+        model_runs,
+        started,
+    )
+}
+
+/// Aggregates `samples`, writes `summary.json`, stamps the manifest finished: the last step of
+/// every run (also of re-scoring).
+pub fn finish_run<'a>(
+    run_dir: RunDir,
+    mut manifest: Manifest,
+    samples: &[SampleRecord],
+    task_of: &dyn Fn(&str) -> Option<&'a Task>,
+    models: Vec<ModelRunRecord>,
+    started: Instant,
+) -> Result<RunOutcome> {
+    let aggregates = summarize(samples, task_of);
     let summary = Summary {
         schema: SCHEMA_VERSION,
-        run_id: plan.run_id.clone(),
+        run_id: manifest.run_id.clone(),
         results: aggregates.results,
         suites: aggregates.suites,
         quality: aggregates.quality,
-        models: model_runs,
+        models,
         wall_seconds: started.elapsed().as_secs_f64(),
         peak_rss_bytes: peak_rss_bytes(),
     };

@@ -63,6 +63,45 @@ pub struct SampleRecord {
     pub execution: Option<Execution>,
 }
 
+impl SampleRecord {
+    /// A not-yet-scored sample of an output supplied without a model (re-scoring, fixtures):
+    /// no prompt, no timings; scoring fills in reference, answers, scores and verdict.
+    pub fn supplied(
+        model: &str,
+        task: &str,
+        task_version: u32,
+        item: (usize, &str),
+        sample_index: usize,
+        output: String,
+    ) -> Self {
+        Self {
+            schema: SCHEMA_VERSION,
+            model: model.to_string(),
+            task: task.to_string(),
+            task_version,
+            item_index: item.0,
+            item_id: item.1.to_string(),
+            sample_index,
+            prompt: Prompt::Completion {
+                text: String::new(),
+            },
+            output,
+            extracted: BTreeMap::new(),
+            reference: String::new(),
+            scores: BTreeMap::new(),
+            verdict: String::new(),
+            prompt_tokens: 0,
+            completion_tokens: 0,
+            time_to_first_token_s: 0.0,
+            output_tokens_per_second: None,
+            prefill_tokens_per_second: None,
+            total_latency_s: 0.0,
+            finish_reason: "supplied".into(),
+            execution: None,
+        }
+    }
+}
+
 /// A model in the plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ModelRecord {

@@ -11,8 +11,8 @@ use std::process::Command;
 use yardstick::data::DataCache;
 use yardstick::rescore::score_completions;
 use yardstick::scoring::{score, Outcome};
-use yardstick::store::{read_samples, summarize, RunDir, SampleRecord, SCHEMA_VERSION};
-use yardstick::tasks::{ExtractionChain, Prompt, StepSpec, TaskSet};
+use yardstick::store::{read_samples, summarize, RunDir, SampleRecord};
+use yardstick::tasks::{ExtractionChain, StepSpec, TaskSet};
 
 use crate::support::provisioned_cache;
 
@@ -236,31 +236,18 @@ fn pubmedqa_accuracy_and_macro_f1_match_a_confusion_matrix() {
         let reference = task.reference(item).unwrap();
         assert_eq!(&reference, label);
         let scored = score(task, item, output, &reference).unwrap();
-        samples.push(SampleRecord {
-            schema: SCHEMA_VERSION,
-            model: "fixture".into(),
-            task: "pubmedqa".into(),
-            task_version: 1,
-            item_index: item.index,
-            item_id: item.id.clone(),
-            sample_index: 0,
-            prompt: Prompt::Completion {
-                text: String::new(),
-            },
-            output: output.to_string(),
-            extracted: scored.extracted,
-            reference,
-            scores: scored.scores,
-            verdict: String::new(),
-            prompt_tokens: 0,
-            completion_tokens: 0,
-            time_to_first_token_s: 0.0,
-            output_tokens_per_second: None,
-            prefill_tokens_per_second: None,
-            total_latency_s: 0.0,
-            finish_reason: "stop".into(),
-            execution: None,
-        });
+        let mut sample = SampleRecord::supplied(
+            "fixture",
+            "pubmedqa",
+            1,
+            (item.index, &item.id),
+            0,
+            output.to_string(),
+        );
+        sample.reference = reference;
+        sample.extracted = scored.extracted;
+        sample.scores = scored.scores;
+        samples.push(sample);
     }
     let aggregates = summarize(&samples, &|name| tasks.get(name).ok());
     let metrics = &aggregates.results[0].metrics;
