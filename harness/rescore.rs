@@ -158,7 +158,7 @@ fn score_all(
             items.insert(sample.task.clone(), task.load_items(data, None)?);
         }
     }
-    samples
+    let scored = samples
         .into_par_iter()
         .map(|mut sample| {
             let task = tasks.get(&sample.task)?;
@@ -185,7 +185,9 @@ fn score_all(
             sample.task_version = task.spec.version;
             Ok(sample)
         })
-        .collect()
+        .collect();
+    sandbox::release_workers();
+    scored
 }
 
 fn finish(

@@ -89,6 +89,7 @@ pub fn execute(
         }
     }
 
+    sandbox::release_workers();
     finish_run(
         run_dir,
         manifest,

@@ -8,21 +8,25 @@
 //! and an unprivileged uid of its own, which cannot read or signal the harness or exceed a
 //! process budget; every process left under that uid is killed afterwards. What isolation was
 //! available is reported by [`isolation`].
+//!
+//! Python programs run through a pool of pre-started, equally isolated fork servers
+//! ([`worker`]): a fork of a warm interpreter instead of a fresh start per program. Other
+//! interpreters start fresh per program ([`direct`]).
+
+mod direct;
+mod isolate;
+mod worker;
 
 use std::collections::HashMap;
-use std::ffi::CString;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
-use std::os::unix::ffi::OsStrExt;
-use std::os::unix::process::CommandExt;
 use std::path::Path;
-use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
 /// Limits for one program.
@@ -103,144 +107,101 @@ pub fn run(
     source: &str,
     limits: Limits,
 ) -> Result<Execution> {
-    let dir = tempfile::Builder::new()
-        .prefix("yardstick-exec-")
-        .tempdir()
-        .context("cannot create a temporary folder for generated code")?;
-    let root = is_root();
-    let uid = UID_BASE + NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % UID_SLOTS;
-    fs::write(dir.path().join(file_name), source)?;
-    let stdout = fs::File::create(dir.path().join(".stdout"))?;
-    let stderr_path = dir.path().join(".stderr");
-    let stderr = fs::File::create(&stderr_path)?;
-    if root {
-        chown_tree(dir.path(), uid)?;
-    }
-    // Prepared before fork: the child may not allocate.
-    let folder = CString::new(dir.path().as_os_str().as_bytes())?;
-    let writable_mounts = if root {
-        writable_mount_points()
+    let is_python = Path::new(interpreter)
+        .file_name()
+        .is_some_and(|n| n.to_string_lossy().starts_with("python"));
+    if is_python {
+        worker::run(interpreter, args, file_name, source, limits)
     } else {
-        Vec::new()
-    };
+        direct::run(interpreter, args, file_name, source, limits)
+    }
+}
 
-    let mut command = Command::new(resolve_interpreter(interpreter));
-    command
-        .args(args)
-        .arg(file_name)
-        .current_dir(dir.path())
-        .env_clear()
-        .env("PATH", SANDBOX_PATH)
-        .env("HOME", dir.path())
-        .env("TMPDIR", dir.path())
-        .env("LANG", "C.UTF-8")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .stdin(Stdio::null())
-        .stdout(stdout)
-        .stderr(stderr);
-    let cpu_seconds = limits.wall.as_secs().max(1) + 1;
-    // SAFETY: the closure runs in the child between fork and exec and only calls
-    // async-signal-safe functions (setsid, setrlimit, unshare, setgroups, setgid, setuid).
-    unsafe {
-        command.pre_exec(move || {
-            libc::setsid();
-            set_limit(libc::RLIMIT_CPU, cpu_seconds);
-            set_limit(libc::RLIMIT_AS, limits.memory_bytes);
-            set_limit(libc::RLIMIT_FSIZE, limits.file_bytes);
-            set_limit(libc::RLIMIT_CORE, 0);
-            if root {
-                // No network (a fresh namespace has only a downed loopback), and every file
-                // system read-only except the program's own folder. Best effort: some container
-                // runtimes forbid namespaces.
-                libc::unshare(libc::CLONE_NEWNET);
-                if libc::unshare(libc::CLONE_NEWNS) == 0 {
-                    let none = std::ptr::null();
-                    let root_dir = c"/".as_ptr();
-                    libc::mount(
-                        none,
-                        root_dir,
-                        none,
-                        libc::MS_REC | libc::MS_PRIVATE,
-                        std::ptr::null(),
-                    );
-                    libc::mount(
-                        folder.as_ptr(),
-                        folder.as_ptr(),
-                        none,
-                        libc::MS_BIND,
-                        std::ptr::null(),
-                    );
-                    for point in &writable_mounts {
-                        libc::mount(
-                            none,
-                            point.as_ptr(),
-                            none,
-                            libc::MS_REMOUNT | libc::MS_BIND | libc::MS_RDONLY,
-                            std::ptr::null(),
-                        );
+/// Stops the idle Python workers and removes their folders; call when a batch of programs is
+/// done (the next program starts a fresh worker).
+pub fn release_workers() {
+    worker::release_all();
+}
+
+/// A fresh uid for one program (root only).
+fn next_uid() -> u32 {
+    UID_BASE + NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % UID_SLOTS
+}
+
+/// Kills a program at its wall-clock limit: everything of its uid (as root), else its process
+/// group. Started before the program, told its pid once known, stopped when it ends.
+struct Watchdog {
+    started: Instant,
+    pid: Arc<AtomicI32>,
+    timed_out: Arc<AtomicBool>,
+    finished: mpsc::Sender<()>,
+    thread: std::thread::JoinHandle<()>,
+}
+
+impl Watchdog {
+    fn start(wall: Duration, uid: Option<u32>) -> Self {
+        let (finished, finished_signal) = mpsc::channel::<()>();
+        let pid = Arc::new(AtomicI32::new(0));
+        let timed_out = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let (pid, timed_out) = (Arc::clone(&pid), Arc::clone(&timed_out));
+            std::thread::spawn(move || {
+                if let Err(RecvTimeoutError::Timeout) = finished_signal.recv_timeout(wall) {
+                    timed_out.store(true, Ordering::SeqCst);
+                    match uid {
+                        Some(uid) => kill_everything_of(uid),
+                        None => {
+                            let pid = pid.load(Ordering::SeqCst);
+                            if pid > 0 {
+                                // SAFETY: signalling the program's process group.
+                                unsafe {
+                                    libc::killpg(pid, libc::SIGKILL);
+                                }
+                            }
+                        }
                     }
                 }
-                set_limit(libc::RLIMIT_NPROC, limits.processes);
-                if libc::setgroups(0, std::ptr::null()) != 0
-                    || libc::setgid(uid) != 0
-                    || libc::setuid(uid) != 0
-                {
-                    return Err(std::io::Error::last_os_error());
-                }
-            }
-            Ok(())
-        });
+            })
+        };
+        Self {
+            started: Instant::now(),
+            pid,
+            timed_out,
+            finished,
+            thread,
+        }
     }
 
-    let started = Instant::now();
-    let mut child = match command.spawn() {
-        Ok(child) => child,
-        Err(err) => {
-            return Ok(Execution {
-                outcome: Outcome::Error,
-                detail: format!("could not start {interpreter}: {err}"),
-                seconds: 0.0,
-            })
-        }
-    };
-    let pid = child.id() as i32;
-    // A watchdog kills the group at the deadline; the program is waited for without polling.
-    let (finished, finished_signal) = mpsc::channel::<()>();
-    let timed_out = Arc::new(AtomicBool::new(false));
-    let watchdog = {
-        let timed_out = Arc::clone(&timed_out);
-        std::thread::spawn(move || {
-            if let Err(RecvTimeoutError::Timeout) = finished_signal.recv_timeout(limits.wall) {
-                timed_out.store(true, Ordering::SeqCst);
-                // SAFETY: the group leader is not reaped yet (see below), so its id is ours.
-                unsafe {
-                    libc::killpg(pid, libc::SIGKILL);
-                }
-            }
-        })
-    };
-    wait_without_reaping(pid);
-    finished.send(()).ok();
-    watchdog.join().ok();
-    let seconds = started.elapsed().as_secs_f64();
-    // Whatever the program left behind dies with it; the leader is still a zombie, so the group
-    // id cannot have been reused.
-    // SAFETY: signalling the process group we created.
-    unsafe {
-        libc::killpg(pid, libc::SIGKILL);
+    fn watch(&self, pid: i32) {
+        self.pid.store(pid, Ordering::SeqCst);
     }
-    let status = child.wait()?;
-    if root {
+
+    /// Stops watching; whether the program was killed for time, and its wall-clock seconds.
+    fn stop(self) -> (bool, f64) {
+        let seconds = self.started.elapsed().as_secs_f64();
+        self.finished.send(()).ok();
+        self.thread.join().ok();
+        (self.timed_out.load(Ordering::SeqCst), seconds)
+    }
+}
+
+/// Cleans up after a program (every process of its uid) and classifies how it ended.
+fn finish(
+    dir: &Path,
+    status: Option<std::process::ExitStatus>,
+    uid: Option<u32>,
+    seconds: f64,
+    limits: Limits,
+) -> Execution {
+    if let Some(uid) = uid {
         kill_everything_of(uid);
     }
-    let status = (!timed_out.load(Ordering::SeqCst)).then_some(status);
-    let stderr_tail = last_line(&stderr_path);
-    let (outcome, detail) = classify(status, stderr_tail, limits);
-    Ok(Execution {
+    let (outcome, detail) = classify(status, last_line(&dir.join(".stderr")), limits);
+    Execution {
         outcome,
         detail,
         seconds,
-    })
+    }
 }
 
 fn classify(
@@ -299,62 +260,12 @@ fn resolve_interpreter(interpreter: &str) -> String {
         .clone()
 }
 
-/// Mount points currently mounted read-write (from /proc/self/mounts).
-fn writable_mount_points() -> Vec<CString> {
-    let Ok(mounts) = fs::read_to_string("/proc/self/mounts") else {
-        return Vec::new();
-    };
-    mounts
-        .lines()
-        .filter_map(|line| {
-            let fields: Vec<&str> = line.split_whitespace().collect();
-            let (point, options) = (fields.get(1)?, fields.get(3)?);
-            let writable = options.split(',').any(|o| o == "rw");
-            let point = point.replace("\\040", " ");
-            (writable && !point.starts_with("/proc") && !point.starts_with("/sys"))
-                .then(|| CString::new(point).ok())
-                .flatten()
-        })
-        .collect()
-}
-
-fn set_limit(resource: libc::__rlimit_resource_t, value: u64) {
-    let limit = libc::rlimit {
-        rlim_cur: value,
-        rlim_max: value,
-    };
-    // SAFETY: plain system call on a valid struct.
-    unsafe {
-        libc::setrlimit(resource, &limit);
-    }
-}
-
 fn chown_tree(dir: &Path, uid: u32) -> Result<()> {
     std::os::unix::fs::chown(dir, Some(uid), Some(uid))?;
     for entry in fs::read_dir(dir)? {
         std::os::unix::fs::chown(entry?.path(), Some(uid), Some(uid))?;
     }
     Ok(())
-}
-
-/// Blocks until process `pid` has exited, leaving it a zombie (not reaped).
-fn wait_without_reaping(pid: i32) {
-    loop {
-        // SAFETY: waitid on our own child with a zeroed out-parameter.
-        let result = unsafe {
-            let mut info: libc::siginfo_t = std::mem::zeroed();
-            libc::waitid(
-                libc::P_PID,
-                pid as libc::id_t,
-                &mut info,
-                libc::WEXITED | libc::WNOWAIT,
-            )
-        };
-        if result == 0 || std::io::Error::last_os_error().kind() != std::io::ErrorKind::Interrupted
-        {
-            return;
-        }
-    }
 }
 
 /// Kills every process running as `uid` (one that escaped its group with `setsid`): a forked
@@ -406,7 +317,9 @@ mod tests {
             wall: Duration::from_secs(5),
             ..Limits::default()
         };
-        run("python3", &[], "program.py", source, limits).unwrap()
+        let execution = run("python3", &[], "program.py", source, limits).unwrap();
+        release_workers();
+        execution
     }
 
     #[test]
@@ -415,6 +328,22 @@ mod tests {
         let failed = python("def f():\n    return 3\nassert f() == 4, 'wrong'\n");
         assert_eq!(failed.outcome, Outcome::Failed);
         assert_eq!(failed.detail, "AssertionError: wrong");
+    }
+
+    #[test]
+    fn other_interpreters_start_fresh_per_program() {
+        let limits = Limits {
+            wall: Duration::from_secs(2),
+            ..Limits::default()
+        };
+        let shell = |source: &str| run("sh", &[], "program.sh", source, limits).unwrap();
+        assert_eq!(shell("exit 0\n").outcome, Outcome::Passed);
+        let failed = shell("echo broken >&2\nexit 3\n");
+        assert_eq!(
+            (failed.outcome, failed.detail.as_str()),
+            (Outcome::Failed, "broken")
+        );
+        assert_eq!(shell("while :; do :; done\n").outcome, Outcome::TimedOut);
     }
 
     #[test]
