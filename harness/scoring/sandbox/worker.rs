@@ -72,6 +72,8 @@ pub(super) fn run(
         .path()
         .join(format!("p{}", NEXT_PROGRAM.fetch_add(1, Ordering::Relaxed)));
     fs::create_dir(&dir)?;
+    // Private to the program's uid: concurrent programs cannot read each other's files.
+    fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
     fs::write(dir.join(file_name), source)?;
     if let Some(uid) = uid {
         chown_tree(&dir, uid)?;
