@@ -82,20 +82,20 @@ fn execute(task: &Task, item: &Item, completion: &str) -> Result<Execution> {
         .execution
         .as_ref()
         .expect("validated: pass_at_k has [execution]");
-    let program = task
+    let source = task
         .program(item, completion)
         .expect("execution spec present")?;
     let limits = sandbox::Limits {
         wall: Duration::from_secs(spec.timeout_s),
         ..sandbox::Limits::default()
     };
-    sandbox::run(
-        &spec.interpreter,
-        &spec.args,
-        "program.py",
-        &program,
-        limits,
-    )
+    let program = sandbox::Program {
+        interpreter: &spec.interpreter,
+        args: &spec.args,
+        file_name: "program.py",
+        source: &source,
+    };
+    sandbox::run(&program, limits)
 }
 
 #[cfg(test)]

@@ -8,17 +8,18 @@ use anyhow::{Context, Result};
 
 use super::isolate::{isolate, Isolation};
 use super::{
-    chown_tree, finish, next_uid, resolve_interpreter, Execution, Limits, Outcome, Watchdog,
+    chown_tree, finish, next_uid, resolve_interpreter, Execution, Limits, Outcome, Program,
+    Watchdog,
 };
 
-/// Runs `source` as `file_name` with `interpreter args file_name`.
-pub(super) fn run(
-    interpreter: &str,
-    args: &[String],
-    file_name: &str,
-    source: &str,
-    limits: Limits,
-) -> Result<Execution> {
+/// Runs `program` in a fresh interpreter.
+pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
+    let Program {
+        interpreter,
+        args,
+        file_name,
+        source,
+    } = *program;
     let dir = tempfile::Builder::new()
         .prefix("yardstick-exec-")
         .tempdir()

@@ -98,22 +98,28 @@ fn is_root() -> bool {
     unsafe { libc::geteuid() == 0 }
 }
 
-/// Runs `source`, saved as `file_name`, with `interpreter` (e.g. `python3`) and its `args`
-/// under `limits`.
-pub fn run(
-    interpreter: &str,
-    args: &[String],
-    file_name: &str,
-    source: &str,
-    limits: Limits,
-) -> Result<Execution> {
-    let is_python = Path::new(interpreter)
+/// A program to run: `source`, saved as `file_name`, run as `interpreter args file_name`.
+#[derive(Debug, Clone, Copy)]
+pub struct Program<'a> {
+    /// Interpreter, e.g. `python3` (looked up on a system PATH).
+    pub interpreter: &'a str,
+    /// Interpreter arguments before the file.
+    pub args: &'a [String],
+    /// File name inside the program's folder.
+    pub file_name: &'a str,
+    /// The program text.
+    pub source: &'a str,
+}
+
+/// Runs `program` sandboxed under `limits`.
+pub fn run(program: &Program, limits: Limits) -> Result<Execution> {
+    let is_python = Path::new(program.interpreter)
         .file_name()
         .is_some_and(|n| n.to_string_lossy().starts_with("python"));
     if is_python {
-        worker::run(interpreter, args, file_name, source, limits)
+        worker::run(program, limits)
     } else {
-        direct::run(interpreter, args, file_name, source, limits)
+        direct::run(program, limits)
     }
 }
 
@@ -317,7 +323,13 @@ mod tests {
             wall: Duration::from_secs(5),
             ..Limits::default()
         };
-        let execution = run("python3", &[], "program.py", source, limits).unwrap();
+        let program = Program {
+            interpreter: "python3",
+            args: &[],
+            file_name: "program.py",
+            source,
+        };
+        let execution = run(&program, limits).unwrap();
         release_workers();
         execution
     }
@@ -336,7 +348,15 @@ mod tests {
             wall: Duration::from_secs(2),
             ..Limits::default()
         };
-        let shell = |source: &str| run("sh", &[], "program.sh", source, limits).unwrap();
+        let shell = |source: &str| {
+            let program = Program {
+                interpreter: "sh",
+                args: &[],
+                file_name: "program.sh",
+                source,
+            };
+            run(&program, limits).unwrap()
+        };
         assert_eq!(shell("exit 0\n").outcome, Outcome::Passed);
         let failed = shell("echo broken >&2\nexit 3\n");
         assert_eq!(

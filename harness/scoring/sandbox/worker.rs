@@ -17,7 +17,9 @@ use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
 use super::isolate::{isolate, Isolation};
-use super::{chown_tree, finish, next_uid, resolve_interpreter, Execution, Limits, Watchdog};
+use super::{
+    chown_tree, finish, next_uid, resolve_interpreter, Execution, Limits, Program, Watchdog,
+};
 
 const SERVER: &str = include_str!("worker.py");
 
@@ -44,14 +46,14 @@ fn pool() -> &'static Pool {
 
 static NEXT_PROGRAM: AtomicU64 = AtomicU64::new(0);
 
-/// Runs `source` as `file_name` through a worker of `interpreter args`.
-pub(super) fn run(
-    interpreter: &str,
-    args: &[String],
-    file_name: &str,
-    source: &str,
-    limits: Limits,
-) -> Result<Execution> {
+/// Runs `program` as a fork of a worker of its interpreter.
+pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
+    let Program {
+        interpreter,
+        args,
+        file_name,
+        source,
+    } = *program;
     let key = format!(
         "{interpreter} {args:?} {} {}",
         limits.memory_bytes, limits.file_bytes
