@@ -31,8 +31,26 @@ pub enum Command {
     Tasks(TasksCommand),
     /// Re-score a run's samples, or score completions from a JSONL file, with no model.
     Rescore(RescoreArgs),
+    /// Compare two runs: per model × task, the change with its interval and a paired test.
+    /// Exits 3 when something regressed significantly.
+    Compare(CompareArgs),
     /// Print versions, SIMD features, cores, memory and cache locations.
     Doctor,
+}
+
+/// `yardstick compare`.
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// Baseline run: an id under results/runs/ or a run folder.
+    pub baseline: String,
+    /// Candidate run: an id under results/runs/ or a run folder.
+    pub candidate: String,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where run ids are looked up (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
 }
 
 /// `yardstick rescore`.

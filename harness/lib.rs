@@ -6,6 +6,7 @@
 pub mod backend;
 pub mod cli;
 pub mod commands;
+pub mod compare;
 pub mod data;
 pub mod doctor;
 pub mod files;

@@ -8,7 +8,7 @@ use yardstick::cli::Cli;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match yardstick::commands::dispatch(cli) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(code) => code,
         Err(err) => {
             eprintln!("error: {err}");
             for cause in err.chain().skip(1) {

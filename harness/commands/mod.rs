@@ -1,10 +1,13 @@
 //! Command implementations: each turns parsed arguments into library calls and terminal output.
 
+mod compare;
 mod data;
 mod models;
 mod rescore;
 mod run;
 mod tasks;
+
+use std::process::ExitCode;
 
 use anyhow::Result;
 
@@ -13,9 +16,15 @@ use crate::locations::Locations;
 
 pub use run::{DEFAULT_LIMIT, DEFAULT_SUITES};
 
-/// Runs the parsed command.
-pub fn dispatch(cli: Cli) -> Result<()> {
+/// Exit status of `compare` when something regressed significantly (1 is an error, 2 bad usage).
+pub const EXIT_REGRESSION: u8 = 3;
+
+/// Runs the parsed command; the exit status on success.
+pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let locations = Locations::from_env();
+    if let Command::Compare(args) = &cli.command {
+        return compare::run(args, &locations);
+    }
     match cli.command {
         Command::Run(args) => run::run(args, &locations),
         Command::Models(command) => models::run(command, &locations),
@@ -26,5 +35,7 @@ pub fn dispatch(cli: Cli) -> Result<()> {
             print!("{}", crate::doctor::report(&locations));
             Ok(())
         }
+        Command::Compare(_) => unreachable!("handled above"),
     }
+    .map(|()| ExitCode::SUCCESS)
 }

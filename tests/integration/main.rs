@@ -8,6 +8,7 @@
 //! - `hostile_code`: generated programs that attack the machine end as scored failures.
 
 mod cli;
+mod compare;
 mod end_to_end;
 mod hostile_code;
 mod pipeline;

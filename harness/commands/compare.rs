@@ -1,0 +1,69 @@
+//! `yardstick compare A B`: the comparison as a table or JSON; exit 3 on a significant regression.
+
+use std::process::ExitCode;
+
+use anyhow::Result;
+
+use super::EXIT_REGRESSION;
+use crate::cli::CompareArgs;
+use crate::compare::{compare, ALPHA};
+use crate::locations::Locations;
+use crate::rescore::resolve_run;
+
+pub(super) fn run(args: &CompareArgs, locations: &Locations) -> Result<ExitCode> {
+    let results_dir = args
+        .results_dir
+        .clone()
+        .unwrap_or_else(|| locations.results_dir());
+    let baseline = resolve_run(&args.baseline, &results_dir)?;
+    let candidate = resolve_run(&args.candidate, &results_dir)?;
+    let comparison = compare(&baseline, &candidate)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&comparison)?);
+    } else {
+        println!(
+            "{} → {} (paired tests on shared items, α = {ALPHA})",
+            comparison.baseline, comparison.candidate
+        );
+        for entry in &comparison.entries {
+            println!(
+                "{} · {} · {}: {:.1}% → {:.1}% (Δ {:+.1} pts, 95% CI [{:+.1}, {:+.1}], n = {}, {} p = {:.3}) {}",
+                entry.model,
+                entry.task,
+                entry.metric,
+                100.0 * entry.baseline,
+                100.0 * entry.candidate,
+                100.0 * entry.delta,
+                100.0 * entry.delta_ci.0,
+                100.0 * entry.delta_ci.1,
+                entry.shared,
+                entry.test,
+                entry.p_value,
+                entry.verdict.to_uppercase()
+            );
+            if !entry.flipped_to_fail.is_empty() {
+                println!("    now failing: {}", entry.flipped_to_fail.join(", "));
+            }
+            if !entry.flipped_to_pass.is_empty() {
+                println!("    now passing: {}", entry.flipped_to_pass.join(", "));
+            }
+            if let (Some((before, after)), Some(p)) =
+                (entry.output_tokens_per_second, entry.speed_p_value)
+            {
+                println!(
+                    "    output speed: {before:.1} → {after:.1} tok/s median (p = {p:.3}){}",
+                    if entry.speed_regressed {
+                        " REGRESSED"
+                    } else {
+                        ""
+                    }
+                );
+            }
+        }
+    }
+    Ok(if comparison.regressed {
+        ExitCode::from(EXIT_REGRESSION)
+    } else {
+        ExitCode::SUCCESS
+    })
+}
