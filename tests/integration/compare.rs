@@ -55,7 +55,7 @@ fn write_run(
 }
 
 fn baseline_outcome(i: usize) -> f64 {
-    f64::from(u8::from(i % 4 != 0)) // 75% correct
+    f64::from(u8::from(!i.is_multiple_of(4))) // 75% correct
 }
 
 fn speed(i: usize) -> f64 {
@@ -88,7 +88,7 @@ fn planted_regression_is_reported_and_fails_the_job() {
     let root = tempfile::tempdir().unwrap();
     let a = write_run(root.path(), "a", baseline_outcome, speed);
     // 12 of the 30 correct items (30% of all 40) now fail.
-    let flipped = |i: usize| i % 4 != 0 && i < 16;
+    let flipped = |i: usize| !i.is_multiple_of(4) && i < 16;
     let b = write_run(
         root.path(),
         "b",
