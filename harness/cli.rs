@@ -124,6 +124,10 @@ pub struct RunArgs {
     /// Do not fetch missing models; fail instead.
     #[arg(long)]
     pub no_pull: bool,
+    /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
+    /// are kept, the rest are run.
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens"])]
+    pub resume: Option<String>,
 }
 
 /// `yardstick models …`.

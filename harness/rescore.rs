@@ -118,6 +118,7 @@ pub fn score_completions(
         git_commit: crate::GIT_COMMIT.into(),
         backend: "none (supplied completions)".into(),
         backend_version: String::new(),
+        dtype: None,
         models: vec![ModelRecord {
             id: label.to_string(),
             display_name: label.to_string(),

@@ -1,11 +1,16 @@
 //! `yardstick run`: select models and tasks, prepare the plan, pull models, execute, print the
 //! summary table.
 
+use std::path::PathBuf;
 use std::time::Instant;
+
+use clap::ValueEnum;
 
 use anyhow::{bail, Context, Result};
 
-use crate::backend::mistralrs::{MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION};
+use crate::backend::mistralrs::{
+    ActivationDtype, MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION,
+};
 use crate::backend::{Backend, Sampling};
 use crate::cli::RunArgs;
 use crate::data::DataCache;
@@ -14,7 +19,7 @@ use crate::models::{pull, ModelCache, ModelEntry, Registry};
 use crate::report::table;
 use crate::runner::{self, BackendLoader, RunPlan};
 use crate::scoring::{executes_code, sandbox};
-use crate::store::{new_run_id, RunDir};
+use crate::store::{new_run_id, Manifest, RunDir};
 use crate::tasks::{Task, TaskSet};
 
 /// Items per task when neither `--limit` nor `--full` is given: minutes on a laptop CPU.
@@ -26,6 +31,86 @@ pub const DEFAULT_SUITES: &[&str] = &["code", "math", "biomedical"];
 
 pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
     let registry = Registry::load(&locations.registry_file())?;
+    let task_set = TaskSet::discover(&locations.tasks_dir())?;
+    let data = DataCache::new(locations.data_dir());
+    let results_dir = args
+        .results_dir
+        .clone()
+        .unwrap_or_else(|| locations.results_dir());
+    let (plan, run_dir, manifest, done, dtype) = match &args.resume {
+        Some(run_id) => {
+            // The run folder is locked first: a second process on the same run stops here.
+            let (run_dir, manifest, done) = RunDir::resume(&results_dir, run_id)?;
+            let plan = plan_from_manifest(&manifest, &registry, &task_set, &data, results_dir)?;
+            let dtype = manifest
+                .dtype
+                .as_deref()
+                .and_then(|d| ActivationDtype::from_str(d, true).ok())
+                .unwrap_or(args.dtype);
+            eprintln!(
+                "resuming {run_id}: {} of its samples are already done",
+                done.len()
+            );
+            (plan, run_dir, Some(manifest), done, dtype)
+        }
+        None => {
+            let plan = plan_from_args(&args, &registry, &task_set, &data, results_dir)?;
+            // Created before any long download, so an unwritable results folder fails fast.
+            let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
+            (plan, run_dir, None, Vec::new(), args.dtype)
+        }
+    };
+    let cache = ModelCache::new(locations.models_dir());
+    for model in &plan.models {
+        let fetched = if args.no_pull {
+            cache.verified_path(model)
+        } else {
+            pull(&cache, model)
+        };
+        if let Err(err) = fetched {
+            if manifest.is_none() {
+                // Nothing was written into the new run folder yet: leave no empty run behind.
+                std::fs::remove_dir_all(run_dir.path()).ok();
+            }
+            return Err(err);
+        }
+    }
+
+    eprintln!(
+        "run {}: {} model(s) × {} task(s), {}",
+        plan.run_id,
+        plan.models.len(),
+        plan.tasks.len(),
+        plan.limit.map_or("all items".to_string(), |l| format!(
+            "up to {l} items per task"
+        ))
+    );
+    let loader = MistralRsLoader {
+        cache,
+        options: MistralRsOptions {
+            dtype,
+            ..MistralRsOptions::default()
+        },
+    };
+    let manifest = manifest.unwrap_or_else(|| {
+        let mut manifest = runner::new_manifest(&plan, &loader, std::env::args().collect());
+        manifest.dtype = Some(dtype.as_str().to_string());
+        manifest
+    });
+    let outcome = runner::execute(&plan, run_dir, &loader, manifest, done)?;
+    print!("{}", table::render_summary(&outcome.summary));
+    println!("results written to {}", outcome.run_dir.display());
+    Ok(())
+}
+
+/// The plan a new run's command line asks for.
+fn plan_from_args<'t>(
+    args: &RunArgs,
+    registry: &Registry,
+    task_set: &'t TaskSet,
+    data: &DataCache,
+    results_dir: PathBuf,
+) -> Result<RunPlan<'t>> {
     let models: Vec<ModelEntry> = if args.models.is_empty() {
         vec![registry.default_model().clone()]
     } else {
@@ -34,7 +119,6 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
             .map(|id| registry.get(id).cloned())
             .collect::<Result<_>>()?
     };
-    let task_set = TaskSet::discover(&locations.tasks_dir())?;
     let default_suite = args.tasks.is_empty() && args.suites.is_empty();
     let suites: Vec<String> = if default_suite {
         DEFAULT_SUITES.iter().map(|s| s.to_string()).collect()
@@ -54,13 +138,10 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
     } else {
         Some(args.limit.map_or(DEFAULT_LIMIT, |l| l as usize))
     };
-    let data = DataCache::new(locations.data_dir());
-    let tasks = RunPlan::prepare_tasks(&selected, &data, limit)?;
-
-    let plan = RunPlan {
+    Ok(RunPlan {
         run_id: args.run_id.clone().unwrap_or_else(new_run_id),
         models,
-        tasks,
+        tasks: RunPlan::prepare_tasks(&selected, data, limit)?,
         limit,
         sampling: Sampling {
             temperature: args.temperature,
@@ -68,47 +149,61 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         },
         samples_per_item: args.samples as usize,
         max_new_tokens: args.max_new_tokens.map(|n| n as usize),
-        results_dir: args
-            .results_dir
-            .clone()
-            .unwrap_or_else(|| locations.results_dir()),
-    };
-    // Create the run folder before any long download, so an unwritable results folder fails fast.
-    let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
-    let cache = ModelCache::new(locations.models_dir());
-    for model in &plan.models {
-        let fetched = if args.no_pull {
-            cache.verified_path(model)
-        } else {
-            pull(&cache, model)
-        };
-        if let Err(err) = fetched {
-            // Nothing was written into the new run folder yet: leave no empty run behind.
-            std::fs::remove_dir_all(run_dir.path()).ok();
-            return Err(err);
-        }
-    }
+        results_dir,
+    })
+}
 
-    eprintln!(
-        "run {}: {} model(s) × {} task(s), {}",
-        plan.run_id,
-        plan.models.len(),
-        plan.tasks.len(),
-        limit.map_or("all items".to_string(), |l| format!(
-            "up to {l} items per task"
-        ))
-    );
-    let loader = MistralRsLoader {
-        cache,
-        options: MistralRsOptions {
-            dtype: args.dtype,
-            ..MistralRsOptions::default()
-        },
-    };
-    let outcome = runner::execute(&plan, run_dir, &loader, std::env::args().collect())?;
-    print!("{}", table::render_summary(&outcome.summary));
-    println!("results written to {}", outcome.run_dir.display());
-    Ok(())
+/// The plan recorded in a run's manifest, checked against today's registry and task specs: a
+/// resumed run must produce what the interrupted one would have.
+fn plan_from_manifest<'t>(
+    manifest: &Manifest,
+    registry: &Registry,
+    task_set: &'t TaskSet,
+    data: &DataCache,
+    results_dir: PathBuf,
+) -> Result<RunPlan<'t>> {
+    let mut models = Vec::new();
+    for recorded in &manifest.models {
+        let model = registry.get(&recorded.id)?;
+        if model.sha256 != recorded.sha256 {
+            bail!(
+                "cannot resume {}: model {} now pins sha256 {}, the run used {}",
+                manifest.run_id,
+                model.id,
+                model.sha256,
+                recorded.sha256
+            );
+        }
+        models.push(model.clone());
+    }
+    let mut selected = Vec::new();
+    let mut max_new_tokens = None;
+    for recorded in &manifest.tasks {
+        let task = task_set.get(&recorded.name)?;
+        if task.spec.version != recorded.version {
+            bail!(
+                "cannot resume {}: task {} is at version {}, the run used version {}",
+                manifest.run_id,
+                recorded.name,
+                task.spec.version,
+                recorded.version
+            );
+        }
+        if recorded.max_new_tokens != task.spec.generation.max_new_tokens {
+            max_new_tokens = Some(recorded.max_new_tokens);
+        }
+        selected.push(task);
+    }
+    Ok(RunPlan {
+        run_id: manifest.run_id.clone(),
+        models,
+        tasks: RunPlan::prepare_tasks(&selected, data, manifest.limit)?,
+        limit: manifest.limit,
+        sampling: manifest.sampling,
+        samples_per_item: manifest.samples_per_item,
+        max_new_tokens,
+        results_dir,
+    })
 }
 
 /// Code tasks run model-generated code: they need `--allow-code-exec`, except in the default

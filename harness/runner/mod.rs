@@ -3,6 +3,7 @@
 
 mod plan;
 
+use std::collections::HashSet;
 use std::time::Instant;
 
 use anyhow::{Context, Result};
@@ -18,7 +19,7 @@ use crate::store::{
     summarize, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, RunDir, SampleRecord, Summary,
     TaskRecord, SCHEMA_VERSION,
 };
-use crate::tasks::{Prompt, Task};
+use crate::tasks::{Item, Prompt, Task};
 
 /// Loads a backend for a model (pulling it first if needed).
 pub trait BackendLoader {
@@ -37,16 +38,10 @@ pub struct RunOutcome {
     pub summary: Summary,
 }
 
-/// Executes `plan`, writing into `run_dir` (created with [`RunDir::create`]).
-pub fn execute(
-    plan: &RunPlan,
-    mut run_dir: RunDir,
-    loader: &dyn BackendLoader,
-    command: Vec<String>,
-) -> Result<RunOutcome> {
-    let started = Instant::now();
+/// The manifest of a new run of `plan`.
+pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<String>) -> Manifest {
     let (backend_name, backend_version) = loader.backend_name();
-    let manifest = Manifest {
+    Manifest {
         schema: SCHEMA_VERSION,
         run_id: plan.run_id.clone(),
         command,
@@ -54,6 +49,7 @@ pub fn execute(
         git_commit: crate::GIT_COMMIT.into(),
         backend: backend_name,
         backend_version,
+        dtype: None,
         models: plan.models.iter().map(model_record).collect(),
         tasks: plan.tasks.iter().map(|t| task_record(t, plan)).collect(),
         limit: plan.limit,
@@ -68,12 +64,50 @@ pub fn execute(
         started_at: chrono::Utc::now().to_rfc3339(),
         finished_at: None,
         rescored_from: None,
-    };
-    run_dir.write_manifest(&manifest)?;
+    }
+}
 
-    let mut samples = Vec::new();
+/// Identifies a sample within a run: model, task, item index, sample index.
+type SampleKey = (String, String, usize, usize);
+
+fn key_of(sample: &SampleRecord) -> SampleKey {
+    (
+        sample.model.clone(),
+        sample.task.clone(),
+        sample.item_index,
+        sample.sample_index,
+    )
+}
+
+/// Executes `plan` into `run_dir` (from [`RunDir::create`] or [`RunDir::resume`]), skipping the
+/// samples in `done` (those a resumed run already has): the result is the same as one
+/// uninterrupted run.
+pub fn execute(
+    plan: &RunPlan,
+    mut run_dir: RunDir,
+    loader: &dyn BackendLoader,
+    manifest: Manifest,
+    done: Vec<SampleRecord>,
+) -> Result<RunOutcome> {
+    let started = Instant::now();
+    run_dir.write_manifest(&manifest)?;
+    let finished: HashSet<SampleKey> = done.iter().map(key_of).collect();
+    let mut samples = done;
     let mut model_runs = Vec::new();
     for model in &plan.models {
+        let remaining = plan.tasks.iter().any(|task| {
+            planned_samples(plan, task).any(|(item, s)| {
+                !finished.contains(&(
+                    model.id.clone(),
+                    task.task.name().to_string(),
+                    item.index,
+                    s,
+                ))
+            })
+        });
+        if !remaining {
+            continue;
+        }
         let backend = loader
             .load(model)
             .with_context(|| format!("cannot load model {}", model.id))?;
@@ -84,8 +118,8 @@ pub fn execute(
             warmup_seconds,
         });
         for task in &plan.tasks {
-            let finished = run_task(plan, model, task, backend.as_ref(), &mut run_dir)?;
-            samples.extend(finished);
+            let new = run_task(plan, model, task, backend.as_ref(), &mut run_dir, &finished)?;
+            samples.extend(new);
         }
     }
 
@@ -130,6 +164,18 @@ pub fn finish_run<'a>(
     })
 }
 
+/// The (item, sample index) pairs of a task in run order: all samples of an item, then the next.
+fn planned_samples<'p>(
+    plan: &RunPlan,
+    prepared: &'p PreparedTask,
+) -> impl Iterator<Item = (&'p Item, usize)> {
+    let per_item = plan.samples_per_item;
+    prepared
+        .items
+        .iter()
+        .flat_map(move |item| (0..per_item).map(move |s| (item, s)))
+}
+
 /// One tiny generation so one-off costs (allocations, kernel setup) stay out of the timings.
 fn warm_up(backend: &dyn Backend) -> Result<f64> {
     let started = Instant::now();
@@ -152,6 +198,7 @@ fn run_task(
     prepared: &PreparedTask,
     backend: &dyn Backend,
     run_dir: &mut RunDir,
+    finished: &HashSet<SampleKey>,
 ) -> Result<Vec<SampleRecord>> {
     let task = prepared.task;
     let bar = ProgressBar::new((prepared.items.len() * plan.samples_per_item) as u64).with_style(
@@ -166,11 +213,12 @@ fn run_task(
         .unwrap_or(task.spec.generation.max_new_tokens);
     let mut records = Vec::with_capacity(prepared.items.len() * plan.samples_per_item);
     let (mut tokens, mut decode_seconds) = (0usize, 0f64);
-    let samples =
-        (0..plan.samples_per_item).flat_map(|s| prepared.items.iter().map(move |i| (i, s)));
-    // Item-major order: all samples of an item, then the next item.
-    let mut order: Vec<_> = samples.collect();
-    order.sort_by_key(|(item, sample)| (item.index, *sample));
+    let order: Vec<_> = planned_samples(plan, prepared)
+        .filter(|(item, s)| {
+            !finished.contains(&(model.id.clone(), task.name().to_string(), item.index, *s))
+        })
+        .collect();
+    bar.inc(((prepared.items.len() * plan.samples_per_item) - order.len()) as u64);
     for (item, sample_index) in order {
         let prompt = task.render(item, &prepared.fewshot)?;
         let reference = task.reference(item)?;

@@ -162,6 +162,9 @@ pub struct Manifest {
     pub backend: String,
     /// Backend version.
     pub backend_version: String,
+    /// Activation dtype the backend was asked for (a resumed run uses the same).
+    #[serde(default)]
+    pub dtype: Option<String>,
     /// Models, in run order.
     pub models: Vec<ModelRecord>,
     /// Tasks, in run order.

@@ -3,6 +3,7 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
+use std::os::fd::AsRawFd;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
@@ -17,11 +18,15 @@ pub const SAMPLES_FILE: &str = "samples.jsonl";
 /// Summary file name.
 pub const SUMMARY_FILE: &str = "summary.json";
 
-/// An open run folder.
+/// Lock file name: held (flock) by the one process writing the run.
+pub const LOCK_FILE: &str = "run.lock";
+
+/// An open run folder, locked against other writers for as long as it lives.
 #[derive(Debug)]
 pub struct RunDir {
     path: PathBuf,
     samples: File,
+    _lock: File,
 }
 
 /// A fresh run id: UTC time plus a short random suffix, sortable by start time.
@@ -56,12 +61,58 @@ impl RunDir {
                 )
             }
         })?;
+        Self::open(path)
+    }
+
+    /// Reopens the existing run `run_id` to continue it: takes the lock, drops a sample line
+    /// cut short by a crash, and returns the folder with its manifest and finished samples.
+    pub fn resume(results_dir: &Path, run_id: &str) -> Result<(Self, Manifest, Vec<SampleRecord>)> {
+        let path = results_dir.join("runs").join(run_id);
+        if !path.join(MANIFEST_FILE).is_file() {
+            bail!(
+                "no run {run_id:?} to resume: {} has no {MANIFEST_FILE}",
+                path.display()
+            );
+        }
+        let run_dir = Self::open(path)?;
+        drop_partial_last_line(&run_dir.path.join(SAMPLES_FILE))?;
+        let manifest: Manifest = serde_json::from_slice(&fs::read(
+            run_dir.path.join(MANIFEST_FILE),
+        )?)
+        .with_context(|| {
+            format!(
+                "{} is not a yardstick manifest",
+                run_dir.path.join(MANIFEST_FILE).display()
+            )
+        })?;
+        let samples = read_samples(&run_dir.path)?;
+        Ok((run_dir, manifest, samples))
+    }
+
+    fn open(path: PathBuf) -> Result<Self> {
+        let lock = OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(path.join(LOCK_FILE))
+            .with_context(|| format!("cannot create {}", path.join(LOCK_FILE).display()))?;
+        // SAFETY: flock on a file descriptor we own; released when the process ends, even by kill -9.
+        if unsafe { libc::flock(lock.as_raw_fd(), libc::LOCK_EX | libc::LOCK_NB) } != 0 {
+            bail!(
+                "run {} is being written by another yardstick process; wait for it to finish (or stop it) before resuming",
+                path.display()
+            );
+        }
         let samples = OpenOptions::new()
             .create(true)
             .append(true)
             .open(path.join(SAMPLES_FILE))
             .with_context(|| format!("cannot create {}", path.join(SAMPLES_FILE).display()))?;
-        Ok(Self { path, samples })
+        Ok(Self {
+            path,
+            samples,
+            _lock: lock,
+        })
     }
 
     /// The run id (the folder's name).
@@ -104,6 +155,24 @@ impl RunDir {
                 )
             })
     }
+}
+
+/// Truncates a file after its last newline: a line cut short by a crash is dropped (its sample
+/// is simply run again).
+fn drop_partial_last_line(path: &Path) -> Result<()> {
+    let bytes = match fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(err) if err.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(err) => return Err(err.into()),
+    };
+    let complete = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+    if complete < bytes.len() {
+        OpenOptions::new()
+            .write(true)
+            .open(path)?
+            .set_len(complete as u64)?;
+    }
+    Ok(())
 }
 
 /// Reads every sample of a run folder; errors name the line.

@@ -14,4 +14,5 @@ mod hostile_code;
 mod pipeline;
 mod pull;
 mod references;
+mod resume;
 mod support;

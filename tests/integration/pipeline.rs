@@ -8,7 +8,7 @@ use yardstick::backend::scripted::ScriptedBackend;
 use yardstick::backend::{Backend, Sampling};
 use yardstick::data::DataCache;
 use yardstick::models::{ModelEntry, Registry};
-use yardstick::runner::{execute, BackendLoader, RunPlan};
+use yardstick::runner::{execute, new_manifest, BackendLoader, RunPlan};
 use yardstick::store::{read_samples, Manifest, RunDir, Summary};
 use yardstick::tasks::TaskSet;
 
@@ -114,13 +114,8 @@ fn task_defined_as_files_runs_and_every_output_file_is_complete() {
         results_dir: results.path().to_path_buf(),
     };
     let run_dir = RunDir::create(&plan.results_dir, &plan.run_id).unwrap();
-    let outcome = execute(
-        &plan,
-        run_dir,
-        &Scripted,
-        vec!["yardstick".into(), "run".into()],
-    )
-    .unwrap();
+    let manifest = new_manifest(&plan, &Scripted, vec!["yardstick".into(), "run".into()]);
+    let outcome = execute(&plan, run_dir, &Scripted, manifest, Vec::new()).unwrap();
     let folder = results.path().join("runs/toy-run");
     assert_eq!(outcome.run_dir, folder);
 
