@@ -31,11 +31,27 @@ pub enum Command {
     Tasks(TasksCommand),
     /// Re-score a run's samples, or score completions from a JSONL file, with no model.
     Rescore(RescoreArgs),
+    /// Join the run folders of `run --shard K/N` into one run.
+    Merge(MergeArgs),
     /// Compare two runs: per model × task, the change with its interval and a paired test.
     /// Exits 3 when something regressed significantly.
     Compare(CompareArgs),
     /// Print versions, SIMD features, cores, memory and cache locations.
     Doctor,
+}
+
+/// `yardstick merge`.
+#[derive(Debug, Args)]
+pub struct MergeArgs {
+    /// The shard runs: ids under results/runs/ or run folders.
+    #[arg(required = true)]
+    pub shards: Vec<String>,
+    /// Where run ids are looked up and the merged run is written (default: results/).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Id of the merged run (default: UTC time and a random suffix).
+    #[arg(long)]
+    pub run_id: Option<String>,
 }
 
 /// `yardstick compare`.
@@ -124,9 +140,13 @@ pub struct RunArgs {
     /// Do not fetch missing models; fail instead.
     #[arg(long)]
     pub no_pull: bool,
+    /// Run only shard K of N of the (model, task, item) work, e.g. `--shard 2/8`; join the
+    /// shards' run folders with `yardstick merge`.
+    #[arg(long, value_name = "K/N")]
+    pub shard: Option<crate::runner::Shard>,
     /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
     /// are kept, the rest are run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard"])]
     pub resume: Option<String>,
 }
 

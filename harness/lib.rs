@@ -13,6 +13,7 @@ pub mod files;
 pub mod gguf;
 pub mod locations;
 pub mod machine;
+pub mod merge;
 pub mod metrics;
 pub mod models;
 pub mod report;

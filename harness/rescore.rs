@@ -137,6 +137,8 @@ pub fn score_completions(
         limit: None,
         sampling: crate::backend::Sampling::greedy(),
         samples_per_item: 1,
+        shard: None,
+        merged_from: Vec::new(),
         sandbox: None,
         machine: MachineInfo::current(),
         started_at: String::new(),

@@ -2,6 +2,7 @@
 
 mod compare;
 mod data;
+mod merge;
 mod models;
 mod rescore;
 mod run;
@@ -31,6 +32,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Data(command) => data::run(command, &locations),
         Command::Tasks(command) => tasks::run(command, &locations),
         Command::Rescore(args) => rescore::run(args, &locations),
+        Command::Merge(args) => merge::run(args, &locations),
         Command::Doctor => {
             print!("{}", crate::doctor::report(&locations));
             Ok(())

@@ -150,6 +150,7 @@ fn plan_from_args<'t>(
         samples_per_item: args.samples as usize,
         max_new_tokens: args.max_new_tokens.map(|n| n as usize),
         results_dir,
+        shard: args.shard,
     })
 }
 
@@ -203,6 +204,7 @@ fn plan_from_manifest<'t>(
         samples_per_item: manifest.samples_per_item,
         max_new_tokens,
         results_dir,
+        shard: manifest.shard,
     })
 }
 

@@ -9,7 +9,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub use plan::{PreparedTask, RunPlan};
+pub use plan::{PreparedTask, RunPlan, Shard};
 
 use crate::backend::{Backend, GenerationRequest, Sampling};
 use crate::machine::{peak_rss_bytes, MachineInfo};
@@ -55,6 +55,8 @@ pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<Str
         limit: plan.limit,
         sampling: plan.sampling,
         samples_per_item: plan.samples_per_item,
+        shard: plan.shard,
+        merged_from: Vec::new(),
         sandbox: plan
             .tasks
             .iter()
@@ -94,9 +96,9 @@ pub fn execute(
     let finished: HashSet<SampleKey> = done.iter().map(key_of).collect();
     let mut samples = done;
     let mut model_runs = Vec::new();
-    for model in &plan.models {
-        let remaining = plan.tasks.iter().any(|task| {
-            planned_samples(plan, task).any(|(item, s)| {
+    for (model_number, model) in plan.models.iter().enumerate() {
+        let remaining = plan.tasks.iter().enumerate().any(|(task_number, task)| {
+            planned_samples(plan, model_number, task_number).any(|(item, s)| {
                 !finished.contains(&(
                     model.id.clone(),
                     task.task.name().to_string(),
@@ -117,8 +119,15 @@ pub fn execute(
             backend: backend.info(),
             warmup_seconds,
         });
-        for task in &plan.tasks {
-            let new = run_task(plan, model, task, backend.as_ref(), &mut run_dir, &finished)?;
+        for task_number in 0..plan.tasks.len() {
+            let new = run_task(
+                plan,
+                (model_number, model),
+                task_number,
+                backend.as_ref(),
+                &mut run_dir,
+                &finished,
+            )?;
             samples.extend(new);
         }
     }
@@ -165,15 +174,19 @@ pub fn finish_run<'a>(
 }
 
 /// The (item, sample index) pairs of a task in run order: all samples of an item, then the next.
+/// Only the items of this process's shard are listed.
 fn planned_samples<'p>(
-    plan: &RunPlan,
-    prepared: &'p PreparedTask,
+    plan: &'p RunPlan,
+    model_number: usize,
+    task_number: usize,
 ) -> impl Iterator<Item = (&'p Item, usize)> {
     let per_item = plan.samples_per_item;
-    prepared
+    plan.tasks[task_number]
         .items
         .iter()
-        .flat_map(move |item| (0..per_item).map(move |s| (item, s)))
+        .enumerate()
+        .filter(move |(position, _)| plan.in_shard(model_number, task_number, *position))
+        .flat_map(move |(_, item)| (0..per_item).map(move |s| (item, s)))
 }
 
 /// One tiny generation so one-off costs (allocations, kernel setup) stay out of the timings.
@@ -194,14 +207,16 @@ fn warm_up(backend: &dyn Backend) -> Result<f64> {
 
 fn run_task(
     plan: &RunPlan,
-    model: &ModelEntry,
-    prepared: &PreparedTask,
+    (model_number, model): (usize, &ModelEntry),
+    task_number: usize,
     backend: &dyn Backend,
     run_dir: &mut RunDir,
     finished: &HashSet<SampleKey>,
 ) -> Result<Vec<SampleRecord>> {
+    let prepared = &plan.tasks[task_number];
     let task = prepared.task;
-    let bar = ProgressBar::new((prepared.items.len() * plan.samples_per_item) as u64).with_style(
+    let planned: Vec<_> = planned_samples(plan, model_number, task_number).collect();
+    let bar = ProgressBar::new(planned.len() as u64).with_style(
         ProgressStyle::with_template(
             "{prefix:.bold} {bar:30} {pos}/{len} samples  {msg}  [{elapsed}]",
         )
@@ -213,12 +228,14 @@ fn run_task(
         .unwrap_or(task.spec.generation.max_new_tokens);
     let mut records = Vec::with_capacity(prepared.items.len() * plan.samples_per_item);
     let (mut tokens, mut decode_seconds) = (0usize, 0f64);
-    let order: Vec<_> = planned_samples(plan, prepared)
+    let order: Vec<_> = planned
+        .iter()
+        .copied()
         .filter(|(item, s)| {
             !finished.contains(&(model.id.clone(), task.name().to_string(), item.index, *s))
         })
         .collect();
-    bar.inc(((prepared.items.len() * plan.samples_per_item) - order.len()) as u64);
+    bar.inc((planned.len() - order.len()) as u64);
     for (item, sample_index) in order {
         let prompt = task.render(item, &prepared.fewshot)?;
         let reference = task.reference(item)?;

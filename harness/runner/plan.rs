@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use anyhow::Result;
+use serde::{Deserialize, Serialize};
 
 use crate::backend::Sampling;
 use crate::data::DataCache;
@@ -40,6 +41,34 @@ pub struct RunPlan<'a> {
     pub max_new_tokens: Option<usize>,
     /// Where `runs/<run-id>/` is created.
     pub results_dir: PathBuf,
+    /// The part of the work this process does, when the run is split across machines.
+    pub shard: Option<Shard>,
+}
+
+/// Shard K of N: the (model, task, item) work units are numbered in plan order and shard K takes
+/// those whose number is K − 1 modulo N — deterministic, balanced, and independent of timing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    /// K, from 1.
+    pub index: usize,
+    /// N.
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        let parsed = text
+            .split_once('/')
+            .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
+        match parsed {
+            Some((index, count)) if index >= 1 && index <= count => Ok(Self { index, count }),
+            _ => Err(format!(
+                "{text:?} is not a shard: write K/N with 1 <= K <= N, e.g. 2/8"
+            )),
+        }
+    }
 }
 
 impl<'a> RunPlan<'a> {
@@ -59,6 +88,17 @@ impl<'a> RunPlan<'a> {
                 })
             })
             .collect()
+    }
+
+    /// Whether this process runs item `position` of task number `task` for model number `model`.
+    pub fn in_shard(&self, model: usize, task: usize, position: usize) -> bool {
+        let Some(shard) = self.shard else {
+            return true;
+        };
+        let items_per_model: usize = self.tasks.iter().map(|t| t.items.len()).sum();
+        let before: usize = self.tasks[..task].iter().map(|t| t.items.len()).sum();
+        let unit = model * items_per_model + before + position;
+        unit % shard.count == shard.index - 1
     }
 
     /// The prepared task named `name`.

@@ -176,6 +176,12 @@ pub struct Manifest {
     /// Generations per item.
     #[serde(default = "one")]
     pub samples_per_item: usize,
+    /// The shard this run is (`{"index": K, "count": N}`), when the work was split.
+    #[serde(default)]
+    pub shard: Option<crate::runner::Shard>,
+    /// For merged runs: the shard runs it was merged from.
+    #[serde(default)]
+    pub merged_from: Vec<String>,
     /// Isolation used for generated code, when a task executed any.
     #[serde(default)]
     pub sandbox: Option<String>,

@@ -2,13 +2,15 @@
 //! folder, its data imported into a temporary cache, and every file the run writes checked.
 
 use std::fs;
+use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use yardstick::backend::scripted::ScriptedBackend;
 use yardstick::backend::{Backend, Sampling};
 use yardstick::data::DataCache;
+use yardstick::merge::merge;
 use yardstick::models::{ModelEntry, Registry};
-use yardstick::runner::{execute, new_manifest, BackendLoader, RunPlan};
+use yardstick::runner::{execute, new_manifest, BackendLoader, RunOutcome, RunPlan, Shard};
 use yardstick::store::{read_samples, Manifest, RunDir, Summary};
 use yardstick::tasks::TaskSet;
 
@@ -91,6 +93,115 @@ fn toy_setup() -> (tempfile::TempDir, tempfile::TempDir) {
     (tasks, data_source)
 }
 
+/// Runs the toy task with the first `models` registry models through the scripted backend as
+/// run `run_id` (optionally one shard).
+fn run_toy(
+    models: usize,
+    tasks: &TaskSet,
+    data: &DataCache,
+    results: &Path,
+    run_id: &str,
+    shard: Option<Shard>,
+) -> RunOutcome {
+    let registry = Registry::load(&project_dir().join("models.toml")).unwrap();
+    let selected = tasks.select(&["toy_sums".into()], &[]).unwrap();
+    let plan = RunPlan {
+        run_id: run_id.into(),
+        models: registry.models()[..models].to_vec(),
+        tasks: RunPlan::prepare_tasks(&selected, data, None).unwrap(),
+        limit: None,
+        sampling: Sampling::greedy(),
+        samples_per_item: 1,
+        max_new_tokens: None,
+        results_dir: results.to_path_buf(),
+        shard,
+    };
+    let run_dir = RunDir::create(&plan.results_dir, &plan.run_id).unwrap();
+    let manifest = new_manifest(&plan, &Scripted, vec!["yardstick".into(), "run".into()]);
+    execute(&plan, run_dir, &Scripted, manifest, Vec::new()).unwrap()
+}
+
+#[test]
+fn shards_merged_equal_the_unsharded_run() {
+    let (tasks_dir, data_source) = toy_setup();
+    let home = tempfile::tempdir().unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let tasks = TaskSet::discover(tasks_dir.path()).unwrap();
+    let data = DataCache::new(home.path().join("data"));
+    data.import(data_source.path(), &tasks.datasets()).unwrap();
+
+    // Two models × four items = eight work units over three shards.
+    let whole = run_toy(2, &tasks, &data, results.path(), "whole", None);
+    let shards: Vec<PathBuf> = (1..=3)
+        .map(|index| {
+            run_toy(
+                2,
+                &tasks,
+                &data,
+                results.path(),
+                &format!("shard{index}"),
+                Some(Shard { index, count: 3 }),
+            )
+            .run_dir
+        })
+        .collect();
+    let sizes: Vec<usize> = shards
+        .iter()
+        .map(|s| read_samples(s).unwrap().len())
+        .collect();
+    assert_eq!(sizes, vec![3, 3, 2], "round-robin over the work units");
+
+    let merged_dir = RunDir::create(results.path(), "merged").unwrap();
+    let merged = merge(&shards, &tasks, merged_dir).unwrap();
+    let strip = |samples: Vec<yardstick::store::SampleRecord>| -> Vec<_> {
+        samples
+            .into_iter()
+            .map(|s| {
+                (
+                    s.model,
+                    s.task,
+                    s.item_id,
+                    s.output,
+                    s.extracted,
+                    s.scores,
+                    s.verdict,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(
+        strip(read_samples(&merged.run_dir).unwrap()),
+        strip(read_samples(&whole.run_dir).unwrap())
+    );
+    let metrics = |summary: &yardstick::store::Summary| -> Vec<_> {
+        summary
+            .results
+            .iter()
+            .map(|r| (r.model.clone(), r.task.clone(), r.metrics.clone()))
+            .collect()
+    };
+    assert_eq!(metrics(&merged.summary), metrics(&whole.summary));
+    assert_eq!(merged.summary.quality, whole.summary.quality);
+
+    // Incomplete or foreign sets are refused.
+    let err = merge(
+        &shards[..2],
+        &tasks,
+        RunDir::create(results.path(), "partial").unwrap(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("not exactly 1 to 3"), "{err}");
+    let err = merge(
+        &[shards[0].clone(), whole.run_dir.clone()],
+        &tasks,
+        RunDir::create(results.path(), "mixed").unwrap(),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(err.contains("not a shard"), "{err}");
+}
+
 #[test]
 fn task_defined_as_files_runs_and_every_output_file_is_complete() {
     let (tasks_dir, data_source) = toy_setup();
@@ -102,20 +213,7 @@ fn task_defined_as_files_runs_and_every_output_file_is_complete() {
     assert_eq!(report.imported, vec!["toy/sums.jsonl".to_string()]);
 
     let registry = Registry::load(&project_dir().join("models.toml")).unwrap();
-    let selected = tasks.select(&["toy_sums".into()], &[]).unwrap();
-    let plan = RunPlan {
-        run_id: "toy-run".into(),
-        models: vec![registry.default_model().clone()],
-        tasks: RunPlan::prepare_tasks(&selected, &data, None).unwrap(),
-        limit: None,
-        sampling: Sampling::greedy(),
-        samples_per_item: 1,
-        max_new_tokens: None,
-        results_dir: results.path().to_path_buf(),
-    };
-    let run_dir = RunDir::create(&plan.results_dir, &plan.run_id).unwrap();
-    let manifest = new_manifest(&plan, &Scripted, vec!["yardstick".into(), "run".into()]);
-    let outcome = execute(&plan, run_dir, &Scripted, manifest, Vec::new()).unwrap();
+    let outcome = run_toy(1, &tasks, &data, results.path(), "toy-run", None);
     let folder = results.path().join("runs/toy-run");
     assert_eq!(outcome.run_dir, folder);
 

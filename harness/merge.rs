@@ -1,0 +1,161 @@
+//! Joining the run folders of a sharded run (`yardstick run --shard K/N`) into one run, after
+//! checking they are the complete, finished shards of one plan. The merged run equals the
+//! unsharded one: same samples in the same order, same aggregates.
+
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use anyhow::{bail, Context, Result};
+
+use crate::runner::{finish_run, RunOutcome};
+use crate::store::{read_samples, Manifest, RunDir, SampleRecord, Summary};
+use crate::tasks::TaskSet;
+
+struct Part {
+    manifest: Manifest,
+    summary: Summary,
+    samples: Vec<SampleRecord>,
+}
+
+/// Merges the shard run folders `shards` into `run_dir`.
+pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result<RunOutcome> {
+    let started = Instant::now();
+    let parts: Vec<Part> = shards
+        .iter()
+        .map(|dir| read_part(dir))
+        .collect::<Result<_>>()?;
+    let first = &parts.first().context("no shard runs given")?.manifest;
+    let count = first
+        .shard
+        .with_context(|| {
+            format!(
+                "run {} is not a shard (it was not started with --shard K/N)",
+                first.run_id
+            )
+        })?
+        .count;
+    let plan_of = |m: &Manifest| {
+        serde_json::json!({
+            "models": m.models, "tasks": m.tasks, "limit": m.limit,
+            "sampling": m.sampling, "samples_per_item": m.samples_per_item,
+        })
+    };
+    let mut indices = Vec::new();
+    for part in &parts {
+        let manifest = &part.manifest;
+        let Some(shard) = manifest.shard else {
+            bail!(
+                "run {} is not a shard (it was not started with --shard K/N)",
+                manifest.run_id
+            );
+        };
+        if shard.count != count || plan_of(manifest) != plan_of(first) {
+            bail!(
+                "run {} is not a shard of the same plan as {} (models, tasks, limit, sampling and shard count must match)",
+                manifest.run_id,
+                first.run_id
+            );
+        }
+        if manifest.finished_at.is_none() {
+            bail!(
+                "shard {}/{} ({}) did not finish: complete it with `yardstick run --resume {}`",
+                shard.index,
+                count,
+                manifest.run_id,
+                manifest.run_id
+            );
+        }
+        indices.push(shard.index);
+    }
+    indices.sort_unstable();
+    if indices != (1..=count).collect::<Vec<_>>() {
+        bail!("the shards given are {indices:?}, not exactly 1 to {count} once each");
+    }
+
+    let model_order: Vec<&str> = first.models.iter().map(|m| m.id.as_str()).collect();
+    let task_order: Vec<&str> = first.tasks.iter().map(|t| t.name.as_str()).collect();
+    let mut samples: Vec<SampleRecord> = parts
+        .iter()
+        .flat_map(|p| p.samples.iter().cloned())
+        .collect();
+    let mut seen = HashSet::new();
+    for sample in &samples {
+        if !seen.insert((
+            &sample.model,
+            &sample.task,
+            sample.item_index,
+            sample.sample_index,
+        )) {
+            bail!(
+                "sample {} of {} on {} appears in two shards",
+                sample.item_id,
+                sample.task,
+                sample.model
+            );
+        }
+    }
+    let expected = first.models.len()
+        * first.tasks.iter().map(|t| t.items).sum::<usize>()
+        * first.samples_per_item;
+    if samples.len() != expected {
+        bail!(
+            "the shards hold {} samples; the plan has {expected}",
+            samples.len()
+        );
+    }
+    let position =
+        |list: &[&str], name: &str| list.iter().position(|n| *n == name).unwrap_or(usize::MAX);
+    samples.sort_by_key(|s| {
+        (
+            position(&model_order, &s.model),
+            position(&task_order, &s.task),
+            s.item_index,
+            s.sample_index,
+        )
+    });
+
+    let mut manifest = first.clone();
+    manifest.run_id = run_dir.id().to_string();
+    manifest.command = std::env::args().collect();
+    manifest.shard = None;
+    manifest.merged_from = parts.iter().map(|p| p.manifest.run_id.clone()).collect();
+    manifest.started_at = parts
+        .iter()
+        .map(|p| p.manifest.started_at.clone())
+        .min()
+        .unwrap_or_default();
+    manifest.finished_at = None;
+    run_dir.write_manifest(&manifest)?;
+    for sample in &samples {
+        run_dir.append_sample(sample)?;
+    }
+    let models = parts.into_iter().flat_map(|p| p.summary.models).collect();
+    finish_run(
+        run_dir,
+        manifest,
+        &samples,
+        &|name| tasks.get(name).ok(),
+        models,
+        started,
+    )
+}
+
+fn read_part(dir: &Path) -> Result<Part> {
+    let read = |file: &str| -> Result<Vec<u8>> {
+        std::fs::read(dir.join(file))
+            .with_context(|| format!("cannot read {}/{file}", dir.display()))
+    };
+    Ok(Part {
+        manifest: serde_json::from_slice(&read("manifest.json")?).with_context(|| {
+            format!(
+                "{}/manifest.json is not a yardstick manifest",
+                dir.display()
+            )
+        })?,
+        summary: serde_json::from_slice(&read("summary.json")?).with_context(|| {
+            format!("{}/summary.json is not a yardstick summary", dir.display())
+        })?,
+        samples: read_samples(dir)?,
+    })
+}
