@@ -3,6 +3,7 @@
 //! none lost, none twice, greedy outputs bit-identical — and a second writer is refused.
 
 use std::collections::BTreeMap;
+use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -100,13 +101,19 @@ fn killed_runs_resume_to_the_results_of_an_uninterrupted_run() {
     kill_after(second, &cut, 3);
 
     // While one process resumes the run, a second one is refused.
-    let resuming = start(results.path(), &["run", "--resume", "cut"]);
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while !results.path().join("runs/cut/run.lock").exists() || lines(&cut) < 3 {
-        assert!(Instant::now() < deadline);
-        std::thread::sleep(Duration::from_millis(20));
+    // It announces the resume right after taking the run's lock.
+    let mut resuming = start(results.path(), &["run", "--resume", "cut"]);
+    let mut progress = BufReader::new(resuming.stderr.take().unwrap());
+    let mut announced = String::new();
+    while !announced.contains("resuming cut") {
+        announced.clear();
+        assert_ne!(
+            progress.read_line(&mut announced).unwrap(),
+            0,
+            "the resume never started"
+        );
     }
-    std::thread::sleep(Duration::from_millis(200));
+    let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
     let cache = provisioned_cache();
     let refused = yardstick(
         &cache.project,
@@ -126,12 +133,8 @@ fn killed_runs_resume_to_the_results_of_an_uninterrupted_run() {
         "{}",
         stderr(&refused)
     );
-    let finished = resuming.wait_with_output().unwrap();
-    assert!(
-        finished.status.success(),
-        "{}",
-        String::from_utf8_lossy(&finished.stderr)
-    );
+    assert!(resuming.wait().unwrap().success());
+    drain.join().unwrap().unwrap();
 
     let expected = by_key(read_samples(&results.path().join("runs/whole")).unwrap());
     let resumed = by_key(read_samples(&results.path().join("runs/cut")).unwrap());
