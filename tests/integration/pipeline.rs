@@ -79,18 +79,41 @@ impl BackendLoader for Scripted {
     }
 }
 
-fn toy_setup() -> (tempfile::TempDir, tempfile::TempDir) {
-    let tasks = tempfile::tempdir().unwrap();
+/// The toy task as files in a temporary folder, its data imported into a temporary cache.
+struct Toy {
+    tasks: TaskSet,
+    data: DataCache,
+    results: tempfile::TempDir,
+    /// What the import copied into the cache.
+    imported: Vec<String>,
+    _folders: [tempfile::TempDir; 3],
+}
+
+fn toy() -> Toy {
+    let tasks_dir = tempfile::tempdir().unwrap();
     let data_source = tempfile::tempdir().unwrap();
+    let home = tempfile::tempdir().unwrap();
     fs::write(data_source.path().join("sums.jsonl"), TOY_DATA).unwrap();
     let sha = yardstick::files::sha256_file(&data_source.path().join("sums.jsonl"), None).unwrap();
-    fs::create_dir_all(tasks.path().join("toy/toy_sums")).unwrap();
+    fs::create_dir_all(tasks_dir.path().join("toy/toy_sums")).unwrap();
     fs::write(
-        tasks.path().join("toy/toy_sums/task.toml"),
+        tasks_dir.path().join("toy/toy_sums/task.toml"),
         TOY_TASK.replace("SHA", &sha),
     )
     .unwrap();
-    (tasks, data_source)
+    let tasks = TaskSet::discover(tasks_dir.path()).unwrap();
+    let data = DataCache::new(home.path().join("data"));
+    let imported = data
+        .import(data_source.path(), &tasks.datasets())
+        .unwrap()
+        .imported;
+    Toy {
+        tasks,
+        data,
+        results: tempfile::tempdir().unwrap(),
+        imported,
+        _folders: [tasks_dir, data_source, home],
+    }
 }
 
 /// Runs the toy task with the first `models` registry models through the scripted backend as
@@ -123,12 +146,13 @@ fn run_toy(
 
 #[test]
 fn shards_merged_equal_the_unsharded_run() {
-    let (tasks_dir, data_source) = toy_setup();
-    let home = tempfile::tempdir().unwrap();
-    let results = tempfile::tempdir().unwrap();
-    let tasks = TaskSet::discover(tasks_dir.path()).unwrap();
-    let data = DataCache::new(home.path().join("data"));
-    data.import(data_source.path(), &tasks.datasets()).unwrap();
+    let Toy {
+        tasks,
+        data,
+        results,
+        _folders: _keep_alive,
+        ..
+    } = toy();
 
     // Two models × four items = eight work units over three shards.
     let whole = run_toy(2, &tasks, &data, results.path(), "whole", None);
@@ -204,13 +228,14 @@ fn shards_merged_equal_the_unsharded_run() {
 
 #[test]
 fn task_defined_as_files_runs_and_every_output_file_is_complete() {
-    let (tasks_dir, data_source) = toy_setup();
-    let home = tempfile::tempdir().unwrap();
-    let results = tempfile::tempdir().unwrap();
-    let tasks = TaskSet::discover(tasks_dir.path()).unwrap();
-    let data = DataCache::new(home.path().join("data"));
-    let report = data.import(data_source.path(), &tasks.datasets()).unwrap();
-    assert_eq!(report.imported, vec!["toy/sums.jsonl".to_string()]);
+    let Toy {
+        tasks,
+        data,
+        results,
+        imported,
+        _folders: _keep_alive,
+    } = toy();
+    assert_eq!(imported, vec!["toy/sums.jsonl".to_string()]);
 
     let registry = Registry::load(&project_dir().join("models.toml")).unwrap();
     let outcome = run_toy(1, &tasks, &data, results.path(), "toy-run", None);
