@@ -37,7 +37,8 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         .results_dir
         .clone()
         .unwrap_or_else(|| locations.results_dir());
-    let (plan, run_dir, manifest, done, dtype) = match &args.resume {
+    let cache = ModelCache::new(locations.models_dir());
+    let (plan, run_dir, manifest, done, loader) = match &args.resume {
         Some(run_id) => {
             // The run folder is locked first: a second process on the same run stops here.
             let (run_dir, manifest, done) = RunDir::resume(&results_dir, run_id)?;
@@ -51,25 +52,36 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
                 "resuming {run_id}: {} of its samples are already done",
                 done.len()
             );
-            (plan, run_dir, Some(manifest), done, dtype)
+            (
+                plan,
+                run_dir,
+                manifest,
+                done,
+                MistralRsLoader::new(cache, dtype),
+            )
         }
         None => {
             let plan = plan_from_args(&args, &registry, &task_set, &data, results_dir)?;
-            // Created before any long download, so an unwritable results folder fails fast.
+            let loader = MistralRsLoader::new(cache, args.dtype);
+            let mut manifest = runner::new_manifest(&plan, &loader, std::env::args().collect());
+            manifest.dtype = Some(args.dtype.as_str().to_string());
+            // Created, with its manifest, before any long download: an unwritable results
+            // folder fails fast, and a run interrupted while pulling can be resumed.
             let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
-            (plan, run_dir, None, Vec::new(), args.dtype)
+            run_dir.write_manifest(&manifest)?;
+            (plan, run_dir, manifest, Vec::new(), loader)
         }
     };
-    let cache = ModelCache::new(locations.models_dir());
     for model in &plan.models {
         let fetched = if args.no_pull {
-            cache.verified_path(model)
+            loader.cache.verified_path(model)
         } else {
-            pull(&cache, model)
+            pull(&loader.cache, model)
         };
         if let Err(err) = fetched {
-            if manifest.is_none() {
-                // Nothing was written into the new run folder yet: leave no empty run behind.
+            if args.resume.is_none() {
+                // Nothing but the manifest was written into the new run folder: leave no empty
+                // run behind.
                 std::fs::remove_dir_all(run_dir.path()).ok();
             }
             return Err(err);
@@ -85,18 +97,6 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
             "up to {l} items per task"
         ))
     );
-    let loader = MistralRsLoader {
-        cache,
-        options: MistralRsOptions {
-            dtype,
-            ..MistralRsOptions::default()
-        },
-    };
-    let manifest = manifest.unwrap_or_else(|| {
-        let mut manifest = runner::new_manifest(&plan, &loader, std::env::args().collect());
-        manifest.dtype = Some(dtype.as_str().to_string());
-        manifest
-    });
     let outcome = runner::execute(&plan, run_dir, &loader, manifest, done)?;
     print!("{}", table::render_summary(&outcome.summary));
     println!("results written to {}", outcome.run_dir.display());
@@ -244,6 +244,18 @@ pub(super) fn confirm_code_execution(
 struct MistralRsLoader {
     cache: ModelCache,
     options: MistralRsOptions,
+}
+
+impl MistralRsLoader {
+    fn new(cache: ModelCache, dtype: ActivationDtype) -> Self {
+        Self {
+            cache,
+            options: MistralRsOptions {
+                dtype,
+                ..MistralRsOptions::default()
+            },
+        }
+    }
 }
 
 impl BackendLoader for MistralRsLoader {

@@ -42,6 +42,14 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
         ("kill its parent", "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n".into()),
         ("close stdout", "    import os\n    os.close(1)\n    os.close(2)\n    return [1]\n".into()),
         ("print 1 GB", "    import sys\n    sys.stdout.write('x' * (1 << 30))\n".into()),
+        (
+            "swap its error file for a link to a root-only file",
+            "    import os\n    os.remove('.stderr')\n    os.symlink('/etc/shadow', '.stderr')\n    raise SystemExit(1)\n".into(),
+        ),
+        (
+            "swap its error file for a FIFO",
+            "    import os\n    os.remove('.stderr')\n    os.mkfifo('.stderr')\n    raise SystemExit(1)\n".into(),
+        ),
     ];
 
     let cache = provisioned_cache();
@@ -89,7 +97,7 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
             execution.seconds
         );
         assert!(
-            !execution.detail.contains("CARGO_MANIFEST_DIR"),
+            !execution.detail.contains("CARGO_MANIFEST_DIR") && !execution.detail.contains("root:"),
             "{name} leaked the environment: {}",
             execution.detail
         );

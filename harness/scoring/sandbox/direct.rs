@@ -50,11 +50,13 @@ pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
     let mut child = match command.spawn() {
         Ok(child) => child,
         Err(err) => {
+            watchdog.stop();
+            super::release_uid(uid);
             return Ok(Execution {
                 outcome: Outcome::Error,
                 detail: format!("could not start {interpreter}: {err}"),
                 seconds: 0.0,
-            })
+            });
         }
     };
     let pid = child.id() as i32;

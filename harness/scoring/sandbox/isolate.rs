@@ -1,6 +1,7 @@
 //! The isolation applied to a sandboxed process between fork and exec: its own session, resource
-//! limits, a scrubbed environment, and — as root — no network, a read-only file system except
-//! `folder`, and optionally an unprivileged uid.
+//! limits, no privilege gain, first in line for the OOM killer, a scrubbed environment, and — as
+//! root — no network, its own System V IPC, a read-only file system except `folder`, and
+//! optionally an unprivileged uid.
 
 use std::ffi::CString;
 use std::fs;
@@ -51,8 +52,16 @@ pub(super) fn isolate(
     unsafe {
         command.pre_exec(move || {
             libc::setsid();
+            // A sandboxed process is the first the kernel's OOM killer takes (not the harness
+            // holding the model), and no setuid binary can raise its privileges.
+            let adjust = libc::open(c"/proc/self/oom_score_adj".as_ptr(), libc::O_WRONLY);
+            if adjust >= 0 {
+                libc::write(adjust, b"1000".as_ptr().cast(), 4);
+                libc::close(adjust);
+            }
+            libc::prctl(libc::PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0);
             if let Some(seconds) = isolation.cpu_seconds {
-                set_limit(libc::RLIMIT_CPU, seconds);
+                set_cpu_limit(seconds);
             }
             set_limit(libc::RLIMIT_AS, limits.memory_bytes);
             set_limit(libc::RLIMIT_FSIZE, limits.file_bytes);
@@ -61,7 +70,7 @@ pub(super) fn isolate(
                 // No network (a fresh namespace has only a downed loopback), and every file
                 // system read-only except the folder. Best effort: some container runtimes
                 // forbid namespaces.
-                libc::unshare(libc::CLONE_NEWNET);
+                libc::unshare(libc::CLONE_NEWNET | libc::CLONE_NEWIPC);
                 if libc::unshare(libc::CLONE_NEWNS) == 0 {
                     let none = std::ptr::null();
                     libc::mount(
@@ -121,6 +130,18 @@ fn writable_mount_points() -> Vec<CString> {
                 .flatten()
         })
         .collect()
+}
+
+/// CPU seconds: SIGXCPU at the soft limit (reported as a timeout), SIGKILL a second later.
+fn set_cpu_limit(seconds: u64) {
+    let limit = libc::rlimit {
+        rlim_cur: seconds,
+        rlim_max: seconds + 1,
+    };
+    // SAFETY: plain system call on a valid struct.
+    unsafe {
+        libc::setrlimit(libc::RLIMIT_CPU, &limit);
+    }
 }
 
 fn set_limit(resource: libc::__rlimit_resource_t, value: u64) {

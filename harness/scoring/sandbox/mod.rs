@@ -21,7 +21,7 @@ use std::collections::HashMap;
 use std::fs;
 use std::io::{Read, Seek, SeekFrom};
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicI32, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI32, Ordering};
 use std::sync::mpsc::{self, RecvTimeoutError};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -80,9 +80,8 @@ pub struct Execution {
 
 /// First uid of the range given to sandboxed programs when running as root.
 const UID_BASE: u32 = 61_000;
-/// Uids in the range; concurrent programs get distinct ones.
-const UID_SLOTS: u32 = 1_000;
-static NEXT_SLOT: AtomicU32 = AtomicU32::new(0);
+/// Uids in the range; a uid is lent to one program at a time.
+const UID_SLOTS: u32 = 4_000;
 
 /// A description of the isolation this process can give programs.
 pub fn isolation() -> &'static str {
@@ -129,9 +128,30 @@ pub fn release_workers() {
     worker::release_all();
 }
 
-/// A fresh uid for one program (root only).
+/// Uids not lent to a running program.
+fn free_uids() -> &'static Mutex<Vec<u32>> {
+    static FREE: OnceLock<Mutex<Vec<u32>>> = OnceLock::new();
+    FREE.get_or_init(|| Mutex::new((UID_BASE..UID_BASE + UID_SLOTS).rev().collect()))
+}
+
+/// A uid no other running program has (root only); give it back with [`release_uid`].
 fn next_uid() -> u32 {
-    UID_BASE + NEXT_SLOT.fetch_add(1, Ordering::Relaxed) % UID_SLOTS
+    free_uids()
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .pop()
+        .expect("more concurrent sandboxed programs than uids in the range")
+}
+
+/// Kills every process of a program's uid and lends the uid again.
+fn release_uid(uid: Option<u32>) {
+    if let Some(uid) = uid {
+        kill_everything_of(uid);
+        free_uids()
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(uid);
+    }
 }
 
 /// Kills a program at its wall-clock limit: everything of its uid (as root), else its process
@@ -199,9 +219,7 @@ fn finish(
     seconds: f64,
     limits: Limits,
 ) -> Execution {
-    if let Some(uid) = uid {
-        kill_everything_of(uid);
-    }
+    release_uid(uid);
     let (outcome, detail) = classify(status, last_line(&dir.join(".stderr")), limits);
     Execution {
         outcome,
@@ -295,14 +313,31 @@ fn kill_everything_of(uid: u32) {
 }
 
 /// The last non-empty line of a (possibly huge) file, reading at most its last 8 KiB.
+///
+/// The program owns its folder and may have replaced the file with a link (to a file only root
+/// can read), a FIFO (that would block) or a device: only a regular file is read, never through a
+/// link, and never more than 8 KiB.
 fn last_line(path: &Path) -> String {
-    let Ok(mut file) = fs::File::open(path) else {
+    use std::os::unix::fs::OpenOptionsExt;
+    let opened = fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_NONBLOCK)
+        .open(path);
+    let Ok(file) = opened else {
         return String::new();
     };
-    let len = file.metadata().map(|m| m.len()).unwrap_or(0);
-    let start = len.saturating_sub(8192);
+    let Ok(meta) = file.metadata() else {
+        return String::new();
+    };
+    if !meta.file_type().is_file() {
+        return String::new();
+    }
+    let mut file = file;
+    let start = meta.len().saturating_sub(8192);
     let mut tail = Vec::new();
-    if file.seek(SeekFrom::Start(start)).is_err() || file.read_to_end(&mut tail).is_err() {
+    if file.seek(SeekFrom::Start(start)).is_err()
+        || (&file).take(8192).read_to_end(&mut tail).is_err()
+    {
         return String::new();
     }
     let text = String::from_utf8_lossy(&tail);
@@ -340,6 +375,12 @@ mod tests {
         let failed = python("def f():\n    return 3\nassert f() == 4, 'wrong'\n");
         assert_eq!(failed.outcome, Outcome::Failed);
         assert_eq!(failed.detail, "AssertionError: wrong");
+    }
+
+    #[test]
+    fn the_program_is_main_as_under_the_interpreter() {
+        let run = python("import pickle, sys\ndef f():\n    pass\npickle.dumps(f)\nassert __name__ == '__main__'\nassert sys.argv == ['program.py']\n");
+        assert_eq!(run.outcome, Outcome::Passed, "{}", run.detail);
     }
 
     #[test]

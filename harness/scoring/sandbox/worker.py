@@ -8,11 +8,13 @@ import json
 import os
 import resource
 import sys
+import types
 
 
 def child(job):
     os.setsid()
-    resource.setrlimit(resource.RLIMIT_CPU, (job["cpu"], job["cpu"]))
+    # SIGXCPU at the soft limit (Python dies of it: reported as a timeout), SIGKILL a second later.
+    resource.setrlimit(resource.RLIMIT_CPU, (job["cpu"], job["cpu"] + 1))
     if job["uid"] is not None:
         resource.setrlimit(resource.RLIMIT_NPROC, (job["nproc"], job["nproc"]))
         os.setgroups([])
@@ -30,7 +32,12 @@ def child(job):
         with open(job["file"], encoding="utf-8") as handle:
             source = handle.read()
         code = compile(source, job["file"], "exec")
-        exec(code, {"__name__": "__main__", "__file__": job["file"], "__builtins__": __builtins__})
+        # The program is __main__, as under `python3 program.py` (pickle and multiprocessing
+        # look functions up there).
+        main = types.ModuleType("__main__")
+        main.__file__ = job["file"]
+        sys.modules["__main__"] = main
+        exec(code, main.__dict__)
     except SystemExit as exit:
         if exit.code is None:
             status = 0

@@ -18,7 +18,8 @@ use serde::Deserialize;
 
 use super::isolate::{isolate, Isolation};
 use super::{
-    chown_tree, finish, next_uid, resolve_interpreter, Execution, Limits, Program, Watchdog,
+    chown_tree, finish, next_uid, resolve_interpreter, Execution, Limits, Outcome, Program,
+    Watchdog,
 };
 
 const SERVER: &str = include_str!("worker.py");
@@ -91,20 +92,30 @@ pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
     let status = worker.execute(&job.to_string(), &watchdog);
     let (timed_out, seconds) = watchdog.stop();
     let execution = match status {
-        Ok(status) => finish(&dir, (!timed_out).then_some(status), uid, seconds, limits),
+        Ok(status) => {
+            let execution = finish(&dir, (!timed_out).then_some(status), uid, seconds, limits);
+            pool()
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .entry(key)
+                .or_default()
+                .push(worker);
+            execution
+        }
         Err(err) => {
-            // A broken worker is dropped (and killed); the next program gets a fresh one.
-            fs::remove_dir_all(&dir).ok();
-            return Err(err.context("the Python worker failed"));
+            // The program took its worker down (possible without root, where it may signal its
+            // parent): it is scored as an error, the broken worker is dropped, and the next
+            // program gets a fresh one.
+            drop(worker);
+            super::release_uid(uid);
+            Execution {
+                outcome: Outcome::Error,
+                detail: format!("the sandbox worker died: {err:#}"),
+                seconds,
+            }
         }
     };
     fs::remove_dir_all(&dir).ok();
-    pool()
-        .lock()
-        .unwrap_or_else(|e| e.into_inner())
-        .entry(key)
-        .or_default()
-        .push(worker);
     Ok(execution)
 }
 
