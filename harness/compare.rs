@@ -49,7 +49,7 @@ pub struct TaskComparison {
     pub delta: f64,
     /// 95% paired-bootstrap interval of the delta.
     pub delta_ci: (f64, f64),
-    /// `mcnemar` (pass/fail) or `paired-bootstrap`.
+    /// `mcnemar` (pass/fail, one sample per item) or `paired-bootstrap` (over items).
     pub test: String,
     /// Two-sided p-value.
     pub p_value: f64,
@@ -141,15 +141,37 @@ fn compare_task(
     pairs: &[(&SampleRecord, &SampleRecord)],
 ) -> TaskComparison {
     let value = |s: &SampleRecord| s.scores.get(metric).copied().unwrap_or(0.0);
-    let differences: Vec<f64> = pairs.iter().map(|(b, c)| value(c) - value(b)).collect();
-    let binary = pairs
+    // Items are the unit of every test: with several samples per item, each item's samples are
+    // averaged first (they are not independent).
+    let mut by_item: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for (b, c) in pairs {
+        by_item
+            .entry(b.item_id.as_str())
+            .or_default()
+            .push((value(b), value(c)));
+    }
+    let items: Vec<(&str, f64, f64)> = by_item
         .iter()
-        .all(|(b, c)| [value(b), value(c)].iter().all(|v| *v == 0.0 || *v == 1.0));
-    let flipped = |from: f64| -> Vec<String> {
-        pairs
+        .map(|(id, values)| {
+            let n = values.len() as f64;
+            (
+                *id,
+                values.iter().map(|v| v.0).sum::<f64>() / n,
+                values.iter().map(|v| v.1).sum::<f64>() / n,
+            )
+        })
+        .collect();
+    let differences: Vec<f64> = items.iter().map(|(_, b, c)| c - b).collect();
+    let one_sample_each = by_item.values().all(|v| v.len() == 1);
+    let binary = one_sample_each
+        && items
             .iter()
-            .filter(|(b, c)| value(b) == from && value(c) == 1.0 - from)
-            .map(|(b, _)| b.item_id.clone())
+            .all(|(_, b, c)| [b, c].iter().all(|v| **v == 0.0 || **v == 1.0));
+    let flipped = |from: f64| -> Vec<String> {
+        items
+            .iter()
+            .filter(|(_, b, c)| *b == from && *c == 1.0 - from)
+            .map(|(id, _, _)| id.to_string())
             .collect()
     };
     let (flipped_to_fail, flipped_to_pass) = if binary {
@@ -207,8 +229,8 @@ fn compare_task(
         task: task.to_string(),
         metric: metric.to_string(),
         shared: pairs.len(),
-        baseline: mean(&pairs.iter().map(|(b, _)| value(b)).collect::<Vec<_>>()),
-        candidate: mean(&pairs.iter().map(|(_, c)| value(c)).collect::<Vec<_>>()),
+        baseline: mean(&items.iter().map(|(_, b, _)| *b).collect::<Vec<_>>()),
+        candidate: mean(&items.iter().map(|(_, _, c)| *c).collect::<Vec<_>>()),
         delta,
         delta_ci: (
             percentile(&replicates, 2.5).unwrap_or(delta),
@@ -269,6 +291,42 @@ mod tests {
         // b = 2, c = 8: 2 · P(X ≤ 2), X ~ Bin(10, ½) = 2 · 56/1024
         assert!((mcnemar_exact(2, 8) - 2.0 * 56.0 / 1024.0).abs() < 1e-12);
         assert_eq!(mcnemar_exact(5, 5), 1.0);
+    }
+
+    #[test]
+    fn several_samples_per_item_are_averaged_per_item() {
+        let sample = |item: usize, index: usize, passed: bool| {
+            let mut s = SampleRecord::supplied(
+                "m",
+                "t",
+                1,
+                (item, &format!("t/{item}")),
+                index,
+                String::new(),
+            );
+            s.scores
+                .insert("pass@1,raw".into(), f64::from(u8::from(passed)));
+            s
+        };
+        // Each of 20 items: baseline 2 of 2 samples pass, candidate 1 of 2.
+        let base: Vec<SampleRecord> = (0..20)
+            .flat_map(|i| [sample(i, 0, true), sample(i, 1, true)])
+            .collect();
+        let cand: Vec<SampleRecord> = (0..20)
+            .flat_map(|i| [sample(i, 0, true), sample(i, 1, false)])
+            .collect();
+        let pairs: Vec<(&SampleRecord, &SampleRecord)> = base.iter().zip(&cand).collect();
+        let entry = compare_task("m", "t", "pass@1,raw", &pairs);
+        assert_eq!(entry.test, "paired-bootstrap");
+        assert_eq!(
+            (entry.baseline, entry.candidate, entry.delta),
+            (1.0, 0.5, -0.5)
+        );
+        assert!(
+            entry.flipped_to_fail.is_empty(),
+            "no flips when items have several samples"
+        );
+        assert_eq!(entry.verdict, "regressed");
     }
 
     #[test]

@@ -38,7 +38,7 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
     let plan_of = |m: &Manifest| {
         serde_json::json!({
             "models": m.models, "tasks": m.tasks, "limit": m.limit,
-            "sampling": m.sampling, "samples_per_item": m.samples_per_item,
+            "sampling": m.sampling, "samples_per_item": m.samples_per_item, "dtype": m.dtype,
         })
     };
     let mut indices = Vec::new();
@@ -55,15 +55,6 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
                 "run {} is not a shard of the same plan as {} (models, tasks, limit, sampling and shard count must match)",
                 manifest.run_id,
                 first.run_id
-            );
-        }
-        if manifest.finished_at.is_none() {
-            bail!(
-                "shard {}/{} ({}) did not finish: complete it with `yardstick run --resume {}`",
-                shard.index,
-                count,
-                manifest.run_id,
-                manifest.run_id
             );
         }
         indices.push(shard.index);
@@ -146,13 +137,26 @@ fn read_part(dir: &Path) -> Result<Part> {
         std::fs::read(dir.join(file))
             .with_context(|| format!("cannot read {}/{file}", dir.display()))
     };
-    Ok(Part {
-        manifest: serde_json::from_slice(&read("manifest.json")?).with_context(|| {
+    let manifest: Manifest =
+        serde_json::from_slice(&read("manifest.json")?).with_context(|| {
             format!(
                 "{}/manifest.json is not a yardstick manifest",
                 dir.display()
             )
-        })?,
+        })?;
+    // Checked before summary.json is read: an unfinished shard has none.
+    if manifest.finished_at.is_none() {
+        let shard = manifest
+            .shard
+            .map_or(String::new(), |s| format!("shard {}/{} ", s.index, s.count));
+        bail!(
+            "{shard}run {} did not finish: complete it with `yardstick run --resume {}` before merging",
+            manifest.run_id,
+            manifest.run_id
+        );
+    }
+    Ok(Part {
+        manifest,
         summary: serde_json::from_slice(&read("summary.json")?).with_context(|| {
             format!("{}/summary.json is not a yardstick summary", dir.display())
         })?,
