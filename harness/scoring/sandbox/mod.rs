@@ -85,11 +85,31 @@ const UID_SLOTS: u32 = 4_000;
 
 /// A description of the isolation this process can give programs.
 pub fn isolation() -> &'static str {
-    if is_root() {
-        "process group, rlimits, scrubbed environment, private temp folder, own uid, own network and mount namespaces with a read-only file system (when the kernel allows)"
-    } else {
-        "process group, rlimits, scrubbed environment, private temp folder (not root: no own uid or network namespace)"
+    match (is_root(), namespaces_available()) {
+        (true, true) => "process group, rlimits, scrubbed environment, private temp folder, own uid, own network, IPC and mount namespaces with a read-only file system",
+        (true, false) => "process group, rlimits, scrubbed environment, private temp folder, own uid (namespaces refused by this kernel or container: network and file system NOT isolated)",
+        (false, _) => "process group, rlimits, scrubbed environment, private temp folder (not root: no own uid, network or file-system isolation)",
     }
+}
+
+/// Whether this process may create network, IPC and mount namespaces (tried once, in a child).
+fn namespaces_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        // SAFETY: the child only calls unshare and _exit.
+        unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                let flags = libc::CLONE_NEWNET | libc::CLONE_NEWNS | libc::CLONE_NEWIPC;
+                libc::_exit(i32::from(libc::unshare(flags) != 0));
+            }
+            let mut status = 0;
+            pid > 0
+                && libc::waitpid(pid, &mut status, 0) == pid
+                && libc::WIFEXITED(status)
+                && libc::WEXITSTATUS(status) == 0
+        }
+    })
 }
 
 fn is_root() -> bool {
@@ -381,6 +401,19 @@ mod tests {
     fn the_program_is_main_as_under_the_interpreter() {
         let run = python("import pickle, sys\ndef f():\n    pass\npickle.dumps(f)\nassert __name__ == '__main__'\nassert sys.argv == ['program.py']\n");
         assert_eq!(run.outcome, Outcome::Passed, "{}", run.detail);
+    }
+
+    #[test]
+    fn isolation_report_matches_this_process() {
+        let report = isolation();
+        if is_root() && namespaces_available() {
+            assert!(report.contains("read-only file system"), "{report}");
+        } else {
+            assert!(
+                report.contains("NOT isolated") || report.contains("not root"),
+                "{report}"
+            );
+        }
     }
 
     #[test]
