@@ -144,9 +144,13 @@ pub struct RunArgs {
     /// shards' run folders with `yardstick merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::runner::Shard>,
+    /// Split the run over N worker processes (cores/N threads each), merged into one run; `auto`
+    /// is not offered yet: pick N from the cores and the memory a model instance needs.
+    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..64), conflicts_with = "shard")]
+    pub workers: u64,
     /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
     /// are kept, the rest are run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers"])]
     pub resume: Option<String>,
 }
 

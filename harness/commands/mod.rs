@@ -7,6 +7,7 @@ mod models;
 mod rescore;
 mod run;
 mod tasks;
+mod workers;
 
 use std::process::ExitCode;
 

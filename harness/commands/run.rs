@@ -62,6 +62,22 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         }
         None => {
             let plan = plan_from_args(&args, &registry, &task_set, &data, results_dir)?;
+            if args.workers > 1 {
+                // Models are pulled once here; the workers run with --no-pull.
+                for model in &plan.models {
+                    if args.no_pull {
+                        cache.verified_path(model)?;
+                    } else {
+                        pull(&cache, model)?;
+                    }
+                }
+                return super::workers::run_with_workers(
+                    args.workers as usize,
+                    &plan.run_id,
+                    &plan.results_dir,
+                    &task_set,
+                );
+            }
             let loader = MistralRsLoader::new(cache, args.dtype);
             let mut manifest = runner::new_manifest(&plan, &loader, std::env::args().collect());
             manifest.dtype = Some(args.dtype.as_str().to_string());

@@ -161,3 +161,57 @@ fn greedy_generation_is_deterministic_counted_and_stoppable() {
         counted.text
     );
 }
+
+#[test]
+fn two_workers_write_the_samples_of_one() {
+    pulled_model(MODEL);
+    let cache = provisioned_cache();
+    let results = tempfile::tempdir().unwrap();
+    let run = |workers: &str, id: &str| {
+        let out = yardstick(
+            &cache.project,
+            &[
+                "run",
+                "--model",
+                MODEL,
+                "--task",
+                "gsm8k_chat,pubmedqa",
+                "--limit",
+                "3",
+                "--max-new-tokens",
+                "10",
+                "--no-pull",
+                "--workers",
+                workers,
+                "--run-id",
+                id,
+                "--results-dir",
+                results.path().to_str().unwrap(),
+            ],
+            &[("YARDSTICK_HOME", &cache.home)],
+        );
+        assert!(out.status.success(), "{}", stderr(&out));
+        read_samples(&results.path().join("runs").join(id)).unwrap()
+    };
+    let one = run("1", "one");
+    let two = run("2", "two");
+    let essence = |samples: Vec<yardstick::store::SampleRecord>| -> Vec<_> {
+        samples
+            .into_iter()
+            .map(|s| {
+                (
+                    s.task,
+                    s.item_index,
+                    s.output,
+                    s.scores,
+                    s.completion_tokens,
+                )
+            })
+            .collect()
+    };
+    assert_eq!(essence(two), essence(one), "same samples, same order");
+    assert!(
+        !results.path().join(".workers").join("two").exists(),
+        "worker folders cleaned up"
+    );
+}

@@ -1,0 +1,120 @@
+//! `yardstick run --workers N`: N single-purpose worker processes, each running shard i/N of
+//! the same plan with cores/N threads (several small model instances beat one big one on CPU),
+//! merged into the one run the command names — sample for sample what one process would write.
+
+use std::path::Path;
+use std::process::Command;
+
+use anyhow::{bail, Context, Result};
+
+use crate::merge::merge;
+use crate::report::table;
+use crate::store::RunDir;
+use crate::tasks::TaskSet;
+
+/// Flags of the parent's command line that each worker gets its own value for.
+const REPLACED: &[&str] = &["--workers", "--run-id", "--results-dir", "--shard"];
+/// Switches every worker gets anyway.
+const ADDED: &[&str] = &["--no-pull"];
+
+/// Runs `workers` shard processes of the parent's command line, then merges them into
+/// `results_dir/runs/run_id`.
+pub(super) fn run_with_workers(
+    workers: usize,
+    run_id: &str,
+    results_dir: &Path,
+    tasks: &TaskSet,
+) -> Result<()> {
+    let run_dir = RunDir::create(results_dir, run_id)?;
+    let parts_dir = results_dir.join(".workers").join(run_id);
+    let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers).max(1);
+    let exe = std::env::current_exe().context("cannot find the yardstick executable")?;
+    let args = worker_args(std::env::args().skip(1).collect());
+    eprintln!("run {run_id}: {workers} workers × {threads} thread(s)");
+    let mut children = Vec::new();
+    for index in 1..=workers {
+        let child = Command::new(&exe)
+            .args(&args)
+            .args(["--no-pull", "--shard", &format!("{index}/{workers}")])
+            .args(["--run-id", &format!("{run_id}-w{index}")])
+            .arg("--results-dir")
+            .arg(&parts_dir)
+            .env("RAYON_NUM_THREADS", threads.to_string())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .context("cannot start a worker process")?;
+        children.push(child);
+    }
+    let mut failed = Vec::new();
+    for (index, mut child) in children.into_iter().enumerate() {
+        if !child.wait()?.success() {
+            failed.push(format!("{run_id}-w{}", index + 1));
+        }
+    }
+    if !failed.is_empty() {
+        std::fs::remove_dir_all(run_dir.path()).ok();
+        bail!(
+            "worker run(s) {} failed; their folders are in {}: resume each with \
+             `yardstick run --resume <id> --results-dir {}`, then `yardstick merge`",
+            failed.join(", "),
+            parts_dir.display(),
+            parts_dir.display()
+        );
+    }
+    let parts: Vec<_> = (1..=workers)
+        .map(|index| parts_dir.join("runs").join(format!("{run_id}-w{index}")))
+        .collect();
+    let outcome = merge(&parts, tasks, run_dir)?;
+    std::fs::remove_dir_all(&parts_dir).ok();
+    print!("{}", table::render_summary(&outcome.summary));
+    println!("results written to {}", outcome.run_dir.display());
+    Ok(())
+}
+
+/// The parent's arguments without the flags each worker gets its own value for.
+fn worker_args(args: Vec<String>) -> Vec<String> {
+    let mut kept = Vec::new();
+    let mut skip_value = false;
+    for arg in args {
+        if skip_value {
+            skip_value = false;
+            continue;
+        }
+        if REPLACED.contains(&arg.as_str()) {
+            skip_value = true;
+        } else if ADDED.contains(&arg.as_str()) {
+            continue;
+        } else if !REPLACED
+            .iter()
+            .any(|flag| arg.starts_with(&format!("{flag}=")))
+        {
+            kept.push(arg);
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_arguments_drop_only_the_replaced_flags() {
+        let args = [
+            "run",
+            "--workers",
+            "2",
+            "--task",
+            "gsm8k",
+            "--run-id=x",
+            "--limit",
+            "3",
+        ]
+        .map(String::from)
+        .to_vec();
+        assert_eq!(
+            worker_args(args),
+            ["run", "--task", "gsm8k", "--limit", "3"]
+        );
+    }
+}
