@@ -144,14 +144,44 @@ pub struct RunArgs {
     /// shards' run folders with `yardstick merge`.
     #[arg(long, value_name = "K/N")]
     pub shard: Option<crate::runner::Shard>,
-    /// Split the run over N worker processes (cores/N threads each), merged into one run; `auto`
-    /// is not offered yet: pick N from the cores and the memory a model instance needs.
-    #[arg(long, default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..64), conflicts_with = "shard")]
-    pub workers: u64,
+    /// Split the run over N worker processes (cores/N threads each), merged into one run;
+    /// `auto`: one per core, as many as memory allows for the largest model.
+    #[arg(
+        long,
+        default_value = "1",
+        value_name = "N|auto",
+        conflicts_with = "shard"
+    )]
+    pub workers: Workers,
     /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
     /// are kept, the rest are run.
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers"])]
     pub resume: Option<String>,
+}
+
+/// How many worker processes a run uses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Workers {
+    /// Exactly this many (at least 1).
+    Count(usize),
+    /// Chosen from cores, memory and model size.
+    Auto,
+}
+
+impl std::str::FromStr for Workers {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, String> {
+        match text {
+            "auto" => Ok(Self::Auto),
+            _ => match text.parse::<usize>() {
+                Ok(n) if (1..=64).contains(&n) => Ok(Self::Count(n)),
+                _ => Err(format!(
+                    "{text:?} is not a worker count: give 1 to 64, or auto"
+                )),
+            },
+        }
+    }
 }
 
 /// `yardstick models …`.
