@@ -1,4 +1,4 @@
-//! Command-line definitions (clap derive) only: parsing, no behaviour.
+//! Command-line definitions (clap derive) and the parsing of their value types; no behaviour.
 
 use std::path::PathBuf;
 
@@ -227,4 +227,30 @@ pub enum TasksCommand {
         #[arg(long)]
         model: Option<String>,
     },
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn worker_counts_parse() {
+        assert_eq!("auto".parse::<Workers>(), Ok(Workers::Auto));
+        assert_eq!("3".parse::<Workers>(), Ok(Workers::Count(3)));
+        for bad in ["0", "65", "many", "-1"] {
+            assert!(bad
+                .parse::<Workers>()
+                .unwrap_err()
+                .contains("1 to 64, or auto"));
+        }
+    }
+
+    #[test]
+    fn shards_parse() {
+        use crate::runner::Shard;
+        assert_eq!("2/8".parse::<Shard>(), Ok(Shard { index: 2, count: 8 }));
+        for bad in ["0/4", "5/4", "1-4", "x/y"] {
+            assert!(bad.parse::<Shard>().unwrap_err().contains("K/N"));
+        }
+    }
 }
