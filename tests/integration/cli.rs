@@ -6,7 +6,9 @@ use std::path::Path;
 
 use yardstick::files::sha256_file;
 
-use crate::support::{provisioned_cache, pulled_model, stderr, temp_project, yardstick};
+use crate::support::{
+    provisioned_cache, pulled_model, stderr, temp_project, yardstick, yardstick_cached,
+};
 
 #[test]
 fn unknown_model_lists_the_valid_ones() {
@@ -139,20 +141,9 @@ fn several_greedy_samples_are_refused() {
 
 #[test]
 fn unwritable_results_directory_is_reported() {
-    let cache = provisioned_cache();
-    let out = yardstick(
-        &cache.project,
-        &[
-            "run",
-            "--task",
-            "gsm8k_chat",
-            "--limit",
-            "1",
-            "--no-pull",
-            "--results-dir",
-            "/dev/null/results",
-        ],
-        &[("YARDSTICK_HOME", &cache.home)],
+    let out = yardstick_cached(
+        Path::new("/dev/null/results"),
+        &["run", "--task", "gsm8k_chat", "--limit", "1"],
     );
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);

@@ -8,32 +8,19 @@ use yardstick::backend::{Backend, GenerationRequest, Sampling};
 use yardstick::store::{read_samples, Manifest, Summary};
 use yardstick::tasks::{ChatMessage, Prompt};
 
-use crate::support::{provisioned_cache, pulled_model, stderr, yardstick};
+use crate::support::{pulled_model, stderr, yardstick_cached};
 
 const MODEL: &str = "smollm2-135m-instruct";
 
 #[test]
 fn run_writes_scored_samples_summary_and_manifest() {
     pulled_model(MODEL);
-    let cache = provisioned_cache();
     let results = tempfile::tempdir().unwrap();
-    let out = yardstick(
-        &cache.project,
+    let out = yardstick_cached(
+        results.path(),
         &[
-            "run",
-            "--model",
-            MODEL,
-            "--task",
-            "gsm8k",
-            "--limit",
-            "2",
-            "--no-pull",
-            "--run-id",
-            "e2e",
-            "--results-dir",
-            results.path().to_str().unwrap(),
+            "run", "--model", MODEL, "--task", "gsm8k", "--limit", "2", "--run-id", "e2e",
         ],
-        &[("YARDSTICK_HOME", &cache.home)],
     );
     assert!(out.status.success(), "{}", stderr(&out));
     let table = String::from_utf8_lossy(&out.stdout);
@@ -165,11 +152,10 @@ fn greedy_generation_is_deterministic_counted_and_stoppable() {
 #[test]
 fn two_workers_write_the_samples_of_one() {
     pulled_model(MODEL);
-    let cache = provisioned_cache();
     let results = tempfile::tempdir().unwrap();
     let run = |workers: &str, id: &str| {
-        let out = yardstick(
-            &cache.project,
+        let out = yardstick_cached(
+            results.path(),
             &[
                 "run",
                 "--model",
@@ -180,15 +166,11 @@ fn two_workers_write_the_samples_of_one() {
                 "3",
                 "--max-new-tokens",
                 "10",
-                "--no-pull",
                 "--workers",
                 workers,
                 "--run-id",
                 id,
-                "--results-dir",
-                results.path().to_str().unwrap(),
             ],
-            &[("YARDSTICK_HOME", &cache.home)],
         );
         assert!(out.status.success(), "{}", stderr(&out));
         read_samples(&results.path().join("runs").join(id)).unwrap()

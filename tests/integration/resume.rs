@@ -5,22 +5,17 @@
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
 use yardstick::store::{read_samples, SampleRecord};
 
-use crate::support::{provisioned_cache, pulled_model, stderr, yardstick};
+use crate::support::{cached_command, pulled_model, stderr, yardstick_cached};
 
 const MODEL: &str = "smollm2-135m-instruct";
 
 fn start(results: &Path, args: &[&str]) -> Child {
-    let cache = provisioned_cache();
-    Command::new(env!("CARGO_BIN_EXE_yardstick"))
-        .current_dir(&cache.project)
-        .env("YARDSTICK_HOME", &cache.home)
-        .args(args)
-        .args(["--no-pull", "--results-dir", results.to_str().unwrap()])
+    cached_command(results, args)
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -114,19 +109,7 @@ fn killed_runs_resume_to_the_results_of_an_uninterrupted_run() {
         );
     }
     let drain = std::thread::spawn(move || std::io::copy(&mut progress, &mut std::io::sink()));
-    let cache = provisioned_cache();
-    let refused = yardstick(
-        &cache.project,
-        &[
-            "run",
-            "--resume",
-            "cut",
-            "--no-pull",
-            "--results-dir",
-            results.path().to_str().unwrap(),
-        ],
-        &[("YARDSTICK_HOME", &cache.home)],
-    );
+    let refused = yardstick_cached(results.path(), &["run", "--resume", "cut"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(
         stderr(&refused).contains("another yardstick process"),

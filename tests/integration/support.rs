@@ -57,6 +57,28 @@ pub fn yardstick(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     command.output().expect("the yardstick binary runs")
 }
 
+/// The binary set to run against the provisioned cache (models and datasets already there):
+/// `args` plus `--no-pull --results-dir results`.
+pub fn cached_command(results: &Path, args: &[&str]) -> Command {
+    let cache = provisioned_cache();
+    let mut command = Command::new(env!("CARGO_BIN_EXE_yardstick"));
+    command
+        .current_dir(&cache.project)
+        .env("YARDSTICK_HOME", &cache.home)
+        .args(args)
+        .arg("--no-pull")
+        .arg("--results-dir")
+        .arg(results);
+    command
+}
+
+/// Runs [`cached_command`] to completion.
+pub fn yardstick_cached(results: &Path, args: &[&str]) -> Output {
+    cached_command(results, args)
+        .output()
+        .expect("the yardstick binary runs")
+}
+
 /// stderr as text.
 pub fn stderr(output: &Output) -> String {
     String::from_utf8_lossy(&output.stderr).into_owned()

@@ -14,28 +14,22 @@ use super::{
 
 /// Runs `program` in a fresh interpreter.
 pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
-    let Program {
-        interpreter,
-        args,
-        file_name,
-        source,
-    } = *program;
     let dir = tempfile::Builder::new()
         .prefix("yardstick-exec-")
         .tempdir()
         .context("cannot create a temporary folder for generated code")?;
     let root = super::is_root();
     let uid = root.then(next_uid);
-    fs::write(dir.path().join(file_name), source)?;
+    fs::write(dir.path().join(program.file_name), program.source)?;
     let stdout = fs::File::create(dir.path().join(".stdout"))?;
     let stderr = fs::File::create(dir.path().join(".stderr"))?;
     if let Some(uid) = uid {
         chown_tree(dir.path(), uid)?;
     }
-    let mut command = Command::new(resolve_interpreter(interpreter));
+    let mut command = Command::new(resolve_interpreter(program.interpreter));
     command
-        .args(args)
-        .arg(file_name)
+        .args(program.args)
+        .arg(program.file_name)
         .stdin(Stdio::null())
         .stdout(stdout)
         .stderr(stderr);
@@ -54,7 +48,7 @@ pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
             super::release_uid(uid);
             return Ok(Execution {
                 outcome: Outcome::Error,
-                detail: format!("could not start {interpreter}: {err}"),
+                detail: format!("could not start {}: {err}", program.interpreter),
                 seconds: 0.0,
             });
         }

@@ -49,15 +49,9 @@ static NEXT_PROGRAM: AtomicU64 = AtomicU64::new(0);
 
 /// Runs `program` as a fork of a worker of its interpreter.
 pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
-    let Program {
-        interpreter,
-        args,
-        file_name,
-        source,
-    } = *program;
     let key = format!(
-        "{interpreter} {args:?} {} {}",
-        limits.memory_bytes, limits.file_bytes
+        "{} {:?} {} {}",
+        program.interpreter, program.args, limits.memory_bytes, limits.file_bytes
     );
     let taken = pool()
         .lock()
@@ -66,7 +60,7 @@ pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
         .and_then(Vec::pop);
     let mut worker = match taken {
         Some(worker) => worker,
-        None => Worker::start(interpreter, args, limits)?,
+        None => Worker::start(program.interpreter, program.args, limits)?,
     };
     let root = super::is_root();
     let uid = root.then(next_uid);
@@ -77,13 +71,13 @@ pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
     fs::create_dir(&dir)?;
     // Private to the program's uid: concurrent programs cannot read each other's files.
     fs::set_permissions(&dir, fs::Permissions::from_mode(0o700))?;
-    fs::write(dir.join(file_name), source)?;
+    fs::write(dir.join(program.file_name), program.source)?;
     if let Some(uid) = uid {
         chown_tree(&dir, uid)?;
     }
     let job = serde_json::json!({
         "dir": dir,
-        "file": file_name,
+        "file": program.file_name,
         "uid": uid,
         "cpu": limits.wall.as_secs().max(1) + 1,
         "nproc": limits.processes,
