@@ -52,6 +52,16 @@ impl Locations {
         self.project.join("models.toml")
     }
 
+    /// Hardware price profiles.
+    pub fn hardware_file(&self) -> PathBuf {
+        self.project.join("hardware.toml")
+    }
+
+    /// The vendored provider price list.
+    pub fn provider_prices_file(&self) -> PathBuf {
+        self.project.join("prices/open_weights_provider_prices.csv")
+    }
+
     /// The task definitions.
     pub fn tasks_dir(&self) -> PathBuf {
         self.project.join("tasks")

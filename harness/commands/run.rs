@@ -14,6 +14,7 @@ use crate::backend::mistralrs::{
 use crate::backend::{Backend, Sampling};
 use crate::cli::{RunArgs, Workers};
 use crate::data::DataCache;
+use crate::hardware::{HardwareProfile, HardwareProfiles};
 use crate::locations::Locations;
 use crate::machine::MachineInfo;
 use crate::models::{pull, ModelCache, ModelEntry, Registry};
@@ -63,6 +64,7 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         }
         None => {
             let plan = plan_from_args(&args, &registry, &task_set, &data, results_dir)?;
+            let hardware = hardware_profile(args.hardware.as_deref(), locations)?;
             let workers = match args.workers {
                 Workers::Count(n) => n,
                 Workers::Auto => auto_workers(&plan.models),
@@ -73,7 +75,7 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
                     if args.no_pull {
                         cache.verified_path(model)?;
                     } else {
-                        pull(&cache, model)?;
+                        pull(&cache, &registry, model)?;
                     }
                 }
                 return super::workers::run_with_workers(
@@ -86,6 +88,7 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
             let loader = MistralRsLoader::new(cache, args.dtype);
             let mut manifest = runner::new_manifest(&plan, &loader, std::env::args().collect());
             manifest.dtype = Some(args.dtype.as_str().to_string());
+            manifest.hardware = hardware;
             // Created, with its manifest, before any long download: an unwritable results
             // folder fails fast, and a run interrupted while pulling can be resumed.
             let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
@@ -97,7 +100,7 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         let fetched = if args.no_pull {
             loader.cache.verified_path(model)
         } else {
-            pull(&loader.cache, model)
+            pull(&loader.cache, &registry, model)
         };
         if let Err(err) = fetched {
             if args.resume.is_none() {
@@ -122,6 +125,22 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
     print!("{}", table::render_summary(&outcome.summary));
     println!("results written to {}", outcome.run_dir.display());
     Ok(())
+}
+
+/// The price profile named on the command line, else the one matching this machine.
+pub(super) fn hardware_profile(
+    name: Option<&str>,
+    locations: &Locations,
+) -> Result<Option<HardwareProfile>> {
+    let path = locations.hardware_file();
+    if name.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let profiles = HardwareProfiles::load(&path)?;
+    Ok(match name {
+        Some(name) => Some(profiles.get(name)?.clone()),
+        None => profiles.matching(&MachineInfo::current()).cloned(),
+    })
 }
 
 /// Workers for `--workers auto`: one per core, as many as 80% of the machine's memory holds
@@ -282,13 +301,13 @@ pub(super) fn confirm_code_execution(
 }
 
 /// Loads verified GGUFs from the cache into mistral.rs.
-struct MistralRsLoader {
-    cache: ModelCache,
+pub(super) struct MistralRsLoader {
+    pub(super) cache: ModelCache,
     options: MistralRsOptions,
 }
 
 impl MistralRsLoader {
-    fn new(cache: ModelCache, dtype: ActivationDtype) -> Self {
+    pub(super) fn new(cache: ModelCache, dtype: ActivationDtype) -> Self {
         Self {
             cache,
             options: MistralRsOptions {

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{BackendInfo, Sampling};
+use crate::hardware::HardwareProfile;
 use crate::machine::MachineInfo;
 use crate::metrics::{Distribution, Estimate};
 use crate::scoring::Execution;
@@ -187,6 +188,10 @@ pub struct Manifest {
     pub sandbox: Option<String>,
     /// The machine.
     pub machine: MachineInfo,
+    /// The hardware price profile cost is computed with (`--hardware`, or matched from the
+    /// machine); absent when none applies.
+    #[serde(default)]
+    pub hardware: Option<HardwareProfile>,
     /// RFC 3339 start time.
     pub started_at: String,
     /// RFC 3339 end time (absent while running or after a crash).
@@ -217,6 +222,27 @@ pub struct SpeedSummary {
     pub completion_tokens: usize,
     /// Sum of request latencies (backend busy time).
     pub busy_seconds: Seconds,
+    /// Sum of times to first token (prompt processing).
+    #[serde(default)]
+    pub prefill_seconds: Seconds,
+    /// Sum of times after the first token (decoding).
+    #[serde(default)]
+    pub decode_seconds: Seconds,
+}
+
+impl SpeedSummary {
+    /// Measured input throughput: prompt tokens per second of prompt processing.
+    pub fn input_throughput(&self) -> Option<TokensPerSecond> {
+        (self.prefill_seconds > 0.0).then(|| self.prompt_tokens as f64 / self.prefill_seconds)
+    }
+
+    /// Measured output throughput: generated tokens per second of decoding (the first token of
+    /// each request is counted with its prefill).
+    pub fn output_throughput(&self) -> Option<TokensPerSecond> {
+        let n = self.output_tokens_per_second.as_ref().map_or(0, |d| d.n);
+        let decoded = self.completion_tokens.saturating_sub(n);
+        (self.decode_seconds > 0.0 && decoded > 0).then(|| decoded as f64 / self.decode_seconds)
+    }
 }
 
 /// Aggregates of one model on one task.
@@ -275,6 +301,32 @@ pub struct ModelRunRecord {
     pub warmup_seconds: Seconds,
 }
 
+/// The harness's own cost: wall time not spent generating, loading or warming up.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Overhead {
+    /// Seconds inside backend generation calls.
+    pub backend_busy_seconds: Seconds,
+    /// Seconds loading models and warming them up.
+    pub setup_seconds: Seconds,
+    /// Wall − busy − setup: prompt rendering, scoring not hidden behind generation, writing.
+    pub harness_seconds: Seconds,
+    /// Harness seconds as a share of backend busy time.
+    pub share_of_busy: f64,
+}
+
+impl Overhead {
+    /// From this process's wall time and its backend time.
+    pub fn new(wall_seconds: Seconds, busy_seconds: Seconds, setup_seconds: Seconds) -> Self {
+        let harness_seconds = (wall_seconds - busy_seconds - setup_seconds).max(0.0);
+        Self {
+            backend_busy_seconds: busy_seconds,
+            setup_seconds,
+            harness_seconds,
+            share_of_busy: harness_seconds / busy_seconds.max(f64::EPSILON),
+        }
+    }
+}
+
 /// `summary.json`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Summary {
@@ -294,6 +346,9 @@ pub struct Summary {
     pub models: Vec<ModelRunRecord>,
     /// Wall time of the whole run.
     pub wall_seconds: Seconds,
+    /// Where this process's wall time went (absent for runs without a backend).
+    #[serde(default)]
+    pub overhead: Option<Overhead>,
     /// Peak resident memory of the process.
     pub peak_rss_bytes: Option<Bytes>,
 }

@@ -246,5 +246,10 @@ fn speed_summary(group: &[&SampleRecord]) -> SpeedSummary {
         prompt_tokens: group.iter().map(|s| s.prompt_tokens).sum(),
         completion_tokens: group.iter().map(|s| s.completion_tokens).sum(),
         busy_seconds: group.iter().map(|s| s.total_latency_s).sum(),
+        prefill_seconds: group.iter().map(|s| s.time_to_first_token_s).sum(),
+        decode_seconds: group
+            .iter()
+            .map(|s| s.total_latency_s - s.time_to_first_token_s)
+            .sum(),
     }
 }
