@@ -21,6 +21,10 @@ pub struct GgufSummary {
     pub tensor_count: u64,
     /// Bytes of tensor data (the weights read per token by a dense model).
     pub tensor_bytes: u64,
+    /// Weight bytes a dense model reads to produce one token: every tensor, except that the
+    /// token-embedding table counts only when it doubles as the output projection (tied
+    /// embeddings); a separate table is read one row per token.
+    pub bytes_per_token: u64,
     /// Tensor bytes per ggml type name, e.g. `Q4_1` → bytes.
     pub bytes_by_type: BTreeMap<String, u64>,
     /// File size the header implies; the file must be at least this long.
@@ -74,8 +78,10 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
     let mut tensor_bytes = 0u64;
     let mut data_end = 0u64;
     let mut bytes_by_type = BTreeMap::new();
+    let mut embedding_bytes = 0u64;
+    let mut has_output_projection = false;
     for _ in 0..tensor_count {
-        let _name = reader.string()?;
+        let name = reader.string()?;
         let dims = reader.u32()?;
         if dims > 8 {
             bail!(
@@ -93,6 +99,11 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
             .with_context(|| format!("{}: unknown tensor type {ggml_type}", path.display()))?;
         let bytes = elements.div_ceil(block_elements) * block_bytes;
         tensor_bytes += bytes;
+        match name.as_str() {
+            "token_embd.weight" => embedding_bytes = bytes,
+            "output.weight" => has_output_projection = true,
+            _ => {}
+        }
         *bytes_by_type.entry(type_name.to_string()).or_insert(0) += bytes;
         data_end = data_end.max(offset + bytes);
     }
@@ -114,6 +125,11 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
         architecture,
         tensor_count,
         tensor_bytes,
+        bytes_per_token: if has_output_projection {
+            tensor_bytes - embedding_bytes
+        } else {
+            tensor_bytes
+        },
         bytes_by_type,
         required_len,
     })

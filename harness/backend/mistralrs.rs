@@ -279,6 +279,11 @@ impl Backend for MistralRsBackend {
         self.runtime.block_on(self.stream(request))
     }
 
+    fn count_tokens(&self, prompt: &Prompt) -> Result<usize> {
+        self.runtime
+            .block_on(async { Ok(self.tokenize(prompt).await?.len()) })
+    }
+
     fn rendered_prompt(&self, prompt: &Prompt) -> Result<String> {
         self.runtime.block_on(async {
             let tokens = self.tokenize(prompt).await?;

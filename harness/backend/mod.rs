@@ -105,6 +105,10 @@ pub trait Backend: Send + Sync {
     fn info(&self) -> BackendInfo;
     /// Runs one generation to completion.
     fn generate(&self, request: &GenerationRequest) -> Result<Generation>;
+    /// Tokens in `prompt` as the model would see it (the scripted backend counts words).
+    fn count_tokens(&self, prompt: &Prompt) -> Result<usize> {
+        Ok(prompt.display_text().split_whitespace().count())
+    }
     /// The prompt exactly as the model sees it (chat template and special tokens applied).
     fn rendered_prompt(&self, prompt: &Prompt) -> Result<String> {
         Ok(prompt.display_text())

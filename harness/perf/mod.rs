@@ -1,0 +1,373 @@
+//! `yardstick perf`: synthetic workloads repeated for mean ± sd, a concurrency sweep, and the
+//! memory-bandwidth roofline: how close decode runs to the machine's physical limit.
+//!
+//! Model load and the warm-up request are timed apart and never counted in speed.
+
+pub mod bandwidth;
+pub mod render;
+pub mod workload;
+
+use std::sync::Barrier;
+use std::time::Instant;
+
+use anyhow::Result;
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{Backend, Generation, GenerationRequest, Sampling};
+use crate::hardware::HardwareProfile;
+use crate::metrics::cost::{self_hosted, usd_per_million};
+use crate::metrics::stats::mean;
+use crate::metrics::TokenPrices;
+use crate::tasks::Prompt;
+use crate::units::{Seconds, TokensPerSecond};
+pub use workload::{synthetic_prompt, Workload};
+
+/// What to measure.
+#[derive(Debug, Clone)]
+pub struct PerfOptions {
+    /// Workloads run one request at a time.
+    pub workloads: Vec<Workload>,
+    /// Repetitions of each workload.
+    pub repetitions: usize,
+    /// Parallel request counts of the sweep (empty: no sweep).
+    pub concurrency: Vec<usize>,
+    /// Workload of every sweep request.
+    pub sweep_workload: Workload,
+}
+
+/// Mean and sample standard deviation.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct MeanSd {
+    /// Mean.
+    pub mean: f64,
+    /// Sample standard deviation (0 for one value).
+    pub sd: f64,
+}
+
+impl MeanSd {
+    /// Of `values` (`None` when empty).
+    pub fn of(values: &[f64]) -> Option<Self> {
+        if values.is_empty() {
+            return None;
+        }
+        let m = mean(values);
+        let sd = if values.len() > 1 {
+            (values.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (values.len() - 1) as f64).sqrt()
+        } else {
+            0.0
+        };
+        Some(Self { mean: m, sd })
+    }
+}
+
+/// One workload repeated, one request at a time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct WorkloadResult {
+    /// The workload, e.g. `pp512-tg128`.
+    pub workload: String,
+    /// Prompt tokens actually sent.
+    pub prompt_tokens: usize,
+    /// Mean tokens actually generated (fewer than asked when the model ends early).
+    pub generated_tokens: f64,
+    /// Repetitions.
+    pub repetitions: usize,
+    /// Prompt tokens per second (prompt / time to first token).
+    pub prefill_tokens_per_second: Option<MeanSd>,
+    /// Output tokens per second after the first token.
+    pub decode_tokens_per_second: Option<MeanSd>,
+    /// Time to first token, seconds.
+    pub time_to_first_token_s: Option<MeanSd>,
+    /// Request to last token, seconds.
+    pub total_latency_s: Option<MeanSd>,
+    /// Self-hosted USD per 1M tokens at these speeds (with a hardware profile).
+    #[serde(default)]
+    pub cost: Option<TokenPrices>,
+}
+
+/// One level of the concurrency sweep.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SweepPoint {
+    /// Requests in flight together.
+    pub concurrency: usize,
+    /// Generated tokens of all requests ÷ wall time from the first send to the last token.
+    pub system_output_tokens_per_second: TokensPerSecond,
+    /// Mean over requests of each one's output speed after its first token.
+    pub per_request_output_tokens_per_second: Option<TokensPerSecond>,
+    /// Mean time to first token.
+    pub mean_time_to_first_token_s: Seconds,
+    /// Wall time of the level.
+    pub wall_seconds: Seconds,
+    /// Self-hosted USD per 1M output tokens at this level's system throughput.
+    #[serde(default)]
+    pub usd_per_million_output: Option<f64>,
+}
+
+/// Decode speed against the memory-bandwidth limit.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Roofline {
+    /// Measured read bandwidth, bytes per second (all cores).
+    pub bandwidth_bytes_per_second: f64,
+    /// Weight bytes read per generated token.
+    pub bytes_per_token: u64,
+    /// Bandwidth ÷ bytes per token: the fastest decode the memory allows.
+    pub roofline_tokens_per_second: TokensPerSecond,
+    /// Measured single-request decode speed (first workload).
+    pub decode_tokens_per_second: Option<TokensPerSecond>,
+    /// Measured ÷ roofline.
+    pub share: Option<f64>,
+}
+
+impl Roofline {
+    /// The roofline for `bytes_per_token` at `bandwidth`, compared with `decode`.
+    pub fn new(bandwidth: f64, bytes_per_token: u64, decode: Option<TokensPerSecond>) -> Self {
+        let roofline = bandwidth / bytes_per_token.max(1) as f64;
+        Self {
+            bandwidth_bytes_per_second: bandwidth,
+            bytes_per_token,
+            roofline_tokens_per_second: roofline,
+            decode_tokens_per_second: decode,
+            share: decode.map(|d| d / roofline),
+        }
+    }
+}
+
+/// Everything `perf` measured for one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct PerfReport {
+    /// Model id.
+    pub model: String,
+    /// Backend, dtype, load time.
+    pub backend: crate::backend::BackendInfo,
+    /// Seconds of the warm-up request (not counted).
+    pub warmup_seconds: Seconds,
+    /// Compute threads.
+    pub threads: usize,
+    /// Single-request workloads.
+    pub workloads: Vec<WorkloadResult>,
+    /// Concurrency sweep.
+    pub sweep: Vec<SweepPoint>,
+    /// Roofline, when the model's weight size is known.
+    pub roofline: Option<Roofline>,
+    /// The price profile costs were computed with.
+    #[serde(default)]
+    pub hardware: Option<HardwareProfile>,
+}
+
+impl PerfReport {
+    /// Adds self-hosted cost per 1M tokens at `hardware`'s hourly price to every measurement.
+    pub fn price_with(&mut self, hardware: &HardwareProfile) {
+        let usd = hardware.usd_per_hour;
+        for workload in &mut self.workloads {
+            workload.cost = match (
+                workload.prefill_tokens_per_second,
+                workload.decode_tokens_per_second,
+            ) {
+                (Some(input), Some(output)) => self_hosted(usd, input.mean, output.mean),
+                _ => None,
+            };
+        }
+        for point in &mut self.sweep {
+            point.usd_per_million_output =
+                usd_per_million(usd, point.system_output_tokens_per_second);
+        }
+        self.hardware = Some(hardware.clone());
+    }
+}
+
+/// Measures `backend`: a warm-up, each workload `repetitions` times, then the sweep.
+pub fn measure(
+    model: &str,
+    backend: &dyn Backend,
+    options: &PerfOptions,
+    progress: &dyn Fn(&str),
+) -> Result<PerfReport> {
+    let warmup_started = Instant::now();
+    backend.generate(&request(synthetic_prompt(backend, 16)?, 8))?;
+    let warmup_seconds = warmup_started.elapsed().as_secs_f64();
+
+    let mut workloads = Vec::new();
+    for workload in &options.workloads {
+        let prompt = synthetic_prompt(backend, workload.prompt_tokens)?;
+        let mut runs = Vec::new();
+        for repetition in 1..=options.repetitions {
+            progress(&format!(
+                "{model} {workload} {repetition}/{}",
+                options.repetitions
+            ));
+            runs.push(backend.generate(&request(prompt.clone(), workload.generate_tokens))?);
+        }
+        workloads.push(summarize_workload(workload, &runs));
+    }
+
+    let mut sweep = Vec::new();
+    if !options.concurrency.is_empty() {
+        let prompt = synthetic_prompt(backend, options.sweep_workload.prompt_tokens)?;
+        for &concurrency in &options.concurrency {
+            progress(&format!(
+                "{model} {} × {concurrency} in parallel",
+                options.sweep_workload
+            ));
+            let request = request(prompt.clone(), options.sweep_workload.generate_tokens);
+            sweep.push(sweep_point(backend, &request, concurrency)?);
+        }
+    }
+    Ok(PerfReport {
+        model: model.to_string(),
+        backend: backend.info(),
+        warmup_seconds,
+        threads: rayon::current_num_threads(),
+        workloads,
+        sweep,
+        roofline: None,
+        hardware: None,
+    })
+}
+
+fn request(prompt: Prompt, max_new_tokens: usize) -> GenerationRequest {
+    GenerationRequest {
+        prompt,
+        max_new_tokens,
+        stop: Vec::new(),
+        sampling: Sampling::greedy(),
+    }
+}
+
+/// Mean ± sd of each speed over the repetitions of one workload.
+pub fn summarize_workload(workload: &Workload, runs: &[Generation]) -> WorkloadResult {
+    let of = |f: &dyn Fn(&Generation) -> Option<f64>| {
+        MeanSd::of(&runs.iter().filter_map(f).collect::<Vec<_>>())
+    };
+    WorkloadResult {
+        workload: workload.to_string(),
+        prompt_tokens: runs.first().map_or(0, |r| r.prompt_tokens),
+        generated_tokens: mean(
+            &runs
+                .iter()
+                .map(|r| r.completion_tokens as f64)
+                .collect::<Vec<_>>(),
+        ),
+        repetitions: runs.len(),
+        prefill_tokens_per_second: of(&|r| r.prefill_tokens_per_second()),
+        decode_tokens_per_second: of(&|r| r.output_tokens_per_second()),
+        time_to_first_token_s: of(&|r| Some(r.time_to_first_token)),
+        total_latency_s: of(&|r| Some(r.total_latency)),
+        cost: None,
+    }
+}
+
+/// `concurrency` copies of `request` sent together; the backend batches them.
+fn sweep_point(
+    backend: &dyn Backend,
+    request: &GenerationRequest,
+    concurrency: usize,
+) -> Result<SweepPoint> {
+    let barrier = Barrier::new(concurrency + 1);
+    let (runs, wall_seconds) = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..concurrency)
+            .map(|_| {
+                scope.spawn(|| {
+                    barrier.wait();
+                    backend.generate(request)
+                })
+            })
+            .collect();
+        barrier.wait();
+        let started = Instant::now();
+        let runs: Vec<Result<Generation>> = handles
+            .into_iter()
+            .map(|h| h.join().expect("request thread panicked"))
+            .collect();
+        (runs, started.elapsed().as_secs_f64())
+    });
+    let runs = runs.into_iter().collect::<Result<Vec<_>>>()?;
+    Ok(sweep_summary(concurrency, &runs, wall_seconds))
+}
+
+/// System and per-request speed of one sweep level.
+pub fn sweep_summary(concurrency: usize, runs: &[Generation], wall_seconds: Seconds) -> SweepPoint {
+    let generated: usize = runs.iter().map(|r| r.completion_tokens).sum();
+    let speeds: Vec<f64> = runs
+        .iter()
+        .filter_map(Generation::output_tokens_per_second)
+        .collect();
+    SweepPoint {
+        concurrency,
+        system_output_tokens_per_second: generated as f64 / wall_seconds.max(f64::EPSILON),
+        per_request_output_tokens_per_second: (!speeds.is_empty()).then(|| mean(&speeds)),
+        mean_time_to_first_token_s: mean(
+            &runs
+                .iter()
+                .map(|r| r.time_to_first_token)
+                .collect::<Vec<_>>(),
+        ),
+        wall_seconds,
+        usd_per_million_output: None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::scripted::ScriptedBackend;
+
+    fn generation(ttft: f64, total: f64, tokens: usize) -> Generation {
+        Generation {
+            text: String::new(),
+            prompt_tokens: 100,
+            completion_tokens: tokens,
+            time_to_first_token: ttft,
+            total_latency: total,
+            finish_reason: "length".into(),
+        }
+    }
+
+    #[test]
+    fn mean_and_sample_sd() {
+        let m = MeanSd::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]).unwrap();
+        assert_eq!(m.mean, 5.0);
+        assert!((m.sd - 2.138).abs() < 1e-3);
+        assert_eq!(MeanSd::of(&[3.0]).unwrap().sd, 0.0);
+        assert!(MeanSd::of(&[]).is_none());
+    }
+
+    #[test]
+    fn workload_speeds_follow_the_definitions() {
+        let runs = [generation(1.0, 2.0, 11), generation(0.5, 1.5, 21)];
+        let result = summarize_workload(&Workload::LLAMA_BENCH, &runs);
+        assert_eq!(result.prefill_tokens_per_second.unwrap().mean, 150.0);
+        assert_eq!(result.decode_tokens_per_second.unwrap().mean, 15.0);
+        assert_eq!(result.generated_tokens, 16.0);
+    }
+
+    #[test]
+    fn sweep_counts_all_tokens_over_the_wall_time() {
+        let runs = [generation(1.0, 3.0, 21), generation(1.0, 5.0, 41)];
+        let point = sweep_summary(2, &runs, 5.0);
+        assert_eq!(point.system_output_tokens_per_second, 62.0 / 5.0);
+        assert_eq!(point.per_request_output_tokens_per_second, Some(10.0));
+    }
+
+    #[test]
+    fn roofline_share_is_measured_over_limit() {
+        let roofline = Roofline::new(10e9, 100_000_000, Some(25.0));
+        assert_eq!(roofline.roofline_tokens_per_second, 100.0);
+        assert_eq!(roofline.share, Some(0.25));
+    }
+
+    #[test]
+    fn measures_a_backend_end_to_end() {
+        let backend = ScriptedBackend::new(|_| "one two three four".into());
+        let options = PerfOptions {
+            workloads: vec![Workload::LLAMA_BENCH],
+            repetitions: 3,
+            concurrency: vec![1, 4],
+            sweep_workload: "pp16-tg8".parse().unwrap(),
+        };
+        let report = measure("m", &backend, &options, &|_| {}).unwrap();
+        assert_eq!(report.workloads[0].repetitions, 3);
+        assert_eq!(report.workloads[0].prompt_tokens, 512);
+        assert_eq!(report.sweep.len(), 2);
+        assert_eq!(report.sweep[1].concurrency, 4);
+        assert!(report.sweep[1].system_output_tokens_per_second > 0.0);
+    }
+}
