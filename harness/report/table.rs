@@ -12,6 +12,17 @@ pub fn render_summary(summary: &Summary) -> String {
         out.push('\n');
         out.push_str(&render_suites(summary));
     }
+    if let Some(o) = &summary.overhead {
+        out.push_str(&format!(
+            "\nwall {:.1} s: backend generating {:.1} s, loading and warm-up {:.1} s, harness \
+             overhead {:.2} s ({:.2}% of backend busy time)\n",
+            summary.wall_seconds,
+            o.backend_busy_seconds,
+            o.setup_seconds,
+            o.harness_seconds,
+            100.0 * o.share_of_busy
+        ));
+    }
     out
 }
 
@@ -200,6 +211,8 @@ mod tests {
                 prompt_tokens: 0,
                 completion_tokens: 0,
                 busy_seconds: 0.0,
+                prefill_seconds: 0.0,
+                decode_seconds: 0.0,
             },
         };
         let table = render(&[result]);

@@ -6,13 +6,15 @@
 //!
 //! Reports, comparisons and re-scoring read only these files.
 
+mod reader;
 mod records;
 mod run_dir;
 mod summarize;
 
+pub use reader::{finished_runs, read_finished_run, read_json, FinishedRun, SkippedRun};
 pub use records::{
-    DatasetRecord, Manifest, ModelRecord, ModelRunRecord, QualityIndex, SampleRecord, SpeedSummary,
-    SuiteScore, Summary, TaskRecord, TaskResult, SCHEMA_VERSION,
+    DatasetRecord, Manifest, ModelRecord, ModelRunRecord, Overhead, QualityIndex, SampleRecord,
+    SpeedSummary, SuiteScore, Summary, TaskRecord, TaskResult, SCHEMA_VERSION,
 };
 pub use run_dir::{new_run_id, read_samples, RunDir};
 pub use summarize::{summarize, Aggregates};

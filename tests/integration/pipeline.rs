@@ -80,16 +80,16 @@ impl BackendLoader for Scripted {
 }
 
 /// The toy task as files in a temporary folder, its data imported into a temporary cache.
-struct Toy {
-    tasks: TaskSet,
-    data: DataCache,
-    results: tempfile::TempDir,
+pub(crate) struct Toy {
+    pub(crate) tasks: TaskSet,
+    pub(crate) data: DataCache,
+    pub(crate) results: tempfile::TempDir,
     /// What the import copied into the cache.
     imported: Vec<String>,
-    _folders: [tempfile::TempDir; 3],
+    pub(crate) _folders: [tempfile::TempDir; 3],
 }
 
-fn toy() -> Toy {
+pub(crate) fn toy() -> Toy {
     let tasks_dir = tempfile::tempdir().unwrap();
     let data_source = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
@@ -126,6 +126,19 @@ fn run_toy(
     run_id: &str,
     shard: Option<Shard>,
 ) -> RunOutcome {
+    run_toy_with(&Scripted, models, tasks, data, results, run_id, shard)
+}
+
+/// [`run_toy`] with another backend loader.
+pub(crate) fn run_toy_with(
+    loader: &dyn BackendLoader,
+    models: usize,
+    tasks: &TaskSet,
+    data: &DataCache,
+    results: &Path,
+    run_id: &str,
+    shard: Option<Shard>,
+) -> RunOutcome {
     let registry = Registry::load(&project_dir().join("models.toml")).unwrap();
     let selected = tasks.select(&["toy_sums".into()], &[]).unwrap();
     let plan = RunPlan {
@@ -140,8 +153,8 @@ fn run_toy(
         shard,
     };
     let run_dir = RunDir::create(&plan.results_dir, &plan.run_id).unwrap();
-    let manifest = new_manifest(&plan, &Scripted, vec!["yardstick".into(), "run".into()]);
-    execute(&plan, run_dir, &Scripted, manifest, Vec::new()).unwrap()
+    let manifest = new_manifest(&plan, loader, vec!["yardstick".into(), "run".into()]);
+    execute(&plan, run_dir, loader, manifest, Vec::new()).unwrap()
 }
 
 #[test]
