@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::runner::{finish_run, RunOutcome};
+use crate::runner::{finish_run, RunOutcome, RunTiming};
 use crate::store::{read_samples, Manifest, RunDir, SampleRecord, Summary};
 use crate::tasks::TaskSet;
 
@@ -128,7 +128,7 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
         &samples,
         &|name| tasks.get(name).ok(),
         models,
-        started,
+        RunTiming::without_backend(started),
     )
 }
 

@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use crate::data::DataCache;
 use crate::machine::MachineInfo;
-use crate::runner::{finish_run, RunOutcome};
+use crate::runner::{finish_run, RunOutcome, RunTiming};
 use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
     read_samples, Manifest, ModelRecord, RunDir, SampleRecord, TaskRecord, SCHEMA_VERSION,
@@ -141,6 +141,7 @@ pub fn score_completions(
         merged_from: Vec::new(),
         sandbox: None,
         machine: MachineInfo::current(),
+        hardware: None,
         started_at: String::new(),
         finished_at: None,
         rescored_from: Some(file.display().to_string()),
@@ -221,7 +222,7 @@ fn finish(
         &samples,
         &|name| tasks.get(name).ok(),
         Vec::new(),
-        started,
+        RunTiming::without_backend(started),
     )
 }
 

@@ -11,13 +11,13 @@ use indicatif::{ProgressBar, ProgressStyle};
 
 pub use plan::{PreparedTask, RunPlan, Shard};
 
-use crate::backend::{Backend, GenerationRequest, Sampling};
+use crate::backend::{Backend, Generation, GenerationRequest, Sampling};
 use crate::machine::{peak_rss_bytes, MachineInfo};
 use crate::models::ModelEntry;
 use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
-    summarize, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, RunDir, SampleRecord, Summary,
-    TaskRecord, SCHEMA_VERSION,
+    summarize, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, Overhead, RunDir,
+    SampleRecord, Summary, TaskRecord, SCHEMA_VERSION,
 };
 use crate::tasks::{Item, Prompt, Task};
 
@@ -63,6 +63,7 @@ pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<Str
             .any(|t| executes_code(t.task))
             .then(|| sandbox::isolation().to_string()),
         machine: MachineInfo::current(),
+        hardware: None,
         started_at: chrono::Utc::now().to_rfc3339(),
         finished_at: None,
         rescored_from: None,
@@ -96,6 +97,8 @@ pub fn execute(
     let finished: HashSet<SampleKey> = done.iter().map(key_of).collect();
     let mut samples = done;
     let mut model_runs = Vec::new();
+    let mut busy_seconds = 0.0;
+    let mut setup_seconds = 0.0;
     for (model_number, model) in plan.models.iter().enumerate() {
         let remaining = plan.tasks.iter().enumerate().any(|(task_number, task)| {
             planned_samples(plan, model_number, task_number).any(|(item, s)| {
@@ -114,6 +117,7 @@ pub fn execute(
             .load(model)
             .with_context(|| format!("cannot load model {}", model.id))?;
         let warmup_seconds = warm_up(backend.as_ref())?;
+        setup_seconds += backend.info().load_seconds + warmup_seconds;
         model_runs.push(ModelRunRecord {
             model: model.id.clone(),
             backend: backend.info(),
@@ -127,6 +131,7 @@ pub fn execute(
                 backend.as_ref(),
                 &mut run_dir,
                 &finished,
+                &mut busy_seconds,
             )?;
             samples.extend(new);
         }
@@ -139,8 +144,34 @@ pub fn execute(
         &samples,
         &|name| plan.task(name).map(|t| t.task),
         model_runs,
-        started,
+        RunTiming {
+            started,
+            busy_seconds,
+            setup_seconds,
+        },
     )
+}
+
+/// Where a run's time went, for the harness-overhead figure.
+#[derive(Debug, Clone, Copy)]
+pub struct RunTiming {
+    /// When this process started the run.
+    pub started: Instant,
+    /// Seconds spent inside backend generation calls.
+    pub busy_seconds: f64,
+    /// Seconds loading models and warming them up.
+    pub setup_seconds: f64,
+}
+
+impl RunTiming {
+    /// A run with no model (re-scoring).
+    pub fn without_backend(started: Instant) -> Self {
+        Self {
+            started,
+            busy_seconds: 0.0,
+            setup_seconds: 0.0,
+        }
+    }
 }
 
 /// Aggregates `samples`, writes `summary.json`, stamps the manifest finished: the last step of
@@ -151,8 +182,9 @@ pub fn finish_run<'a>(
     samples: &[SampleRecord],
     task_of: &dyn Fn(&str) -> Option<&'a Task>,
     models: Vec<ModelRunRecord>,
-    started: Instant,
+    timing: RunTiming,
 ) -> Result<RunOutcome> {
+    let wall_seconds = timing.started.elapsed().as_secs_f64();
     let aggregates = summarize(samples, task_of);
     let summary = Summary {
         schema: SCHEMA_VERSION,
@@ -161,7 +193,9 @@ pub fn finish_run<'a>(
         suites: aggregates.suites,
         quality: aggregates.quality,
         models,
-        wall_seconds: started.elapsed().as_secs_f64(),
+        wall_seconds,
+        overhead: (timing.busy_seconds > 0.0)
+            .then(|| Overhead::new(wall_seconds, timing.busy_seconds, timing.setup_seconds)),
         peak_rss_bytes: peak_rss_bytes(),
     };
     run_dir.write_summary(&summary)?;
@@ -212,6 +246,7 @@ fn run_task(
     backend: &dyn Backend,
     run_dir: &mut RunDir,
     finished: &HashSet<SampleKey>,
+    busy_seconds: &mut f64,
 ) -> Result<Vec<SampleRecord>> {
     let prepared = &plan.tasks[task_number];
     let task = prepared.task;
@@ -226,7 +261,6 @@ fn run_task(
     let max_new_tokens = plan
         .max_new_tokens
         .unwrap_or(task.spec.generation.max_new_tokens);
-    let mut records = Vec::with_capacity(prepared.items.len() * plan.samples_per_item);
     let (mut tokens, mut decode_seconds) = (0usize, 0f64);
     let order: Vec<_> = planned
         .iter()
@@ -236,62 +270,109 @@ fn run_task(
         })
         .collect();
     bar.inc((planned.len() - order.len()) as u64);
-    for (item, sample_index) in order {
-        let prompt = task.render(item, &prepared.fewshot)?;
-        let reference = task.reference(item)?;
-        let generation = backend
-            .generate(&GenerationRequest {
-                prompt: prompt.clone(),
-                max_new_tokens,
-                stop: task.spec.generation.stop.clone(),
-                sampling: plan.sampling,
-            })
-            .with_context(|| {
-                format!("model {}, task {}, item {}", model.id, task.name(), item.id)
-            })?;
-        let scored = score(task, item, &generation.text, &reference)?;
-        tokens += generation.completion_tokens.saturating_sub(1);
-        decode_seconds += generation.total_latency - generation.time_to_first_token;
-        let record = SampleRecord {
-            schema: SCHEMA_VERSION,
-            model: model.id.clone(),
-            task: task.name().to_string(),
-            task_version: task.spec.version,
-            item_index: item.index,
-            item_id: item.id.clone(),
-            sample_index,
-            prompt,
-            output: generation.text.clone(),
-            extracted: scored.extracted,
-            reference,
-            scores: scored.scores,
-            verdict: if scored.correct {
-                "correct"
-            } else {
-                "incorrect"
+    // Scoring (a sandboxed program run, for code tasks) happens on a second thread while the
+    // backend generates the next sample; samples are still appended in plan order.
+    let (to_scorer, scorer_inbox) = std::sync::mpsc::sync_channel::<Generated>(16);
+    let records = std::thread::scope(|scope| -> Result<Vec<SampleRecord>> {
+        let scorer_bar = bar.clone();
+        let scorer = scope.spawn(move || -> Result<Vec<SampleRecord>> {
+            let mut records = Vec::new();
+            for generated in scorer_inbox {
+                let record = scored_record(model, task, generated)?;
+                run_dir.append_sample(&record)?;
+                records.push(record);
+                scorer_bar.inc(1);
             }
-            .into(),
-            prompt_tokens: generation.prompt_tokens,
-            completion_tokens: generation.completion_tokens,
-            time_to_first_token_s: generation.time_to_first_token,
-            output_tokens_per_second: generation.output_tokens_per_second(),
-            prefill_tokens_per_second: generation.prefill_tokens_per_second(),
-            total_latency_s: generation.total_latency,
-            finish_reason: generation.finish_reason,
-            execution: scored.execution,
-        };
-        run_dir.append_sample(&record)?;
-        records.push(record);
-        if decode_seconds > 0.0 {
-            bar.set_message(format!(
-                "{:.1} output tok/s",
-                tokens as f64 / decode_seconds
-            ));
+            Ok(records)
+        });
+        for (item, sample_index) in order {
+            let prompt = task.render(item, &prepared.fewshot)?;
+            let reference = task.reference(item)?;
+            let requested = Instant::now();
+            let generation = backend
+                .generate(&GenerationRequest {
+                    prompt: prompt.clone(),
+                    max_new_tokens,
+                    stop: task.spec.generation.stop.clone(),
+                    sampling: plan.sampling,
+                })
+                .with_context(|| {
+                    format!("model {}, task {}, item {}", model.id, task.name(), item.id)
+                })?;
+            *busy_seconds += requested.elapsed().as_secs_f64();
+            tokens += generation.completion_tokens.saturating_sub(1);
+            decode_seconds += generation.total_latency - generation.time_to_first_token;
+            if decode_seconds > 0.0 {
+                bar.set_message(format!(
+                    "{:.1} output tok/s",
+                    tokens as f64 / decode_seconds
+                ));
+            }
+            let generated = Generated {
+                item,
+                sample_index,
+                prompt,
+                reference,
+                generation,
+            };
+            if to_scorer.send(generated).is_err() {
+                break; // the scorer stopped with an error, returned below
+            }
         }
-        bar.inc(1);
-    }
+        drop(to_scorer);
+        scorer.join().expect("the scoring thread panicked")
+    })?;
     bar.finish_and_clear();
     Ok(records)
+}
+
+/// A generation waiting to be scored.
+struct Generated<'p> {
+    item: &'p Item,
+    sample_index: usize,
+    prompt: Prompt,
+    reference: String,
+    generation: Generation,
+}
+
+/// Scores a generation into the record appended to `samples.jsonl`.
+fn scored_record(model: &ModelEntry, task: &Task, generated: Generated) -> Result<SampleRecord> {
+    let Generated {
+        item,
+        sample_index,
+        prompt,
+        reference,
+        generation,
+    } = generated;
+    let scored = score(task, item, &generation.text, &reference)?;
+    Ok(SampleRecord {
+        schema: SCHEMA_VERSION,
+        model: model.id.clone(),
+        task: task.name().to_string(),
+        task_version: task.spec.version,
+        item_index: item.index,
+        item_id: item.id.clone(),
+        sample_index,
+        prompt,
+        output: generation.text.clone(),
+        extracted: scored.extracted,
+        reference,
+        scores: scored.scores,
+        verdict: if scored.correct {
+            "correct"
+        } else {
+            "incorrect"
+        }
+        .into(),
+        prompt_tokens: generation.prompt_tokens,
+        completion_tokens: generation.completion_tokens,
+        time_to_first_token_s: generation.time_to_first_token,
+        output_tokens_per_second: generation.output_tokens_per_second(),
+        prefill_tokens_per_second: generation.prefill_tokens_per_second(),
+        total_latency_s: generation.total_latency,
+        finish_reason: generation.finish_reason,
+        execution: scored.execution,
+    })
 }
 
 fn model_record(model: &ModelEntry) -> ModelRecord {

@@ -48,6 +48,7 @@ fn write_run(
         quality: Vec::new(),
         models: Vec::new(),
         wall_seconds: 1.0,
+        overhead: None,
         peak_rss_bytes: None,
     };
     run_dir.write_summary(&summary).unwrap();
