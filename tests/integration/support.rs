@@ -44,7 +44,8 @@ pub fn pulled_model(id: &str) -> PathBuf {
     let locations = provisioned_cache();
     let registry = Registry::load(&locations.registry_file()).unwrap();
     let model = registry.get(id).unwrap();
-    pull(&ModelCache::new(locations.models_dir()), model).unwrap_or_else(|e| panic!("{e:#}"))
+    pull(&ModelCache::new(locations.models_dir()), &registry, model)
+        .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 /// Runs the yardstick binary in `cwd` with extra environment.
@@ -60,13 +61,19 @@ pub fn yardstick(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
 /// The binary set to run against the provisioned cache (models and datasets already there):
 /// `args` plus `--no-pull --results-dir results`.
 pub fn cached_command(results: &Path, args: &[&str]) -> Command {
+    let mut command = cached_binary(results, args);
+    command.arg("--no-pull");
+    command
+}
+
+/// The binary against the provisioned cache: `args` plus `--results-dir results`.
+pub fn cached_binary(results: &Path, args: &[&str]) -> Command {
     let cache = provisioned_cache();
     let mut command = Command::new(env!("CARGO_BIN_EXE_yardstick"));
     command
         .current_dir(&cache.project)
         .env("YARDSTICK_HOME", &cache.home)
         .args(args)
-        .arg("--no-pull")
         .arg("--results-dir")
         .arg(results);
     command

@@ -1,0 +1,73 @@
+//! `nightly` and `select` on real results: both shipped models through mistral.rs on two
+//! GSM8K items, twice, then a model recommendation from those runs.
+
+use crate::support::{cached_binary, cached_command, stderr};
+
+const CONFIG: &str = r#"
+models = ["smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct"]
+tasks = ["gsm8k_chat"]
+limit = 2
+max_new_tokens = 48
+hardware = "cloud-cpu-2vcpu-16gib"
+"#;
+
+#[test]
+fn nightly_runs_compares_keeps_history_and_select_recommends() {
+    let results = tempfile::tempdir().unwrap();
+    let config = results.path().join("nightly.toml");
+    std::fs::write(&config, CONFIG).unwrap();
+    let nightly = |run_id: &str| {
+        let config = config.to_str().unwrap();
+        cached_command(
+            results.path(),
+            &["nightly", "--config", config, "--run-id", run_id],
+        )
+        .output()
+        .unwrap()
+    };
+
+    let first = nightly("n1");
+    assert!(first.status.success(), "{}", stderr(&first));
+    assert!(stderr(&first).contains("nothing to compare yet"));
+    let second = nightly("n2");
+    assert!(second.status.success(), "{}", stderr(&second));
+    let report = String::from_utf8_lossy(&second.stdout);
+    assert!(
+        report.contains("n1 → n2"),
+        "compared with the previous run:\n{report}"
+    );
+    // Greedy decoding: the same answers, so nothing regressed.
+    assert!(!report.contains("REGRESSED"), "{report}");
+
+    // Running the same night again reuses the finished run and adds no history rows.
+    let again = nightly("n2");
+    assert!(again.status.success(), "{}", stderr(&again));
+    assert!(stderr(&again).contains("already finished"));
+    let history = yardstick::nightly::read_history(&results.path().join("history.parquet"))
+        .unwrap()
+        .unwrap();
+    assert_eq!(history.height(), 4, "2 runs × 2 models × 1 task");
+    assert!(results.path().join("site/index.html").is_file());
+
+    let select = cached_binary(results.path(), &["select", "--json"])
+        .output()
+        .unwrap();
+    assert!(select.status.success(), "{}", stderr(&select));
+    let answer: serde_json::Value = serde_json::from_slice(&select.stdout).unwrap();
+    let recommended = answer["recommended"].as_str().expect("a recommendation");
+    assert!(recommended == "smollm2-135m-instruct" || recommended == "qwen2.5-coder-0.5b-instruct");
+    for candidate in answer["front"].as_array().unwrap() {
+        assert!(candidate["usd_per_mtok"].as_f64().unwrap() > 0.0);
+        assert!(candidate["output_tok_s"].as_f64().unwrap() > 0.0);
+    }
+
+    let too_cheap = cached_binary(
+        results.path(),
+        &["select", "--json", "--max-usd-per-mtok", "0.000001"],
+    )
+    .output()
+    .unwrap();
+    let answer: serde_json::Value = serde_json::from_slice(&too_cheap.stdout).unwrap();
+    assert!(answer["recommended"].is_null());
+    assert_eq!(answer["excluded"].as_array().unwrap().len(), 2);
+}
