@@ -1,0 +1,141 @@
+#!/usr/bin/env python3
+"""Turns one run of benches/throughput.sh (its output folder) into docs/PERFORMANCE.md.
+
+Usage: performance_report.py OUT_DIR CORES REPETITIONS > docs/PERFORMANCE.md
+"""
+
+import glob
+import json
+import os
+import sys
+
+out, cores, reps = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+MODELS = [
+    "smollm2-135m-instruct", "smollm2-135m-instruct-q80",
+    "qwen2.5-coder-0.5b-instruct", "qwen2.5-coder-0.5b-instruct-q80",
+]
+
+
+def load(path):
+    with open(path) as f:
+        return json.load(f)
+
+
+def yardstick(model, setup):
+    report = load(os.path.join(out, f"{model}.{setup}.json"))[0]
+    return report
+
+
+def speeds(report):
+    w = report["workloads"][0]
+    return w["prefill_tokens_per_second"], w["decode_tokens_per_second"]
+
+
+def fmt(v):
+    return f"{v['mean']:.1f} ± {v['sd']:.1f}"
+
+
+def workers(model):
+    files = sorted(glob.glob(os.path.join(out, f"{model}.f32.worker*.json")))
+    parts = [speeds(load(f)[0]) for f in files]
+    return len(files), sum(p["mean"] for p, _ in parts), sum(d["mean"] for _, d in parts)
+
+
+def samples(run):
+    path = os.path.join(out, "results", "runs", run, "samples.jsonl")
+    with open(path) as f:
+        rows = [json.loads(line) for line in f]
+    return {(r["item_index"], r["sample_index"]): r["output"] for r in rows}
+
+
+first = yardstick(MODELS[0], "f32")
+machine_file = glob.glob(os.path.join(out, "results", "runs", "default-suite", "manifest.json"))
+machine = load(machine_file[0])["machine"] if machine_file else {}
+llama_version = open(os.path.join(out, "llama_cpp_version.txt")).read().strip()
+bandwidth = first["roofline"]["bandwidth_bytes_per_second"]
+
+print("# Performance\n")
+print("Made by `benches/throughput.sh` (rerun it to refresh this page; it overwrites it). One run of")
+print(f"the script on one machine: {machine.get('cpu_model', 'unknown CPU')}, {cores} logical cores,")
+print(f"memory read bandwidth {bandwidth / 1e9:.1f} GB/s (measured by `yardstick perf`, all cores).")
+print(f"mistral.rs 0.8.1 in-process (`yardstick perf`), llama.cpp through llama-cpp-python {llama_version};")
+print(f"same GGUF files, {cores} threads, a {first['workloads'][0]['prompt_tokens']}-token prompt, 128 greedy tokens,")
+print(f"mean ± sd of {reps} repetitions after a warm-up. Prefill = prompt tokens / time to first token;")
+print("decode = tokens after the first / time after the first token.\n")
+
+print("## Speed levers, per model\n")
+print("Baseline = mistral.rs as `GgufModelBuilder` builds it: the same GGUF loader with automatic")
+print("activation dtype (F16 on CPU), one instance using every core. Then the levers in turn:")
+print("F32 activations (`--dtype f32`, yardstick's default), one single-threaded instance per core")
+print("(`--workers auto`; aggregate throughput of the instances running at once), and a Q8_0")
+print("requantization (`yardstick models quantize ID --to q8_0`, rows `-q80`).\n")
+print("| model file | setup | prefill tok/s | decode tok/s | decode vs baseline |")
+print("|---|---|---|---|---|")
+ratios = {}
+for model in MODELS:
+    base_prefill, base_decode = speeds(yardstick(model, "auto"))
+    f32_prefill, f32_decode = speeds(yardstick(model, "f32"))
+    n, w_prefill, w_decode = workers(model)
+    llama = load(os.path.join(out, f"{model}.llama.json"))
+    parent = model.replace("-q80", "")
+    parent_base = speeds(yardstick(parent, "auto"))[1]["mean"]
+    rows = [
+        ("baseline: auto dtype, 1 instance", fmt(base_prefill), fmt(base_decode), base_decode["mean"]),
+        ("F32", fmt(f32_prefill), fmt(f32_decode), f32_decode["mean"]),
+        (f"F32, {n} instances × 1 thread (aggregate)", f"{w_prefill:.1f}", f"{w_decode:.1f}", w_decode),
+        (f"llama.cpp, {cores} threads", fmt(llama["prefill_tokens_per_second"]), fmt(llama["decode_tokens_per_second"]), llama["decode_tokens_per_second"]["mean"]),
+    ]
+    for setup, prefill, decode, value in rows:
+        print(f"| `{model}` | {setup} | {prefill} | {decode} | {value / parent_base:.2f}× |")
+    ratios[model] = {
+        "default_over_baseline": w_decode / base_decode["mean"],
+        "f32_over_baseline": f32_decode["mean"] / base_decode["mean"],
+        "llama_prefill_over_f32": llama["prefill_tokens_per_second"]["mean"] / f32_prefill["mean"],
+        "llama_decode_over_f32": llama["decode_tokens_per_second"]["mean"] / f32_decode["mean"],
+    }
+print("\n\"decode vs baseline\" compares with the baseline of the original (not requantized) file.\n")
+
+print("## Gap to llama.cpp and to the roofline\n")
+print("Roofline = read bandwidth ÷ weight bytes read per generated token (every tensor, the token")
+print("embedding table only when it doubles as the output projection): the fastest decode memory")
+print("allows. Single-request decode, F32, all cores.\n")
+print("| model file | weights read per token | roofline tok/s | yardstick decode (share) | llama.cpp decode (share) | llama.cpp ÷ yardstick: prefill, decode |")
+print("|---|---|---|---|---|---|")
+for model in MODELS:
+    report = yardstick(model, "f32")
+    roof = report["roofline"]
+    llama = load(os.path.join(out, f"{model}.llama.json"))
+    decode = speeds(report)[1]["mean"]
+    ld = llama["decode_tokens_per_second"]["mean"]
+    limit = roof["roofline_tokens_per_second"]
+    r = ratios[model]
+    print(f"| `{model}` | {roof['bytes_per_token'] / 1e6:.1f} MB | {limit:.0f} | {decode:.1f} ({100 * decode / limit:.1f}%) | {ld:.1f} ({100 * ld / limit:.1f}%) | {r['llama_prefill_over_f32']:.2f}×, {r['llama_decode_over_f32']:.2f}× |")
+
+print("\n## Targets\n")
+smol = ratios["smollm2-135m-instruct"]
+print(f"- Default CPU configuration (F32, `--workers auto`) vs plain `GgufModelBuilder` settings, SmolLM2,")
+print(f"  aggregate decode: **{smol['default_over_baseline']:.2f}×** (target ≥ 1.5×); F32 alone {smol['f32_over_baseline']:.2f}×.")
+
+auto, f32, f32w = samples("identity-auto-w1"), samples(f"identity-f32-w1"), samples(f"identity-f32-w{cores}")
+same_f32_auto = sum(1 for k in f32 if auto.get(k) == f32[k])
+same_workers = sum(1 for k in f32 if f32w.get(k) == f32[k])
+print(f"- Greedy outputs, SmolLM2 on {len(f32)} GSM8K chat items: F32 with {cores} workers = F32 with one")
+print(f"  process on {same_workers}/{len(f32)} items; F32 = automatic dtype on {same_f32_auto}/{len(f32)} items")
+print("  (F16 and F32 activations round differently, so long greedy generations can part ways).")
+
+summary = load(os.path.join(out, "results", "runs", "default-suite", "summary.json"))
+o = summary.get("overhead") or {}
+if o:
+    print(f"- Harness overhead on the default quick suite (`yardstick run`: code, math, biomedical, 5")
+    print(f"  items per task, SmolLM2): wall {summary['wall_seconds']:.1f} s = backend generating")
+    print(f"  {o['backend_busy_seconds']:.1f} s + loading and warm-up {o['setup_seconds']:.1f} s + harness")
+    print(f"  {o['harness_seconds']:.2f} s: **{100 * o['share_of_busy']:.2f}%** of backend busy time (target ≤ 3%).")
+    print("  Scoring (including HumanEval's sandboxed programs) runs on a second thread while the backend")
+    print("  generates the next sample, so it only shows up here when it is slower than generation.")
+
+print("\n## Requantization\n")
+for parent in ["smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct"]:
+    text = open(os.path.join(out, f"quantize-{parent}.txt")).read().strip().splitlines()[0]
+    print(f"- `{parent}` → q8_0: {text}")
+print("\nThe remaining gap to llama.cpp is inside mistral.rs/candle (kernels, graph, per-token overhead);")
+print("the levers above are what a caller can pull without changing the backend.")
