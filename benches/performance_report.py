@@ -64,24 +64,28 @@ print(f"mean ± sd of {reps} repetitions after a warm-up. Prefill = prompt token
 print("decode = tokens after the first / time after the first token.\n")
 
 print("## Speed levers, per model\n")
-print("Baseline = mistral.rs as `GgufModelBuilder` builds it: the same GGUF loader with automatic")
-print("activation dtype (F16 on CPU), one instance using every core. Then the levers in turn:")
-print("F32 activations (`--dtype f32`, yardstick's default), one single-threaded instance per core")
-print("(`--workers auto`; aggregate throughput of the instances running at once), and a Q8_0")
-print("requantization (`yardstick models quantize ID --to q8_0`, rows `-q80`).\n")
+print("Baseline = mistral.rs loaded by its high-level `GgufModelBuilder` with every default")
+print("(`yardstick perf --load-path gguf-model-builder`: automatic activation dtype, prefix cache),")
+print("one instance using every core; requests go through the same streaming code as yardstick's.")
+print("Then the levers in turn: yardstick's loader (`GGUFLoaderBuilder`, prefix cache off) with the")
+print("automatic dtype, with F32 activations (`--dtype f32`, yardstick's default), one single-threaded")
+print("instance per core (`--workers auto`; aggregate throughput of the instances running at once),")
+print("and a Q8_0 requantization (`yardstick models quantize ID --to q8_0`, rows `-q80`).\n")
 print("| model file | setup | prefill tok/s | decode tok/s | decode vs baseline |")
 print("|---|---|---|---|---|")
 ratios = {}
 for model in MODELS:
-    base_prefill, base_decode = speeds(yardstick(model, "auto"))
+    base_prefill, base_decode = speeds(yardstick(model, "builder"))
+    auto_prefill, auto_decode = speeds(yardstick(model, "auto"))
     f32_prefill, f32_decode = speeds(yardstick(model, "f32"))
     n, w_prefill, w_decode = workers(model)
     llama = load(os.path.join(out, f"{model}.llama.json"))
     parent = model.replace("-q80", "")
-    parent_base = speeds(yardstick(parent, "auto"))[1]["mean"]
+    parent_base = speeds(yardstick(parent, "builder"))[1]["mean"]
     rows = [
-        ("baseline: auto dtype, 1 instance", fmt(base_prefill), fmt(base_decode), base_decode["mean"]),
-        ("F32", fmt(f32_prefill), fmt(f32_decode), f32_decode["mean"]),
+        ("baseline: GgufModelBuilder defaults", fmt(base_prefill), fmt(base_decode), base_decode["mean"]),
+        ("yardstick loader, auto dtype", fmt(auto_prefill), fmt(auto_decode), auto_decode["mean"]),
+        ("yardstick loader, F32", fmt(f32_prefill), fmt(f32_decode), f32_decode["mean"]),
         (f"F32, {n} instances × 1 thread (aggregate)", f"{w_prefill:.1f}", f"{w_decode:.1f}", w_decode),
         (f"llama.cpp, {cores} threads", fmt(llama["prefill_tokens_per_second"]), fmt(llama["decode_tokens_per_second"]), llama["decode_tokens_per_second"]["mean"]),
     ]
@@ -113,9 +117,15 @@ for model in MODELS:
 
 print("\n## Targets\n")
 smol = ratios["smollm2-135m-instruct"]
-print(f"- Default CPU configuration (F32, `--workers auto`) vs plain `GgufModelBuilder` settings, SmolLM2,")
+print(f"- F32 with `--workers auto` vs plain `GgufModelBuilder`, SmolLM2 (same file),")
 print(f"  aggregate decode: **{smol['default_over_baseline']:.2f}×** (target ≥ 1.5×); F32 alone {smol['f32_over_baseline']:.2f}×.")
 
+same_text = []
+for model in MODELS:
+    texts = {setup: yardstick(model, setup)["workloads"][0].get("first_output") for setup in ("builder", "auto", "f32")}
+    same_text.append((model, texts["builder"] == texts["f32"], texts["auto"] == texts["f32"]))
+print("- Greedy output of the synthetic prompt (128 tokens), per file: F32 = GgufModelBuilder "
+      + ", ".join(f"`{m}` {'yes' if a else 'NO'}" for m, a, _ in same_text) + ".")
 auto, f32, f32w = samples("identity-auto-w1"), samples(f"identity-f32-w1"), samples(f"identity-f32-w{cores}")
 same_f32_auto = sum(1 for k in f32 if auto.get(k) == f32[k])
 same_workers = sum(1 for k in f32 if f32w.get(k) == f32[k])

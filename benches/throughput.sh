@@ -29,7 +29,14 @@ yardstick="$CARGO_TARGET_DIR/release/yardstick"
 if [ ! -x "$work/llama-venv/bin/python" ] || ! "$work/llama-venv/bin/python" -c 'import llama_cpp' 2>/dev/null; then
   echo "installing llama-cpp-python (compiles llama.cpp)…"
   python3 -m venv "$work/llama-venv"
-  CMAKE_ARGS="-DGGML_NATIVE=ON -DGGML_BLAS=OFF" "$work/llama-venv/bin/python" -m pip install --quiet llama-cpp-python
+  # The CPU's SIMD, but no AMX: a VM may report AMX without granting the tile state, and
+  # llama.cpp's AMX kernels then crash (seen: segfault in ggml_backend_amx_mul_mat).
+  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX=ON -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON \
+    -DGGML_AVX512=$(grep -q avx512f /proc/cpuinfo && echo ON || echo OFF) \
+    -DGGML_AVX512_VNNI=$(grep -q avx512_vnni /proc/cpuinfo && echo ON || echo OFF) \
+    -DGGML_AVX_VNNI=$(grep -q avx_vnni /proc/cpuinfo && echo ON || echo OFF) -DGGML_BMI2=ON \
+    -DGGML_AMX_TILE=OFF -DGGML_AMX_INT8=OFF -DGGML_BLAS=OFF" \
+    "$work/llama-venv/bin/python" -m pip install --quiet llama-cpp-python==0.3.36
 fi
 "$work/llama-venv/bin/python" -c 'import llama_cpp; print(llama_cpp.__version__)' > "$out/llama_cpp_version.txt"
 
@@ -47,19 +54,22 @@ for parent in "${parents[@]}"; do
   models+=("$parent" "$parent-q80")
 done
 
-perf() { # model dtype output [env...]
-  local model=$1 dtype=$2 output=$3; shift 3
-  (cd "$project" && env "$@" "$yardstick" perf --model "$model" --workload "$workload" \
-    --repetitions "$reps" --no-sweep --dtype "$dtype" --json --results-dir "$out/results") > "$output"
+perf() { # model load-path dtype output [env...]
+  local model=$1 load_path=$2 dtype=$3 output=$4; shift 4
+  (cd "$project" && env HF_HUB_OFFLINE=1 "$@" "$yardstick" perf --model "$model" \
+    --workload "$workload" --repetitions "$reps" --no-sweep --load-path "$load_path" \
+    --dtype "$dtype" --json --results-dir "$out/results") > "$output"
 }
 for model in "${models[@]}"; do
   echo "== $model"
-  perf "$model" auto "$out/$model.auto.json" RAYON_NUM_THREADS="$cores"
-  perf "$model" f32 "$out/$model.f32.json" RAYON_NUM_THREADS="$cores"
+  # Baseline: mistral.rs's GgufModelBuilder with every default.
+  perf "$model" gguf-model-builder auto "$out/$model.builder.json" RAYON_NUM_THREADS="$cores"
+  perf "$model" loader auto "$out/$model.auto.json" RAYON_NUM_THREADS="$cores"
+  perf "$model" loader f32 "$out/$model.f32.json" RAYON_NUM_THREADS="$cores"
   # The workers lever: one single-threaded instance per core, on the same work at once.
   pids=()
   for worker in $(seq 1 "$cores"); do
-    perf "$model" f32 "$out/$model.f32.worker$worker.json" RAYON_NUM_THREADS=1 &
+    perf "$model" loader f32 "$out/$model.f32.worker$worker.json" RAYON_NUM_THREADS=1 &
     pids+=($!)
   done
   wait "${pids[@]}"

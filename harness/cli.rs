@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::backend::mistralrs::ActivationDtype;
+use crate::backend::mistralrs::{ActivationDtype, LoadPath};
 
 /// Benchmark open LLMs through mistral.rs: quality, speed and cost per token in one run.
 #[derive(Debug, Parser)]
@@ -133,6 +133,10 @@ pub struct PerfArgs {
     /// Activation dtype on CPU.
     #[arg(long, value_enum, default_value_t = ActivationDtype::F32)]
     pub dtype: ActivationDtype,
+    /// How mistral.rs loads the model: yardstick's loader settings, or `gguf-model-builder`
+    /// (mistral.rs's high-level builder with all its defaults; the speed baseline).
+    #[arg(long, value_enum, default_value_t = LoadPath::Loader)]
+    pub load_path: LoadPath,
     /// Hardware price profile for cost per 1M tokens (default: the one matching this machine).
     #[arg(long, value_name = "NAME")]
     pub hardware: Option<String>,

@@ -107,11 +107,12 @@ fn plan_key(run: &FinishedRun) -> String {
     let tasks: Vec<String> = m
         .tasks
         .iter()
-        .map(|t| format!("{}@{}", t.name, t.version))
+        .map(|t| format!("{}@{}/{}", t.name, t.version, t.max_new_tokens))
         .collect();
+    let sampling = serde_json::to_string(&m.sampling).unwrap_or_default();
     format!(
-        "{models:?}|{tasks:?}|{:?}|{}|{}",
-        m.limit, m.sampling.temperature, m.samples_per_item
+        "{models:?}|{tasks:?}|{:?}|{sampling}|{}|{:?}",
+        m.limit, m.samples_per_item, m.shard
     )
 }
 
@@ -121,7 +122,7 @@ pub fn previous_comparable<'a>(
     current: &FinishedRun,
 ) -> Option<&'a FinishedRun> {
     let key = plan_key(current);
-    runs.iter()
+    crate::report::leaderboard::complete_runs(runs)
         .filter(|r| r.manifest.run_id != current.manifest.run_id)
         .filter(|r| r.manifest.started_at < current.manifest.started_at)
         .filter(|r| plan_key(r) == key)

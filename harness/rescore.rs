@@ -142,6 +142,7 @@ pub fn score_completions(
         sandbox: None,
         machine: MachineInfo::current(),
         hardware: None,
+        workers: None,
         started_at: String::new(),
         finished_at: None,
         rescored_from: Some(file.display().to_string()),

@@ -66,9 +66,22 @@ impl ActivationDtype {
     }
 }
 
+/// Which mistral.rs entry point loads the model.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "kebab-case")]
+pub enum LoadPath {
+    /// The GGUF loader directly, with yardstick's settings (dtype, no prefix cache).
+    Loader,
+    /// `GgufModelBuilder` with all its defaults (automatic dtype, prefix cache of 16): the
+    /// baseline for speed comparisons; `dtype` and `prefix_cache` are ignored.
+    GgufModelBuilder,
+}
+
 /// How to load a model.
 #[derive(Debug, Clone, Copy)]
 pub struct MistralRsOptions {
+    /// Entry point.
+    pub load_path: LoadPath,
     /// Activation dtype.
     pub dtype: ActivationDtype,
     /// Keep mistral.rs's prefix cache on. Off for benchmark runs: on CPU it never evicts, so
@@ -79,6 +92,7 @@ pub struct MistralRsOptions {
 impl Default for MistralRsOptions {
     fn default() -> Self {
         Self {
+            load_path: LoadPath::Loader,
             dtype: ActivationDtype::F32,
             prefix_cache: false,
         }
@@ -88,7 +102,7 @@ impl Default for MistralRsOptions {
 /// A GGUF model loaded in-process through mistral.rs.
 pub struct MistralRsBackend {
     runtime: tokio::runtime::Runtime,
-    runner: Arc<MistralRs>,
+    engine: Engine,
     info: BackendInfo,
     next_request_id: AtomicUsize,
 }
@@ -102,27 +116,47 @@ impl MistralRsBackend {
             .enable_all()
             .build()?;
         let gguf = gguf.to_path_buf();
-        let runner = runtime
-            .block_on(build_runner(gguf.clone(), options))
-            .with_context(|| format!("mistral.rs could not load {}", gguf.display()))?;
+        let engine = match options.load_path {
+            LoadPath::Loader => runtime
+                .block_on(build_runner(gguf.clone(), options))
+                .map(Engine::Loader),
+            LoadPath::GgufModelBuilder => runtime
+                .block_on(build_with_model_builder(&gguf))
+                .map(Engine::ModelBuilder),
+        }
+        .with_context(|| format!("mistral.rs could not load {}", gguf.display()))?;
+        let builder = options.load_path == LoadPath::GgufModelBuilder;
         let info = BackendInfo {
-            name: "mistral.rs".into(),
+            name: if builder {
+                "mistral.rs (GgufModelBuilder defaults)".into()
+            } else {
+                "mistral.rs".into()
+            },
             version: MISTRALRS_VERSION.into(),
             device: "cpu".into(),
-            dtype: options.dtype.as_str().into(),
-            prefix_cache: options.prefix_cache,
+            dtype: if builder {
+                "auto"
+            } else {
+                options.dtype.as_str()
+            }
+            .into(),
+            prefix_cache: builder || options.prefix_cache,
             load_seconds: started.elapsed().as_secs_f64(),
         };
         Ok(Self {
             runtime,
-            runner,
+            engine,
             info,
             next_request_id: AtomicUsize::new(0),
         })
     }
 
     async fn stream(&self, request: &GenerationRequest) -> Result<Generation> {
-        let sender = self.runner.get_sender(None).map_err(|e| anyhow!("{e}"))?;
+        let sender = self
+            .engine
+            .runner()
+            .get_sender(None)
+            .map_err(|e| anyhow!("{e}"))?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let (messages, completion_text) = match &request.prompt {
             Prompt::Completion { text } => (
@@ -234,7 +268,11 @@ impl MistralRsBackend {
             Prompt::Completion { text } => Either::Right(text.clone()),
             Prompt::Chat { messages } => Either::Left(text_messages(messages)?.into()),
         };
-        let sender = self.runner.get_sender(None).map_err(|e| anyhow!("{e}"))?;
+        let sender = self
+            .engine
+            .runner()
+            .get_sender(None)
+            .map_err(|e| anyhow!("{e}"))?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         sender
             .send(Request::Tokenize(TokenizationRequest {
@@ -254,7 +292,11 @@ impl MistralRsBackend {
     }
 
     async fn detokenize(&self, tokens: Vec<u32>) -> Result<String> {
-        let sender = self.runner.get_sender(None).map_err(|e| anyhow!("{e}"))?;
+        let sender = self
+            .engine
+            .runner()
+            .get_sender(None)
+            .map_err(|e| anyhow!("{e}"))?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         sender
             .send(Request::Detokenize(DetokenizationRequest {
@@ -290,6 +332,41 @@ impl Backend for MistralRsBackend {
             self.detokenize(tokens).await
         })
     }
+}
+
+/// The loaded mistral.rs engine, however it was built.
+enum Engine {
+    /// From the GGUF loader (yardstick's settings).
+    Loader(Arc<MistralRs>),
+    /// From `GgufModelBuilder` (its defaults).
+    ModelBuilder(mistralrs::Model),
+}
+
+impl Engine {
+    fn runner(&self) -> &MistralRs {
+        match self {
+            Engine::Loader(runner) => runner,
+            Engine::ModelBuilder(model) => model.inner(),
+        }
+    }
+}
+
+/// Loads `gguf` the way an application using mistral.rs's high-level API would: the local
+/// folder and file through `GgufModelBuilder` with every default.
+async fn build_with_model_builder(gguf: &Path) -> Result<mistralrs::Model> {
+    let folder = gguf
+        .parent()
+        .context("model path has no folder")?
+        .to_string_lossy()
+        .into_owned();
+    let file = gguf
+        .file_name()
+        .context("model path has no file name")?
+        .to_string_lossy()
+        .into_owned();
+    mistralrs::GgufModelBuilder::new(folder, vec![file])
+        .build()
+        .await
 }
 
 async fn build_runner(gguf: PathBuf, options: MistralRsOptions) -> Result<Arc<MistralRs>> {

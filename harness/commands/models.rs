@@ -85,7 +85,8 @@ pub(super) fn run(command: ModelsCommand, locations: &Locations) -> Result<()> {
             )?;
             let parent_path = pull(&cache, &registry, parent)?;
             eprintln!("quantizing {id} to {} …", to.as_str());
-            let (path, sha256, report) = quantize_into_cache(&cache, &new_id, &parent_path, to)?;
+            let (path, sha256, report) =
+                quantize_into_cache(&cache, &new_id, &parent_path, to, None)?;
             let entry = variant_entry(parent, &new_id, to, &sha256, report.bytes_after);
             text.push_str(&entry);
             let updated = Registry::parse(&text, base)?;

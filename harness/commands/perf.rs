@@ -38,7 +38,8 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
         },
         sweep_workload: args.sweep_workload,
     };
-    let loader = MistralRsLoader::new(ModelCache::new(locations.models_dir()), args.dtype);
+    let loader = MistralRsLoader::new(ModelCache::new(locations.models_dir()), args.dtype)
+        .with_load_path(args.load_path);
 
     eprintln!(
         "measuring memory read bandwidth ({} MiB, all cores)…",

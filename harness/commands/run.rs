@@ -9,7 +9,7 @@ use clap::ValueEnum;
 use anyhow::{bail, Context, Result};
 
 use crate::backend::mistralrs::{
-    ActivationDtype, MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION,
+    ActivationDtype, LoadPath, MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION,
 };
 use crate::backend::{Backend, Sampling};
 use crate::cli::{RunArgs, Workers};
@@ -315,6 +315,12 @@ impl MistralRsLoader {
                 ..MistralRsOptions::default()
             },
         }
+    }
+
+    /// Loads through `load_path` instead of the default loader.
+    pub(super) fn with_load_path(mut self, load_path: LoadPath) -> Self {
+        self.options.load_path = load_path;
+        self
     }
 }
 

@@ -9,7 +9,7 @@ use anyhow::{bail, Context, Result};
 
 use crate::merge::merge;
 use crate::report::table;
-use crate::store::RunDir;
+use crate::store::{read_json, Manifest, RunDir, MANIFEST_FILE};
 use crate::tasks::TaskSet;
 
 /// Flags of the parent's command line that each worker gets its own value for.
@@ -65,6 +65,14 @@ pub(super) fn run_with_workers(
         .map(|index| parts_dir.join("runs").join(format!("{run_id}-w{index}")))
         .collect();
     let outcome = merge(&parts, tasks, run_dir)?;
+    // The workers shared this machine: its throughput, and so its cost per token, is theirs
+    // combined.
+    let mut manifest: Manifest = read_json(&outcome.run_dir, MANIFEST_FILE, "manifest")?;
+    manifest.workers = Some(workers);
+    crate::files::write_atomic(
+        &outcome.run_dir.join(MANIFEST_FILE),
+        &serde_json::to_vec_pretty(&manifest)?,
+    )?;
     std::fs::remove_dir_all(&parts_dir).ok();
     print!("{}", table::render_summary(&outcome.summary));
     println!("results written to {}", outcome.run_dir.display());

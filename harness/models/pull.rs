@@ -32,27 +32,22 @@ pub fn pull(cache: &ModelCache, registry: &Registry, model: &ModelEntry) -> Resu
     {
         let parent_path = pull_using(cache, registry.get(parent)?, &python)?;
         eprintln!("making {} from {parent} ({})", model.id, to.as_str());
-        let (path, sha256, _) = quantize_into_cache(cache, &model.id, &parent_path, *to)?;
-        if sha256 != model.sha256 {
-            fs::remove_file(&path).ok();
-            bail!(
-                "model {}: quantizing {parent} gave sha256 {sha256}, expected {}; it was discarded                  (a different parent file or candle version?)",
-                model.id,
-                model.sha256
-            );
-        }
+        let (path, _, _) =
+            quantize_into_cache(cache, &model.id, &parent_path, *to, Some(&model.sha256))?;
         cache.remember(model, &path)?;
     }
     pull_using(cache, model, &python)
 }
 
 /// Quantizes `parent_path` to `to` into the cache as `<id>.gguf` (written under a temporary
-/// name, checked, then renamed); returns its path, sha256 and what was done.
+/// name, checked — against `expected_sha256` when given — then renamed); returns its path,
+/// sha256 and what was done.
 pub fn quantize_into_cache(
     cache: &ModelCache,
     id: &str,
     parent_path: &Path,
     to: QuantType,
+    expected_sha256: Option<&str>,
 ) -> Result<(PathBuf, String, QuantizeReport)> {
     fs::create_dir_all(cache.dir())
         .with_context(|| format!("cannot create the model cache {}", cache.dir().display()))?;
@@ -64,6 +59,13 @@ pub fn quantize_into_cache(
     let report = quantize_file(parent_path, &partial, to)?;
     gguf::inspect(&partial).context("the quantized file failed its GGUF check")?;
     let sha256 = crate::files::sha256_file(&partial, None)?;
+    if let Some(expected) = expected_sha256.filter(|e| *e != sha256) {
+        bail!(
+            "model {id}: quantizing {} gave sha256 {sha256}, expected {expected}; it was \
+             discarded (a different parent file or candle version?)",
+            parent_path.display()
+        );
+    }
     let path = cache.dir().join(format!("{id}.gguf"));
     fs::rename(&partial, &path)
         .with_context(|| format!("cannot move the quantized model into {}", path.display()))?;
@@ -231,7 +233,8 @@ fn remove_stale_work_dirs(dir: &Path) {
         return;
     };
     for entry in entries.flatten() {
-        let is_work_dir = entry.file_name().to_string_lossy().starts_with(".pull-");
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let is_work_dir = name.starts_with(".pull-") || name.starts_with(".quantize-");
         let age = entry
             .metadata()
             .and_then(|m| m.modified())

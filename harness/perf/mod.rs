@@ -82,6 +82,9 @@ pub struct WorkloadResult {
     /// Self-hosted USD per 1M tokens at these speeds (with a hardware profile).
     #[serde(default)]
     pub cost: Option<TokenPrices>,
+    /// The first repetition's generated text (greedy: every repetition's), to compare setups.
+    #[serde(default)]
+    pub first_output: String,
 }
 
 /// One level of the concurrency sweep.
@@ -252,6 +255,7 @@ pub fn summarize_workload(workload: &Workload, runs: &[Generation]) -> WorkloadR
         time_to_first_token_s: of(&|r| Some(r.time_to_first_token)),
         total_latency_s: of(&|r| Some(r.total_latency)),
         cost: None,
+        first_output: runs.first().map(|r| r.text.clone()).unwrap_or_default(),
     }
 }
 

@@ -48,13 +48,13 @@ pub fn columns(board: &Leaderboard) -> Vec<Column> {
     ];
     for suite in &board.suites {
         let score = |r: &ModelRow| r.suites.get(suite).cloned();
-        columns.push(number(format!("{suite}_score"), &|r| {
+        columns.push(number(format!("suite_{suite}_score"), &|r| {
             score(r).map(|s| s.value)
         }));
-        columns.push(number(format!("{suite}_ci_low"), &|r| {
+        columns.push(number(format!("suite_{suite}_ci_low"), &|r| {
             score(r).map(|s| s.ci_low)
         }));
-        columns.push(number(format!("{suite}_ci_high"), &|r| {
+        columns.push(number(format!("suite_{suite}_ci_high"), &|r| {
             score(r).map(|s| s.ci_high)
         }));
     }

@@ -96,7 +96,7 @@ impl Leaderboard {
     ) -> Self {
         let mut latest: BTreeMap<String, (&FinishedRun, &ModelRecord)> = BTreeMap::new();
         let mut history = Vec::new();
-        for run in runs {
+        for run in complete_runs(runs) {
             for model in &run.manifest.models {
                 if !run.summary.results.iter().any(|r| r.model == model.id) {
                     continue;
@@ -107,7 +107,7 @@ impl Leaderboard {
                     started_at: run.manifest.started_at.clone(),
                     model: model.id.clone(),
                     quality: quality_of(run, &model.id),
-                    output_tokens_per_second: median(samples_of(run, &model.id), |s| {
+                    output_tokens_per_second: median(timed_samples_of(run, &model.id), |s| {
                         s.output_tokens_per_second
                     }),
                 });
@@ -130,6 +130,25 @@ impl Leaderboard {
             history,
         }
     }
+}
+
+/// Runs that stand on their own: not one shard of a split run, and not merged into another run
+/// (the merged run carries their samples).
+pub fn complete_runs(runs: &[FinishedRun]) -> impl Iterator<Item = &FinishedRun> {
+    let merged: std::collections::HashSet<&str> = runs
+        .iter()
+        .flat_map(|r| r.manifest.merged_from.iter().map(String::as_str))
+        .collect();
+    runs.iter()
+        .filter(move |r| r.manifest.shard.is_none() && !merged.contains(r.manifest.run_id.as_str()))
+}
+
+/// Samples of `model` that were generated (not supplied completions, which have no timings).
+fn timed_samples_of<'a>(
+    run: &'a FinishedRun,
+    model: &'a str,
+) -> impl Iterator<Item = &'a SampleRecord> {
+    samples_of(run, model).filter(|s| s.finish_reason != "supplied" && s.total_latency_s > 0.0)
 }
 
 fn samples_of<'a>(run: &'a FinishedRun, model: &'a str) -> impl Iterator<Item = &'a SampleRecord> {
@@ -176,13 +195,15 @@ fn row(
     let decode_seconds = sum(&|t| t.speed.decode_seconds);
     let busy_seconds = sum(&|t| t.speed.busy_seconds);
     let hardware = run.manifest.hardware.clone();
+    // Instances that ran at once on the priced machine: it delivered their combined throughput.
+    let instances = run.manifest.workers.unwrap_or(1).max(1) as f64;
     let self_hosted = hardware.as_ref().and_then(|h| {
         (prefill_seconds > 0.0 && decode_seconds > 0.0)
             .then(|| {
                 self_hosted(
                     h.usd_per_hour,
-                    prompt_tokens / prefill_seconds,
-                    decoded / decode_seconds,
+                    instances * prompt_tokens / prefill_seconds,
+                    instances * decoded / decode_seconds,
                 )
             })
             .flatten()
@@ -220,14 +241,19 @@ fn row(
             .filter(|s| s.model == id)
             .map(|s| (s.suite.clone(), s.score.clone()))
             .collect(),
-        output_tokens_per_second: median(samples_of(run, id), |s| s.output_tokens_per_second),
-        time_to_first_token_s: median(samples_of(run, id), |s| Some(s.time_to_first_token_s)),
-        prefill_tokens_per_second: median(samples_of(run, id), |s| s.prefill_tokens_per_second),
-        latencies_s: samples_of(run, id).map(|s| s.total_latency_s).collect(),
+        output_tokens_per_second: median(timed_samples_of(run, id), |s| s.output_tokens_per_second),
+        time_to_first_token_s: median(timed_samples_of(run, id), |s| Some(s.time_to_first_token_s)),
+        prefill_tokens_per_second: median(timed_samples_of(run, id), |s| {
+            s.prefill_tokens_per_second
+        }),
+        latencies_s: timed_samples_of(run, id)
+            .map(|s| s.total_latency_s)
+            .collect(),
         self_hosted,
         run_cost_usd: hardware
             .as_ref()
-            .map(|h| usd_for_seconds(h.usd_per_hour, busy_seconds)),
+            .filter(|_| busy_seconds > 0.0)
+            .map(|h| usd_for_seconds(h.usd_per_hour, busy_seconds / instances)),
         hardware,
         provider: prices.summary_for(provider_ids),
         machine: manifest.machine.clone(),

@@ -57,6 +57,7 @@ pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<Str
         samples_per_item: plan.samples_per_item,
         shard: plan.shard,
         merged_from: Vec::new(),
+        workers: None,
         sandbox: plan
             .tasks
             .iter()

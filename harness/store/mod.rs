@@ -16,5 +16,5 @@ pub use records::{
     DatasetRecord, Manifest, ModelRecord, ModelRunRecord, Overhead, QualityIndex, SampleRecord,
     SpeedSummary, SuiteScore, Summary, TaskRecord, TaskResult, SCHEMA_VERSION,
 };
-pub use run_dir::{new_run_id, read_samples, RunDir};
+pub use run_dir::{new_run_id, read_samples, RunDir, MANIFEST_FILE};
 pub use summarize::{summarize, Aggregates};

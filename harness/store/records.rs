@@ -183,6 +183,10 @@ pub struct Manifest {
     /// For merged runs: the shard runs it was merged from.
     #[serde(default)]
     pub merged_from: Vec<String>,
+    /// Model instances that ran at once on this one machine (`--workers N`); cost divides the
+    /// hourly price by their combined throughput. Absent: one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
     /// Isolation used for generated code, when a task executed any.
     #[serde(default)]
     pub sandbox: Option<String>,

@@ -77,12 +77,14 @@ pub fn padded_range(values: impl IntoIterator<Item = f64>, floor: Option<f64>) -
 
 /// Formats a dollar amount with two significant digits.
 pub fn usd(value: f64) -> String {
-    if value >= 100.0 {
+    if !(value.is_finite() && value > 0.0) {
+        format!("${value:.2}")
+    } else if value >= 100.0 {
         format!("${value:.0}")
     } else if value >= 1.0 {
         format!("${value:.2}")
     } else {
-        let digits = (-value.log10().floor()) as usize + 1;
+        let digits = ((-value.log10().floor()) as usize + 1).min(12);
         format!("${value:.digits$}")
     }
 }
@@ -151,5 +153,8 @@ mod tests {
         assert_eq!(usd(0.0123), "$0.012");
         assert_eq!(usd(1.5), "$1.50");
         assert_eq!(usd(0.5), "$0.50");
+        assert_eq!(usd(0.0), "$0.00");
+        assert_eq!(usd(f64::NAN), "$NaN");
+        assert_eq!(usd(1e-30), "$0.000000000000");
     }
 }

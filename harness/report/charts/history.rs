@@ -14,9 +14,26 @@ fn epoch_seconds(time: &str) -> Option<f64> {
         .map(|t| t.timestamp() as f64)
 }
 
-fn date_label(seconds: f64) -> String {
+/// The time axis: the runs' start times, padded by 12 hours on each side when they span less.
+fn time_range(times: &[f64]) -> std::ops::Range<f64> {
+    let low = times.iter().copied().fold(f64::INFINITY, f64::min);
+    let high = times.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+    if !low.is_finite() {
+        let now = chrono::Utc::now().timestamp() as f64;
+        return now - 43_200.0..now + 43_200.0;
+    }
+    let pad = ((high - low) * 0.08).max(43_200.0);
+    low - pad..high + pad
+}
+
+fn date_label(seconds: f64, span: f64) -> String {
+    let format = if span > 300.0 * 86_400.0 {
+        "%Y-%m-%d"
+    } else {
+        "%m-%d %H:%M"
+    };
     chrono::DateTime::from_timestamp(seconds as i64, 0)
-        .map(|t| t.format("%m-%d %H:%M").to_string())
+        .map(|t| t.format(format).to_string())
         .unwrap_or_default()
 }
 
@@ -27,7 +44,8 @@ pub fn render(board: &Leaderboard) -> Result<String> {
         .iter()
         .filter_map(|p| epoch_seconds(&p.started_at))
         .collect();
-    let x_range = padded_range(times.iter().copied(), None);
+    let x_range = time_range(&times);
+    let span = x_range.end - x_range.start;
     let series_of = |model: &str| -> Vec<(f64, &HistoryPoint)> {
         board
             .history
@@ -68,7 +86,7 @@ pub fn render(board: &Leaderboard) -> Result<String> {
             chart
                 .configure_mesh()
                 .x_labels(6)
-                .x_label_formatter(&|v| date_label(*v))
+                .x_label_formatter(&|v| date_label(*v, span))
                 .x_desc("Run start (UTC)")
                 .y_desc(y_label)
                 .label_style((FONT, 12))

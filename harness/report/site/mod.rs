@@ -46,6 +46,29 @@ pub fn slug(text: &str) -> String {
     }
 }
 
+/// [`slug`]s of `ids`, with a short hash added where two would name the same file (also when
+/// they differ only in case, for case-insensitive file systems).
+pub fn unique_slugs<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<String> {
+    let ids: Vec<&str> = ids.collect();
+    let plain: Vec<String> = ids.iter().map(|id| slug(id)).collect();
+    ids.iter()
+        .zip(&plain)
+        .map(|(id, s)| {
+            let clashes = plain
+                .iter()
+                .filter(|other| other.eq_ignore_ascii_case(s))
+                .count();
+            if clashes > 1 {
+                let hash =
+                    crate::files::hex(&<sha2::Sha256 as sha2::Digest>::digest(id.as_bytes()));
+                format!("{s}-{}", &hash[..8])
+            } else {
+                s.clone()
+            }
+        })
+        .collect()
+}
+
 #[derive(Serialize)]
 struct RowContext<'a> {
     #[serde(flatten)]
@@ -117,13 +140,12 @@ pub fn render_into(
         }
         std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))
     };
+    let slugs = unique_slugs(board.rows.iter().map(|r| r.id.as_str()));
     let rows: Vec<RowContext> = board
         .rows
         .iter()
-        .map(|row| RowContext {
-            row,
-            slug: slug(&row.id),
-        })
+        .zip(slugs)
+        .map(|(row, slug)| RowContext { row, slug })
         .collect();
 
     let index = env.get_template("index.html")?.render(context! {
@@ -149,14 +171,16 @@ pub fn render_into(
     write("leaderboard.parquet", &exports::parquet(board)?)?;
 
     for row in &rows {
+        let task_slugs = unique_slugs(row.row.tasks.iter().map(|t| t.task.as_str()));
         let tasks: Vec<TaskContext> = row
             .row
             .tasks
             .iter()
-            .map(|t| TaskContext {
+            .zip(task_slugs)
+            .map(|(t, slug)| TaskContext {
                 task: &t.task,
                 suite: &t.suite,
-                slug: slug(&t.task),
+                slug,
                 output_tps: t.speed.output_tokens_per_second.as_ref().map(|d| d.median),
                 ttft: t.speed.time_to_first_token_s.as_ref().map(|d| d.median),
                 ttft_p90: t.speed.time_to_first_token_s.as_ref().map(|d| d.p90),
@@ -228,16 +252,25 @@ pub fn write_site(
         .tempdir_in(parent)
         .with_context(|| format!("cannot write into {}", parent.display()))?;
     render_into(staging.path(), board, charts, skipped)?;
-    let old = parent.join(format!(".site-old-{}", std::process::id()));
-    if site_dir.exists() {
+    // The old site moves into a fresh temporary folder, so it can be put back.
+    let retired = tempfile::Builder::new()
+        .prefix(".site-old-")
+        .tempdir_in(parent)
+        .with_context(|| format!("cannot write into {}", parent.display()))?;
+    let old = retired.path().join("site");
+    let had_old = site_dir.exists();
+    if had_old {
         std::fs::rename(site_dir, &old)
             .with_context(|| format!("cannot replace {}", site_dir.display()))?;
     }
-    std::fs::rename(staging.keep(), site_dir)
-        .with_context(|| format!("cannot move the new site to {}", site_dir.display()))?;
-    if old.exists() {
-        std::fs::remove_dir_all(&old).ok();
+    if let Err(err) = std::fs::rename(staging.path(), site_dir) {
+        if had_old {
+            std::fs::rename(&old, site_dir).ok();
+        }
+        return Err(err)
+            .with_context(|| format!("cannot move the new site to {}", site_dir.display()));
     }
+    // `staging` was moved away; dropping it finds nothing. `retired` removes the old site.
     Ok(())
 }
 
@@ -251,6 +284,16 @@ mod tests {
         assert_eq!(slug("../etc/passwd"), "..-etc-passwd");
         assert_eq!(slug(".."), "-");
         assert_eq!(slug("a b<c>"), "a-b-c-");
+    }
+
+    #[test]
+    fn clashing_slugs_get_distinct_names() {
+        let slugs = unique_slugs(["a/b", "a-b", "C", "c", "solo"].into_iter());
+        assert_eq!(slugs[4], "solo");
+        let mut distinct = slugs.clone();
+        distinct.sort();
+        distinct.dedup_by(|a, b| a.eq_ignore_ascii_case(b));
+        assert_eq!(distinct.len(), 5, "{slugs:?}");
     }
 
     #[test]
