@@ -75,6 +75,8 @@ impl Scatter {
             .map(|v| to_plot(&self.y, v))
             .collect();
         let x_range = padded_range(xs.iter().copied(), self.x.from_zero.then_some(0.0));
+        // Room on the right for the labels written beside the points.
+        let x_range = x_range.start..x_range.end + (x_range.end - x_range.start) * 0.18;
         let y_range = padded_range(ys.iter().copied(), self.y.from_zero.then_some(0.0));
         let label_of = |axis: &Axis, v: f64| {
             let value = if axis.log { 10f64.powf(v) } else { v };
