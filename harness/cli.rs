@@ -130,8 +130,8 @@ pub struct PerfArgs {
     /// Workload of each request in the sweep.
     #[arg(long, default_value = "pp128-tg128")]
     pub sweep_workload: crate::perf::Workload,
-    /// Activation dtype on CPU.
-    #[arg(long, value_enum, default_value_t = ActivationDtype::F32)]
+    /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
+    #[arg(long, value_enum, default_value_t = ActivationDtype::Best)]
     pub dtype: ActivationDtype,
     /// How mistral.rs loads the model: yardstick's loader settings, or `gguf-model-builder`
     /// (mistral.rs's high-level builder with all its defaults; the speed baseline).
@@ -242,8 +242,8 @@ pub struct RunArgs {
     /// Allow tasks that execute model-generated code (in the sandbox).
     #[arg(long)]
     pub allow_code_exec: bool,
-    /// Activation dtype on CPU.
-    #[arg(long, value_enum, default_value_t = ActivationDtype::F32)]
+    /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
+    #[arg(long, value_enum, default_value_t = ActivationDtype::Best)]
     pub dtype: ActivationDtype,
     /// Where runs/<run-id>/ is written (default: results/ in the project).
     #[arg(long)]

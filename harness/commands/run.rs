@@ -87,7 +87,7 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
             }
             let loader = MistralRsLoader::new(cache, args.dtype);
             let mut manifest = runner::new_manifest(&plan, &loader, std::env::args().collect());
-            manifest.dtype = Some(args.dtype.as_str().to_string());
+            manifest.dtype = Some(args.dtype.resolve().as_str().to_string());
             manifest.hardware = hardware;
             // Created, with its manifest, before any long download: an unwritable results
             // folder fails fast, and a run interrupted while pulling can be resumed.
