@@ -177,12 +177,16 @@ impl MistralRsBackend {
         })
     }
 
-    async fn stream(&self, request: &GenerationRequest) -> Result<Generation> {
-        let sender = self
-            .engine
+    /// A channel into the engine.
+    fn sender(&self) -> Result<tokio::sync::mpsc::Sender<Request>> {
+        self.engine
             .runner()
             .get_sender(None)
-            .map_err(|e| anyhow!("{e}"))?;
+            .map_err(|e| anyhow!("{e}"))
+    }
+
+    async fn stream(&self, request: &GenerationRequest) -> Result<Generation> {
+        let sender = self.sender()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let (messages, completion_text) = match &request.prompt {
             Prompt::Completion { text } => (
@@ -294,11 +298,7 @@ impl MistralRsBackend {
             Prompt::Completion { text } => Either::Right(text.clone()),
             Prompt::Chat { messages } => Either::Left(text_messages(messages)?.into()),
         };
-        let sender = self
-            .engine
-            .runner()
-            .get_sender(None)
-            .map_err(|e| anyhow!("{e}"))?;
+        let sender = self.sender()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         sender
             .send(Request::Tokenize(TokenizationRequest {
@@ -318,11 +318,7 @@ impl MistralRsBackend {
     }
 
     async fn detokenize(&self, tokens: Vec<u32>) -> Result<String> {
-        let sender = self
-            .engine
-            .runner()
-            .get_sender(None)
-            .map_err(|e| anyhow!("{e}"))?;
+        let sender = self.sender()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         sender
             .send(Request::Detokenize(DetokenizationRequest {

@@ -4,8 +4,13 @@
 use std::ops::Range;
 
 use anyhow::{anyhow, Result};
+use plotters::coord::types::RangedCoordf64;
 use plotters::coord::Shift;
 use plotters::prelude::*;
+
+/// A chart with two numeric axes drawn into an SVG string.
+pub type Chart<'a, 'b> =
+    ChartContext<'a, SVGBackend<'b>, Cartesian2d<RangedCoordf64, RangedCoordf64>>;
 
 /// Chart size in pixels.
 pub const WIDTH: u32 = 760;
@@ -50,6 +55,61 @@ pub fn svg(
 /// Converts a plotters error (not `Send`/`'static` in general) into an anyhow error.
 pub fn plot_err<E: std::fmt::Display>(err: E) -> anyhow::Error {
     anyhow!("drawing a chart failed: {err}")
+}
+
+/// A chart with one named category per integer position on the x axis (`names`), y from
+/// `y_range`, titled and styled like every chart here, its grid drawn.
+pub fn categorical_chart<'a, 'b>(
+    root: &'a DrawingArea<SVGBackend<'b>, Shift>,
+    title: &str,
+    names: &[String],
+    y_range: Range<f64>,
+    y_desc: &str,
+) -> Result<Chart<'a, 'b>> {
+    let count = names.len().max(1);
+    let mut chart = ChartBuilder::on(root)
+        .caption(title, (FONT, 20))
+        .margin(16)
+        .x_label_area_size(40)
+        .y_label_area_size(64)
+        .build_cartesian_2d(-0.5..count as f64 - 0.5, y_range)
+        .map_err(plot_err)?;
+    chart
+        .configure_mesh()
+        .disable_x_mesh()
+        .x_labels(count)
+        .x_label_formatter(&|v| {
+            let i = v.round();
+            if (v - i).abs() < 0.01 && i >= 0.0 {
+                names.get(i as usize).cloned().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        })
+        .y_desc(y_desc)
+        .label_style((FONT, 13))
+        .axis_desc_style((FONT, 13))
+        .light_line_style(RGBColor(235, 235, 235))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(chart)
+}
+
+/// Draws the legend of `chart`'s labelled series at `position`.
+pub fn draw_legend<'a, 'b: 'a>(
+    chart: &mut Chart<'a, 'b>,
+    position: SeriesLabelPosition,
+    font_size: u32,
+) -> Result<()> {
+    chart
+        .configure_series_labels()
+        .position(position)
+        .background_style(WHITE.mix(0.85))
+        .border_style(RGBColor(180, 180, 180))
+        .label_font((FONT, font_size))
+        .draw()
+        .map_err(plot_err)?;
+    Ok(())
 }
 
 /// A padded axis range covering `values` (and `floor` when given); never empty.

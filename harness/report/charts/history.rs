@@ -4,7 +4,7 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::common::{color, padded_range, plot_err, svg, FONT, WIDTH};
+use super::common::{color, draw_legend, padded_range, plot_err, svg, FONT, WIDTH};
 use crate::report::leaderboard::{HistoryPoint, Leaderboard};
 
 /// Seconds since the epoch of an RFC 3339 time.
@@ -130,14 +130,7 @@ pub fn render(board: &Leaderboard) -> Result<String> {
                     .draw_series(points.iter().map(|&p| Circle::new(p, 4, c.filled())))
                     .map_err(plot_err)?;
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::UpperLeft)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .label_font((FONT, 12))
-                .draw()
-                .map_err(plot_err)?;
+            draw_legend(&mut chart, SeriesLabelPosition::UpperLeft, 12)?;
         }
         Ok(())
     })

@@ -4,7 +4,9 @@
 use anyhow::Result;
 use plotters::prelude::*;
 
-use super::common::{color, padded_range, plot_err, svg, FONT, HEIGHT, WIDTH};
+use super::common::{
+    categorical_chart, color, draw_legend, padded_range, plot_err, svg, HEIGHT, WIDTH,
+};
 use crate::metrics::percentile;
 use crate::report::leaderboard::Leaderboard;
 
@@ -20,31 +22,13 @@ pub fn render(board: &Leaderboard) -> Result<String> {
     )
     .end;
     svg(WIDTH, HEIGHT, |root| {
-        let mut chart = ChartBuilder::on(root)
-            .caption("Request latency per model", (FONT, 20))
-            .margin(16)
-            .x_label_area_size(40)
-            .y_label_area_size(64)
-            .build_cartesian_2d(-0.5..names.len().max(1) as f64 - 0.5, 0.0..top)
-            .map_err(plot_err)?;
-        chart
-            .configure_mesh()
-            .disable_x_mesh()
-            .x_labels(names.len().max(1))
-            .x_label_formatter(&|v| {
-                let i = v.round();
-                if (v - i).abs() < 0.01 && i >= 0.0 {
-                    names.get(i as usize).cloned().unwrap_or_default()
-                } else {
-                    String::new()
-                }
-            })
-            .y_desc("End-to-end latency, s (p10–p90 whiskers, p25–p75 box, median line, p99 dot)")
-            .label_style((FONT, 13))
-            .axis_desc_style((FONT, 13))
-            .light_line_style(RGBColor(235, 235, 235))
-            .draw()
-            .map_err(plot_err)?;
+        let mut chart = categorical_chart(
+            root,
+            "Request latency per model",
+            &names,
+            0.0..top,
+            "End-to-end latency, s (p10–p90 whiskers, p25–p75 box, median line, p99 dot)",
+        )?;
         for (i, row) in board.rows.iter().enumerate() {
             let q = |p| percentile(&row.latencies_s, p);
             let (Some(p10), Some(p25), Some(p50), Some(p75), Some(p90), Some(p99)) =
@@ -91,14 +75,7 @@ pub fn render(board: &Leaderboard) -> Result<String> {
                 .draw_series([Circle::new((x, p99), 4, c.filled())])
                 .map_err(plot_err)?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .background_style(WHITE.mix(0.85))
-            .border_style(RGBColor(180, 180, 180))
-            .label_font((FONT, 13))
-            .draw()
-            .map_err(plot_err)?;
+        draw_legend(&mut chart, SeriesLabelPosition::UpperRight, 13)?;
         Ok(())
     })
 }

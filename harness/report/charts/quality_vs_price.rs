@@ -3,7 +3,6 @@
 
 use anyhow::Result;
 
-use super::common::Better;
 use super::scatter::{Axis, Point, Scatter};
 use crate::report::leaderboard::Leaderboard;
 
@@ -37,20 +36,8 @@ pub fn render(board: &Leaderboard) -> Result<String> {
     }
     Scatter {
         title: "Quality vs price".into(),
-        x: Axis {
-            label: "USD per 1M tokens, blended 3:1 input:output (log scale)".into(),
-            better: Better::Low,
-            log: true,
-            dollars: true,
-            from_zero: false,
-        },
-        y: Axis {
-            label: "Quality index (0–100, 95% CI)".into(),
-            better: Better::High,
-            log: false,
-            dollars: false,
-            from_zero: true,
-        },
+        x: Axis::log_price("USD per 1M tokens, blended 3:1 input:output (log scale)"),
+        y: Axis::quality_index(),
         points,
         note: Some("filled: self-hosted on the run's hardware profile · hollow: lowest public provider price".into()),
     }

@@ -2,7 +2,6 @@
 
 use anyhow::Result;
 
-use super::common::Better;
 use super::scatter::{Axis, Point, Scatter};
 use crate::report::leaderboard::Leaderboard;
 
@@ -26,20 +25,8 @@ pub fn render(board: &Leaderboard) -> Result<String> {
         .collect();
     Scatter {
         title: "Quality vs output speed".into(),
-        x: Axis {
-            label: "Output tokens per second (median, after the first token)".into(),
-            better: Better::High,
-            log: false,
-            dollars: false,
-            from_zero: true,
-        },
-        y: Axis {
-            label: "Quality index (0–100, 95% CI)".into(),
-            better: Better::High,
-            log: false,
-            dollars: false,
-            from_zero: true,
-        },
+        x: Axis::output_speed("Output tokens per second (median, after the first token)"),
+        y: Axis::quality_index(),
         points,
         note: None,
     }

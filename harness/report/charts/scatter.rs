@@ -6,7 +6,8 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::common::{
-    color, padded_range, pareto_frontier, plot_err, svg, usd, Better, FONT, HEIGHT, WIDTH,
+    color, draw_legend, padded_range, pareto_frontier, plot_err, svg, usd, Better, FONT, HEIGHT,
+    WIDTH,
 };
 
 /// An axis of a scatter chart.
@@ -22,6 +23,41 @@ pub struct Axis {
     pub dollars: bool,
     /// The axis starts at zero.
     pub from_zero: bool,
+}
+
+impl Axis {
+    /// The quality index, 0–100, higher is better.
+    pub fn quality_index() -> Self {
+        Self {
+            label: "Quality index (0–100, 95% CI)".into(),
+            better: Better::High,
+            log: false,
+            dollars: false,
+            from_zero: true,
+        }
+    }
+
+    /// Median output speed, higher is better.
+    pub fn output_speed(label: &str) -> Self {
+        Self {
+            label: label.into(),
+            better: Better::High,
+            log: false,
+            dollars: false,
+            from_zero: true,
+        }
+    }
+
+    /// A price on a log axis, lower is better.
+    pub fn log_price(label: &str) -> Self {
+        Self {
+            label: label.into(),
+            better: Better::Low,
+            log: true,
+            dollars: true,
+            from_zero: false,
+        }
+    }
 }
 
 /// One model's point.
@@ -185,14 +221,7 @@ impl Scatter {
                         .legend(move |(x, y)| Circle::new((x, y), 5, c.filled()));
                 }
             }
-            chart
-                .configure_series_labels()
-                .position(SeriesLabelPosition::LowerRight)
-                .background_style(WHITE.mix(0.85))
-                .border_style(RGBColor(180, 180, 180))
-                .label_font((FONT, 13))
-                .draw()
-                .map_err(plot_err)?;
+            draw_legend(&mut chart, SeriesLabelPosition::LowerRight, 13)?;
             if let Some(note) = &self.note {
                 root.draw(&Text::new(
                     note.clone(),

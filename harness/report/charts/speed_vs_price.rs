@@ -2,7 +2,6 @@
 
 use anyhow::Result;
 
-use super::common::Better;
 use super::scatter::{Axis, Point, Scatter};
 use crate::report::leaderboard::Leaderboard;
 
@@ -25,20 +24,8 @@ pub fn render(board: &Leaderboard) -> Result<String> {
         .collect();
     Scatter {
         title: "Output speed vs price".into(),
-        x: Axis {
-            label: "USD per 1M tokens, blended 3:1 (self-hosted, log scale)".into(),
-            better: Better::Low,
-            log: true,
-            dollars: true,
-            from_zero: false,
-        },
-        y: Axis {
-            label: "Output tokens per second (median)".into(),
-            better: Better::High,
-            log: false,
-            dollars: false,
-            from_zero: true,
-        },
+        x: Axis::log_price("USD per 1M tokens, blended 3:1 (self-hosted, log scale)"),
+        y: Axis::output_speed("Output tokens per second (median)"),
         points,
         note: None,
     }
