@@ -45,8 +45,13 @@ fn default_prefix() -> String {
 impl NightlyConfig {
     /// Reads and checks `path`.
     pub fn load(path: &Path) -> Result<Self> {
-        let text = std::fs::read_to_string(path)
-            .with_context(|| format!("cannot read nightly config {}", path.display()))?;
+        let text = std::fs::read_to_string(path).with_context(|| {
+            format!(
+                "cannot read nightly config {}; pass --config FILE, or start from the \
+                     project's nightly.toml (fields in docs/NIGHTLY.md)",
+                path.display()
+            )
+        })?;
         let config: Self =
             toml::from_str(&text).with_context(|| format!("in {}", path.display()))?;
         if config.models.is_empty() {
