@@ -242,6 +242,10 @@ pub struct RunArgs {
     /// Allow tasks that execute model-generated code (in the sandbox).
     #[arg(long)]
     pub allow_code_exec: bool,
+    /// Generate and store the outputs without scoring them (lm-evaluation-harness's
+    /// --predict_only); score them later with `yardstick rescore RUN`.
+    #[arg(long)]
+    pub predict_only: bool,
     /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
     #[arg(long, value_enum, default_value_t = ActivationDtype::Best)]
     pub dtype: ActivationDtype,

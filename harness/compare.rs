@@ -1,19 +1,23 @@
-//! Comparing two runs: per model × task, the change of the headline metric with a 95% interval
-//! and a paired test on the items both runs scored — exact McNemar for pass/fail outcomes, a
-//! paired bootstrap otherwise — the items that flipped, and the change in output speed.
+//! Comparing two runs: per model × task run under the same configuration
+//! ([`TaskConfig`]), the change of the headline metric with a 95% interval and a paired test on
+//! the items both runs scored — the sign-flip test of `metrics::paired`, which is the exact
+//! McNemar test for one pass/fail outcome per item and keeps its level with several samples per
+//! item — with its minimum detectable difference, the items that flipped, and the change in
+//! output speed when both runs measured it under the same conditions ([`SpeedConditions`]).
 //! Reads only what the store wrote.
 
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{bail, Context, Result};
+use anyhow::{bail, Result};
 use serde::{Deserialize, Serialize};
 
-use crate::metrics::stats::{bootstrap_replicates, mean, percentile};
-use crate::store::{read_samples, SampleRecord, Summary};
-
-/// Significance level of every test.
-pub const ALPHA: f64 = 0.05;
+use crate::metrics::paired::{
+    difference_interval, minimum_detectable_difference, sign_flip_p_value,
+};
+pub use crate::metrics::paired::{mcnemar_exact, ALPHA};
+use crate::metrics::stats::{mean, percentile};
+use crate::store::{read_finished_run, SampleRecord, SpeedConditions, TaskConfig};
 /// A significant drop in median output speed counts as a regression from this size on.
 pub const SPEED_REGRESSION: f64 = 0.10;
 
@@ -24,8 +28,12 @@ pub struct Comparison {
     pub baseline: String,
     /// Candidate run id.
     pub candidate: String,
-    /// One entry per model × task present in both runs.
+    /// One entry per model × task present in both runs under the same configuration.
     pub entries: Vec<TaskComparison>,
+    /// Model × task pairs present in both runs but not compared, with the reason.
+    pub not_comparable: Vec<(String, String, String)>,
+    /// Why output speed was not compared, when the runs measured it under different conditions.
+    pub speed_not_comparable: Option<String>,
     /// Whether anything regressed significantly.
     pub regressed: bool,
 }
@@ -47,12 +55,14 @@ pub struct TaskComparison {
     pub candidate: f64,
     /// candidate − baseline.
     pub delta: f64,
-    /// 95% paired-bootstrap interval of the delta.
+    /// 95% interval of the delta (Newcombe's paired interval).
     pub delta_ci: (f64, f64),
-    /// `mcnemar` (pass/fail, one sample per item) or `paired-bootstrap` (over items).
+    /// `mcnemar-exact` (one pass/fail outcome per item) or `sign-flip` (item means).
     pub test: String,
     /// Two-sided p-value.
     pub p_value: f64,
+    /// The smallest |delta| this comparison could detect (see `metrics::paired`).
+    pub minimum_detectable_delta: f64,
     /// `regressed`, `improved` or `unchanged` (not significant).
     pub verdict: String,
     /// Items that passed in the baseline and fail in the candidate.
@@ -61,7 +71,7 @@ pub struct TaskComparison {
     pub flipped_to_pass: Vec<String>,
     /// Median output tokens/s, baseline and candidate, when both measured speed.
     pub output_tokens_per_second: Option<(f64, f64)>,
-    /// Paired-bootstrap p-value of the speed change.
+    /// Sign-flip p-value of the speed change.
     pub speed_p_value: Option<f64>,
     /// Whether speed regressed (significant and at least [`SPEED_REGRESSION`]).
     pub speed_regressed: bool,
@@ -69,22 +79,43 @@ pub struct TaskComparison {
 
 /// Compares the runs in folders `baseline` and `candidate`.
 pub fn compare(baseline: &Path, candidate: &Path) -> Result<Comparison> {
-    let (base_summary, base_samples) = read_run(baseline)?;
-    let (cand_summary, cand_samples) = read_run(candidate)?;
+    let base = read_finished_run(baseline)?;
+    let cand = read_finished_run(candidate)?;
+    let speed_not_comparable = SpeedConditions::of(&base.manifest)
+        .difference(&SpeedConditions::of(&cand.manifest))
+        .map(|why| {
+            format!("output speed not compared: measured under different conditions ({why})")
+        });
     let mut entries = Vec::new();
-    for result in &cand_summary.results {
-        let Some(base_result) = base_summary
+    let mut not_comparable = Vec::new();
+    for result in &cand.summary.results {
+        let Some(base_result) = base
+            .summary
             .results
             .iter()
             .find(|r| r.model == result.model && r.task == result.task)
         else {
             continue;
         };
-        if base_result.primary_metric != result.primary_metric {
-            bail!(
-                "{} on {}: the runs use different headline metrics ({} vs {}); compare runs of the same task version",
-                result.model, result.task, base_result.primary_metric, result.primary_metric
-            );
+        let configs = (
+            TaskConfig::of(&base.manifest, &result.task),
+            TaskConfig::of(&cand.manifest, &result.task),
+        );
+        let difference = match &configs {
+            (Some(b), Some(c)) => b.difference(c),
+            _ => Some("the task is missing from a manifest".into()),
+        };
+        let difference = difference.or_else(|| {
+            (base_result.primary_metric != result.primary_metric).then(|| {
+                format!(
+                    "headline metric {} vs {}",
+                    base_result.primary_metric, result.primary_metric
+                )
+            })
+        });
+        if let Some(why) = difference {
+            not_comparable.push((result.model.clone(), result.task.clone(), why));
+            continue;
         }
         let pick = |samples: &[SampleRecord]| -> BTreeMap<(String, usize), SampleRecord> {
             samples
@@ -93,45 +124,52 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<Comparison> {
                 .map(|s| ((s.item_id.clone(), s.sample_index), s.clone()))
                 .collect()
         };
-        let (base, cand) = (pick(&base_samples), pick(&cand_samples));
-        let pairs: Vec<(&SampleRecord, &SampleRecord)> = base
+        let (base_samples, cand_samples) = (pick(&base.samples), pick(&cand.samples));
+        let pairs: Vec<(&SampleRecord, &SampleRecord)> = base_samples
             .iter()
-            .filter_map(|(key, b)| cand.get(key).map(|c| (b, c)))
+            .filter_map(|(key, b)| cand_samples.get(key).map(|c| (b, c)))
             .collect();
         if pairs.is_empty() {
+            not_comparable.push((
+                result.model.clone(),
+                result.task.clone(),
+                "no item scored in both runs".into(),
+            ));
             continue;
         }
-        entries.push(compare_task(
-            &result.model,
-            &result.task,
-            &result.primary_metric,
-            &pairs,
-        ));
+        let mut entry = compare_task(&result.model, &result.task, &result.primary_metric, &pairs);
+        if speed_not_comparable.is_some() {
+            entry.output_tokens_per_second = None;
+            entry.speed_p_value = None;
+            entry.speed_regressed = false;
+        }
+        entries.push(entry);
     }
     if entries.is_empty() {
-        bail!("the runs share no model × task with scored items in common");
+        let reasons: Vec<String> = not_comparable
+            .iter()
+            .map(|(model, task, why)| format!("{model} · {task}: {why}"))
+            .collect();
+        bail!(
+            "the runs share no model × task that can be compared{}",
+            if reasons.is_empty() {
+                String::new()
+            } else {
+                format!(" ({})", reasons.join("; "))
+            }
+        );
     }
     let regressed = entries
         .iter()
         .any(|e| e.verdict == "regressed" || e.speed_regressed);
     Ok(Comparison {
-        baseline: base_summary.run_id,
-        candidate: cand_summary.run_id,
+        baseline: base.summary.run_id,
+        candidate: cand.summary.run_id,
         entries,
+        not_comparable,
+        speed_not_comparable,
         regressed,
     })
-}
-
-fn read_run(dir: &Path) -> Result<(Summary, Vec<SampleRecord>)> {
-    let summary: Summary =
-        serde_json::from_slice(&std::fs::read(dir.join("summary.json")).with_context(|| {
-            format!(
-                "cannot read {}/summary.json (is the run finished?)",
-                dir.display()
-            )
-        })?)
-        .with_context(|| format!("{}/summary.json is not a yardstick summary", dir.display()))?;
-    Ok((summary, read_samples(dir)?))
 }
 
 fn compare_task(
@@ -179,18 +217,13 @@ fn compare_task(
     } else {
         (Vec::new(), Vec::new())
     };
-    let replicates = bootstrap_replicates(differences.len(), |idx| {
-        idx.iter().map(|&i| differences[i]).sum::<f64>() / idx.len() as f64
-    });
+    let n = differences.len() as f64;
+    let contributions: Vec<f64> = differences.iter().map(|d| d / n).collect();
     let delta = mean(&differences);
-    let (test, p_value) = if binary {
-        (
-            "mcnemar",
-            mcnemar_exact(flipped_to_pass.len(), flipped_to_fail.len()),
-        )
-    } else {
-        ("paired-bootstrap", bootstrap_p_value(&replicates))
-    };
+    let p_value = sign_flip_p_value(&contributions);
+    let test = if binary { "mcnemar-exact" } else { "sign-flip" };
+    let baseline_values: Vec<f64> = items.iter().map(|(_, b, _)| *b).collect();
+    let candidate_values: Vec<f64> = items.iter().map(|(_, _, c)| *c).collect();
     let verdict = match (p_value < ALPHA, delta) {
         (true, d) if d < 0.0 => "regressed",
         (true, d) if d > 0.0 => "improved",
@@ -207,10 +240,8 @@ fn compare_task(
             percentile(&base, 50.0).unwrap_or(0.0),
             percentile(&cand, 50.0).unwrap_or(0.0),
         );
-        let speed_replicates = bootstrap_replicates(speeds.len(), |idx| {
-            idx.iter().map(|&i| speeds[i].1 - speeds[i].0).sum::<f64>() / idx.len() as f64
-        });
-        let p = bootstrap_p_value(&speed_replicates);
+        let speed_differences: Vec<f64> = speeds.iter().map(|(b, c)| c - b).collect();
+        let p = sign_flip_p_value(&speed_differences);
         let drop = if medians.0 > 0.0 {
             (medians.0 - medians.1) / medians.0
         } else {
@@ -229,15 +260,16 @@ fn compare_task(
         task: task.to_string(),
         metric: metric.to_string(),
         shared: pairs.len(),
-        baseline: mean(&items.iter().map(|(_, b, _)| *b).collect::<Vec<_>>()),
-        candidate: mean(&items.iter().map(|(_, _, c)| *c).collect::<Vec<_>>()),
+        baseline: mean(&baseline_values),
+        candidate: mean(&candidate_values),
         delta,
-        delta_ci: (
-            percentile(&replicates, 2.5).unwrap_or(delta),
-            percentile(&replicates, 97.5).unwrap_or(delta),
-        ),
+        delta_ci: difference_interval(&baseline_values, &candidate_values),
         test: test.to_string(),
         p_value,
+        minimum_detectable_delta: minimum_detectable_difference(
+            &contributions,
+            &vec![1.0 / n; differences.len()],
+        ),
         verdict: verdict.to_string(),
         flipped_to_fail,
         flipped_to_pass,
@@ -247,51 +279,9 @@ fn compare_task(
     }
 }
 
-/// Exact two-sided McNemar test on the discordant pairs `b` (fail→pass) and `c` (pass→fail):
-/// twice the binomial(b + c, ½) tail at min(b, c), capped at 1 (McNemar 1947; the exact form
-/// recommended for small counts, Fagerland et al. 2013).
-pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
-    let n = b + c;
-    if n == 0 {
-        return 1.0;
-    }
-    let k = b.min(c);
-    // P(X <= k) for X ~ Binomial(n, 1/2), summed in log space.
-    let ln_choose = |n: usize, i: usize| -> f64 {
-        (1..=i)
-            .map(|j| ((n - i + j) as f64).ln() - (j as f64).ln())
-            .sum()
-    };
-    let tail: f64 = (0..=k)
-        .map(|i| (ln_choose(n, i) - n as f64 * std::f64::consts::LN_2).exp())
-        .sum();
-    (2.0 * tail).min(1.0)
-}
-
-/// Two-sided p-value of "no change" from bootstrap replicates of a difference.
-fn bootstrap_p_value(replicates: &[f64]) -> f64 {
-    if replicates.is_empty() {
-        return 1.0;
-    }
-    let n = replicates.len() as f64;
-    let below = replicates.iter().filter(|r| **r <= 0.0).count() as f64 / n;
-    let above = replicates.iter().filter(|r| **r >= 0.0).count() as f64 / n;
-    (2.0 * below.min(above)).min(1.0)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn mcnemar_exact_values() {
-        assert_eq!(mcnemar_exact(0, 0), 1.0);
-        // b = 0, c = 12: 2 · 0.5^12
-        assert!((mcnemar_exact(0, 12) - 2.0 * 0.5f64.powi(12)).abs() < 1e-12);
-        // b = 2, c = 8: 2 · P(X ≤ 2), X ~ Bin(10, ½) = 2 · 56/1024
-        assert!((mcnemar_exact(2, 8) - 2.0 * 56.0 / 1024.0).abs() < 1e-12);
-        assert_eq!(mcnemar_exact(5, 5), 1.0);
-    }
 
     #[test]
     fn several_samples_per_item_are_averaged_per_item() {
@@ -317,7 +307,7 @@ mod tests {
             .collect();
         let pairs: Vec<(&SampleRecord, &SampleRecord)> = base.iter().zip(&cand).collect();
         let entry = compare_task("m", "t", "pass@1,raw", &pairs);
-        assert_eq!(entry.test, "paired-bootstrap");
+        assert_eq!(entry.test, "sign-flip");
         assert_eq!(
             (entry.baseline, entry.candidate, entry.delta),
             (1.0, 0.5, -0.5)
@@ -327,11 +317,57 @@ mod tests {
             "no flips when items have several samples"
         );
         assert_eq!(entry.verdict, "regressed");
+        assert!(entry.p_value < 1e-5, "{}", entry.p_value);
     }
 
     #[test]
-    fn bootstrap_p_value_is_two_sided() {
-        assert_eq!(bootstrap_p_value(&[1.0, 2.0, 3.0]), 0.0);
-        assert_eq!(bootstrap_p_value(&[-1.0, 1.0]), 1.0);
+    fn the_issue_examples_keep_the_level() {
+        let sample = |item: usize, index: usize, passed: bool| {
+            let mut s = SampleRecord::supplied(
+                "m",
+                "t",
+                1,
+                (item, &format!("t/{item}")),
+                index,
+                String::new(),
+            );
+            s.scores
+                .insert("pass@1,raw".into(), f64::from(u8::from(passed)));
+            s
+        };
+        // Item differences [-0.5, -0.5, -0.5, 0, 0] with two samples per item: sign test 0.25.
+        let base: Vec<SampleRecord> = (0..5)
+            .flat_map(|i| [sample(i, 0, true), sample(i, 1, true)])
+            .collect();
+        let cand: Vec<SampleRecord> = (0..5)
+            .flat_map(|i| [sample(i, 0, true), sample(i, 1, i >= 3)])
+            .collect();
+        let pairs: Vec<(&SampleRecord, &SampleRecord)> = base.iter().zip(&cand).collect();
+        let entry = compare_task("m", "t", "pass@1,raw", &pairs);
+        assert!((entry.p_value - 0.25).abs() < 1e-12, "{}", entry.p_value);
+        assert_eq!(entry.verdict, "unchanged");
+        // Five pass→fail items: the same verdict and p-value with one and with two samples.
+        let one: Vec<SampleRecord> = (0..5).map(|i| sample(i, 0, true)).collect();
+        let one_failed: Vec<SampleRecord> = (0..5).map(|i| sample(i, 0, false)).collect();
+        let pairs: Vec<(&SampleRecord, &SampleRecord)> = one.iter().zip(&one_failed).collect();
+        let single = compare_task("m", "t", "pass@1,raw", &pairs);
+        let two: Vec<SampleRecord> = (0..5)
+            .flat_map(|i| [sample(i, 0, true), sample(i, 1, true)])
+            .collect();
+        let two_failed: Vec<SampleRecord> = (0..5)
+            .flat_map(|i| [sample(i, 0, false), sample(i, 1, false)])
+            .collect();
+        let pairs: Vec<(&SampleRecord, &SampleRecord)> = two.iter().zip(&two_failed).collect();
+        let double = compare_task("m", "t", "pass@1,raw", &pairs);
+        assert_eq!(single.test, "mcnemar-exact");
+        assert!((single.p_value - mcnemar_exact(0, 5)).abs() < 1e-12);
+        assert!((double.p_value - single.p_value).abs() < 1e-12);
+        assert_eq!(
+            (single.verdict.as_str(), double.verdict.as_str()),
+            ("unchanged", "unchanged")
+        );
+        // Five items cannot show any change: at least six discordant items are needed.
+        assert!(single.minimum_detectable_delta >= 1.0 - 1e-12);
+        assert!(single.delta_ci.0 <= single.delta && single.delta_ci.1 > single.delta + 0.3);
     }
 }

@@ -110,7 +110,13 @@ mod tests {
     #[test]
     fn reads_this_machine() {
         let machine = MachineInfo::current();
-        assert!(machine.logical_cores >= 1);
+        // The cores this process may run on, as coreutils' nproc counts them.
+        let nproc = std::process::Command::new("nproc").output().unwrap();
+        let cores: usize = String::from_utf8_lossy(&nproc.stdout)
+            .trim()
+            .parse()
+            .unwrap();
+        assert_eq!(machine.logical_cores, cores);
         if cfg!(target_os = "linux") {
             assert!(machine.memory_bytes.unwrap() > 0);
             assert!(peak_rss_bytes().unwrap() > 0);

@@ -9,6 +9,7 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 
 use crate::runner::{finish_run, RunOutcome, RunTiming};
+use crate::store::comparability::merge_mismatch;
 use crate::store::{read_samples, Manifest, RunDir, SampleRecord, Summary};
 use crate::tasks::TaskSet;
 
@@ -35,12 +36,6 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
             )
         })?
         .count;
-    let plan_of = |m: &Manifest| {
-        serde_json::json!({
-            "models": m.models, "tasks": m.tasks, "limit": m.limit,
-            "sampling": m.sampling, "samples_per_item": m.samples_per_item, "dtype": m.dtype,
-        })
-    };
     let mut indices = Vec::new();
     for part in &parts {
         let manifest = &part.manifest;
@@ -50,9 +45,9 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
                 manifest.run_id
             );
         };
-        if shard.count != count || plan_of(manifest) != plan_of(first) {
+        if let Some(why) = merge_mismatch(first, manifest) {
             bail!(
-                "run {} is not a shard of the same plan as {} (models, tasks, limit, sampling and shard count must match)",
+                "run {} is not a shard of the same plan as {}: {why}",
                 manifest.run_id,
                 first.run_id
             );

@@ -8,6 +8,7 @@ use polars::prelude::{DataFrame, ParquetReader, SerReader};
 use serde::Deserialize;
 
 use crate::report::exports::{data_frame, parquet_bytes, Column, Values};
+use crate::store::comparability::nightly_comparable;
 use crate::store::FinishedRun;
 
 /// `nightly.toml`.
@@ -104,33 +105,16 @@ impl NightlyConfig {
     }
 }
 
-/// What makes two runs comparable: the same models, tasks (and versions), item limit, decoding
-/// and samples per item.
-fn plan_key(run: &FinishedRun) -> String {
-    let m = &run.manifest;
-    let models: Vec<&str> = m.models.iter().map(|x| x.id.as_str()).collect();
-    let tasks: Vec<String> = m
-        .tasks
-        .iter()
-        .map(|t| format!("{}@{}/{}", t.name, t.version, t.max_new_tokens))
-        .collect();
-    let sampling = serde_json::to_string(&m.sampling).unwrap_or_default();
-    format!(
-        "{models:?}|{tasks:?}|{:?}|{sampling}|{}|{:?}",
-        m.limit, m.samples_per_item, m.shard
-    )
-}
-
-/// The latest finished run before `current` (by start time) with the same plan.
+/// The latest finished run before `current` (by start time) with the same plan under the same
+/// speed conditions ([`nightly_comparable`]).
 pub fn previous_comparable<'a>(
     runs: &'a [FinishedRun],
     current: &FinishedRun,
 ) -> Option<&'a FinishedRun> {
-    let key = plan_key(current);
     crate::report::leaderboard::complete_runs(runs)
         .filter(|r| r.manifest.run_id != current.manifest.run_id)
         .filter(|r| r.manifest.started_at < current.manifest.started_at)
-        .filter(|r| plan_key(r) == key)
+        .filter(|r| nightly_comparable(&r.manifest, &current.manifest))
         .max_by(|a, b| a.manifest.started_at.cmp(&b.manifest.started_at))
 }
 

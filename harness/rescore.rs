@@ -140,6 +140,7 @@ pub fn score_completions(
         shard: None,
         merged_from: Vec::new(),
         sandbox: None,
+        predict_only: false,
         machine: MachineInfo::current(),
         hardware: None,
         workers: None,
@@ -207,6 +208,13 @@ fn finish(
     manifest.harness_version = crate::HARNESS_VERSION.into();
     manifest.git_commit = crate::GIT_COMMIT.into();
     manifest.started_at = chrono::Utc::now().to_rfc3339();
+    // The samples are scored now, with today's specs.
+    manifest.predict_only = false;
+    for record in &mut manifest.tasks {
+        if let Ok(task) = tasks.get(&record.name) {
+            record.version = task.spec.version;
+        }
+    }
     if samples
         .iter()
         .any(|s| tasks.get(&s.task).is_ok_and(executes_code))

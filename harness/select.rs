@@ -2,13 +2,18 @@
 //! that meet the user's constraints, and one recommended pick with the reason.
 //!
 //! The pick is the best-scoring model on the front, unless cheaper front models are
-//! statistically tied with it (their 95% intervals overlap the best's): then the cheapest of
-//! those, since the data cannot tell their quality apart.
+//! statistically tied with it — a paired sign-flip test on the items both answered finds no
+//! difference at α = 0.05 — then the cheapest of those, since the data cannot tell their quality
+//! apart. Only models whose speed and cost were measured under the same conditions (machine,
+//! hardware profile, dtype, workers, backend) as most candidates are weighed against each other;
+//! the others are listed as excluded, with the difference.
 
 use serde::Serialize;
 
+use crate::metrics::paired::ALPHA;
 use crate::metrics::Estimate;
 use crate::report::leaderboard::{Leaderboard, ModelRow};
+use crate::store::SpeedConditions;
 
 /// Which price a model is judged by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
@@ -46,8 +51,10 @@ pub struct Candidate {
     pub usd_per_mtok: Option<f64>,
     /// Median output tokens/s.
     pub output_tok_s: Option<f64>,
-    /// Run the numbers come from.
+    /// Run the speed and cost come from.
     pub run_id: String,
+    /// p-value of the paired test against the best model (set for tie candidates).
+    pub paired_p_value: Option<f64>,
 }
 
 /// `select`'s answer.
@@ -73,18 +80,12 @@ fn candidate(row: &ModelRow, criteria: &Criteria) -> Result<Candidate, String> {
         Some(suite) => row
             .suites
             .get(suite)
-            .map(|s| Estimate {
-                value: 100.0 * s.value,
-                ci_low: 100.0 * s.ci_low,
-                ci_high: 100.0 * s.ci_high,
-                stderr: 100.0 * s.stderr,
-                ..s.clone()
-            })
-            .ok_or_else(|| format!("no {suite} score in its latest run ({})", row.run_id))?,
+            .map(|s| s.scaled(100.0))
+            .ok_or_else(|| format!("no comparable {suite} score ({})", row.notes.join("; ")))?,
         None => row
             .quality
             .clone()
-            .ok_or_else(|| "no quality index".to_string())?,
+            .ok_or_else(|| format!("no comparable quality index ({})", row.notes.join("; ")))?,
     };
     Ok(Candidate {
         model: row.id.clone(),
@@ -96,6 +97,7 @@ fn candidate(row: &ModelRow, criteria: &Criteria) -> Result<Candidate, String> {
         },
         output_tok_s: row.output_tokens_per_second,
         run_id: row.run_id.clone(),
+        paired_p_value: None,
     })
 }
 
@@ -136,7 +138,20 @@ fn dominates(a: &Candidate, b: &Candidate) -> bool {
 pub fn select(board: &Leaderboard, criteria: &Criteria) -> Selection {
     let mut excluded = Vec::new();
     let mut eligible = Vec::new();
+    let conditions = common_speed_conditions(board);
     for row in &board.rows {
+        if let Some(difference) = conditions
+            .as_ref()
+            .and_then(|common| row.speed_conditions.difference(common))
+        {
+            excluded.push((
+                row.id.clone(),
+                format!(
+                    "speed and cost measured under other conditions than the rest ({difference})"
+                ),
+            ));
+            continue;
+        }
         match candidate(row, criteria) {
             Err(why) => excluded.push((row.id.clone(), why)),
             Ok(c) => match constraint_failure(&c, criteria) {
@@ -164,9 +179,24 @@ pub fn select(board: &Leaderboard, criteria: &Criteria) -> Selection {
             "no model meets the constraints; loosen them or run more models".to_string(),
         ),
         Some(best) => {
-            let tied_cheaper = front
+            let row_of = |id: &str| board.rows.iter().find(|r| r.id == id);
+            let tied: Vec<Candidate> = front
                 .iter()
-                .filter(|c| c.score.ci_high >= best.score.ci_low && c.model != best.model)
+                .filter(|c| c.model != best.model)
+                .filter_map(|c| {
+                    let p = board.paired_p_value(
+                        row_of(&best.model)?,
+                        row_of(&c.model)?,
+                        criteria.suite.as_deref(),
+                    )?;
+                    (p >= ALPHA).then(|| Candidate {
+                        paired_p_value: Some(p),
+                        ..c.clone()
+                    })
+                })
+                .collect();
+            let tied_cheaper = tied
+                .iter()
                 .filter(|c| {
                     c.usd_per_mtok.unwrap_or(f64::INFINITY)
                         < best.usd_per_mtok.unwrap_or(f64::INFINITY)
@@ -181,14 +211,15 @@ pub fn select(board: &Leaderboard, criteria: &Criteria) -> Selection {
                     Some(cheaper.model.clone()),
                     format!(
                         "{} has the highest {measure} ({:.1}), but {}'s {:.1} [{:.1}, {:.1}] is \
-                         statistically tied with it (95% intervals overlap) at a lower price \
-                         (${:.4} vs ${:.4} per 1M tokens)",
+                         statistically tied with it (paired sign-flip test on the shared items: \
+                         p = {:.3} ≥ {ALPHA}) at a lower price (${:.4} vs ${:.4} per 1M tokens)",
                         best.name,
                         best.score.value,
                         cheaper.name,
                         cheaper.score.value,
                         cheaper.score.ci_low,
                         cheaper.score.ci_high,
+                        cheaper.paired_p_value.unwrap_or(f64::NAN),
                         cheaper.usd_per_mtok.unwrap_or(f64::NAN),
                         best.usd_per_mtok.unwrap_or(f64::NAN)
                     ),
@@ -219,6 +250,22 @@ pub fn select(board: &Leaderboard, criteria: &Criteria) -> Selection {
     }
 }
 
+/// The speed conditions most rows were measured under (the first of equals in row order);
+/// `None` without rows.
+fn common_speed_conditions(board: &Leaderboard) -> Option<SpeedConditions> {
+    let mut counts: Vec<(&SpeedConditions, usize)> = Vec::new();
+    for row in &board.rows {
+        match counts.iter_mut().find(|(c, _)| **c == row.speed_conditions) {
+            Some(slot) => slot.1 += 1,
+            None => counts.push((&row.speed_conditions, 1)),
+        }
+    }
+    counts
+        .iter()
+        .max_by(|a, b| a.1.cmp(&b.1).then(std::cmp::Ordering::Greater))
+        .map(|(c, _)| (*c).clone())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -231,6 +278,7 @@ mod tests {
             ci_low: value - half_width,
             ci_high: value + half_width,
             ci_method: "test".into(),
+            preliminary: false,
         }
     }
 
@@ -242,6 +290,7 @@ mod tests {
             usd_per_mtok: Some(usd),
             output_tok_s: Some(speed),
             run_id: "r".into(),
+            paired_p_value: None,
         }
     }
 

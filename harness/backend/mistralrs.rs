@@ -25,8 +25,9 @@ use serde::{Deserialize, Serialize};
 use super::{cut_at_stop, Backend, BackendInfo, Generation, GenerationRequest};
 use crate::tasks::{ChatMessage, Prompt};
 
-/// The mistral.rs version this backend is written against (pinned in Cargo.toml).
-pub const MISTRALRS_VERSION: &str = "0.8.1";
+/// The mistral.rs version built in, as Cargo.lock resolved it (read by build.rs; pinned in
+/// Cargo.toml).
+pub const MISTRALRS_VERSION: &str = env!("YARDSTICK_MISTRALRS_VERSION");
 
 /// Sequences the scheduler may batch at once.
 const MAX_RUNNING_SEQUENCES: usize = 32;

@@ -44,7 +44,7 @@ pub(super) fn print_comparison(comparison: &Comparison) {
         );
         for entry in &comparison.entries {
             println!(
-                "{} · {} · {}: {:.1}% → {:.1}% (Δ {:+.1} pts, 95% CI [{:+.1}, {:+.1}], n = {}, {} p = {:.3}) {}",
+                "{} · {} · {}: {:.1}% → {:.1}% (Δ {:+.1} pts, 95% CI [{:+.1}, {:+.1}], n = {}, {} p = {:.3}, detectable Δ ≥ {:.1} pts) {}",
                 entry.model,
                 entry.task,
                 entry.metric,
@@ -56,6 +56,7 @@ pub(super) fn print_comparison(comparison: &Comparison) {
                 entry.shared,
                 entry.test,
                 entry.p_value,
+                100.0 * entry.minimum_detectable_delta,
                 entry.verdict.to_uppercase()
             );
             if !entry.flipped_to_fail.is_empty() {
@@ -63,6 +64,12 @@ pub(super) fn print_comparison(comparison: &Comparison) {
             }
             if !entry.flipped_to_pass.is_empty() {
                 println!("    now passing: {}", entry.flipped_to_pass.join(", "));
+            }
+            if entry.shared < crate::metrics::PRELIMINARY_BELOW {
+                println!(
+                    "    preliminary: fewer than {} shared samples",
+                    crate::metrics::PRELIMINARY_BELOW
+                );
             }
             if let (Some((before, after)), Some(p)) =
                 (entry.output_tokens_per_second, entry.speed_p_value)
@@ -76,6 +83,12 @@ pub(super) fn print_comparison(comparison: &Comparison) {
                     }
                 );
             }
+        }
+        for (model, task, why) in &comparison.not_comparable {
+            println!("{model} · {task}: not compared ({why})");
+        }
+        if let Some(why) = &comparison.speed_not_comparable {
+            println!("{why}");
         }
     }
 }

@@ -186,7 +186,9 @@ fn plan_from_args<'t>(
         args.suites.clone()
     };
     let selected = task_set.select(&args.tasks, &suites)?;
-    confirm_code_execution(&selected, args.allow_code_exec, default_suite)?;
+    if !args.predict_only {
+        confirm_code_execution(&selected, args.allow_code_exec, default_suite)?;
+    }
     if args.samples > 1 && args.temperature <= 0.0 {
         bail!(
             "--samples {} needs --temperature above 0: greedy samples are all identical",
@@ -211,6 +213,7 @@ fn plan_from_args<'t>(
         max_new_tokens: args.max_new_tokens.map(|n| n as usize),
         results_dir,
         shard: args.shard,
+        predict_only: args.predict_only,
     })
 }
 
@@ -265,6 +268,7 @@ fn plan_from_manifest<'t>(
         max_new_tokens,
         results_dir,
         shard: manifest.shard,
+        predict_only: manifest.predict_only,
     })
 }
 

@@ -63,8 +63,11 @@ pub(super) fn run(args: &SelectArgs, locations: &Locations) -> Result<()> {
             "  {:<32} {:>22} {:>14} {:>12}",
             c.model,
             format!(
-                "{:.1} [{:.1}, {:.1}]",
-                c.score.value, c.score.ci_low, c.score.ci_high
+                "{:.1} [{:.1}, {:.1}]{}",
+                c.score.value,
+                c.score.ci_low,
+                c.score.ci_high,
+                if c.score.preliminary { "*" } else { "" }
             ),
             c.usd_per_mtok.map_or("—".into(), |u| format!("{u:.4}")),
             c.output_tok_s.map_or("—".into(), |s| format!("{s:.1}"))
@@ -75,6 +78,9 @@ pub(super) fn run(args: &SelectArgs, locations: &Locations) -> Result<()> {
     }
     for (model, why) in &selection.excluded {
         println!("  (excluded) {model}: {why}");
+    }
+    if selection.front.iter().any(|c| c.score.preliminary) {
+        println!("  {}", crate::report::table::PRELIMINARY_NOTE);
     }
     match &selection.recommended {
         Some(model) => println!("\nRecommended: {model} — {}", selection.reason),

@@ -1,12 +1,23 @@
 //! Statistics as pure functions over slices.
 //!
 //! - Standard error of a mean: sample standard deviation / √n, as lm-evaluation-harness reports.
-//! - 95% interval of a proportion: Wilson score interval (Wilson 1927, "Probable inference, the
-//!   law of succession, and statistical inference"), which stays inside [0, 1] and behaves at
-//!   p = 0 or 1 and small n, unlike the normal approximation.
+//! - 95% interval of a proportion (one 0/1 outcome per item): the exact Clopper–Pearson interval
+//!   (Clopper & Pearson 1934), whose coverage is at least 95% for every n and p; it never
+//!   collapses to a point, also when every item was right or every item wrong.
+//! - 95% interval of a mean of per-item values in [0, 1] (several samples per item, pass@k) and
+//!   of weighted means of several tasks' means (suite scores, the quality index): Clopper–Pearson
+//!   at an effective sample size (Korn & Graubard 1998, "Confidence intervals for proportions
+//!   with small expected number of positive counts estimated from survey data"):
+//!   n_eff = θ(1 − θ) / V̂, never above the Kish effective size 1 / Σ(w²/n) of the weighting,
+//!   where V̂ = Σ w² v / n over the parts and each part's item variance v is at least that of a
+//!   proportion shrunk towards ½ ((x + 1)/(n + 2)), so an all-right or all-wrong part still
+//!   counts as uncertain. The simulation test in this file checks coverage ≥ 93% over the grid
+//!   n ∈ {5, 10, 20, 50, 200} × p ∈ {0.05, 0.2, 0.5, 0.8, 0.95}.
+//! - Results on fewer than [`PRELIMINARY_BELOW`] items are flagged `preliminary`.
 //! - Percentiles: linear interpolation between closest ranks (numpy's default).
-//! - Other aggregates (pass@k over items, macro-F1, suite means): percentile bootstrap
-//!   (Efron & Tibshirani 1993), 1,000 resamples with a fixed seed so reruns agree.
+//! - Corpus-level metrics that are not means (macro-F1): percentile bootstrap (Efron & Tibshirani
+//!   1993), 1,000 resamples with a fixed seed so reruns agree; below [`PRELIMINARY_BELOW`] items
+//!   the bootstrap's coverage is not to be trusted, so the interval is the whole range [0, 1].
 //! - pass@k: the unbiased estimator 1 − C(n−c, k)/C(n, k) of Chen et al. 2021 ("Evaluating
 //!   Large Language Models Trained on Code"), computed as a stable product.
 
@@ -14,6 +25,9 @@ use serde::{Deserialize, Serialize};
 
 /// z for a two-sided 95% interval.
 pub const Z_95: f64 = 1.959_963_984_540_054;
+
+/// Results on fewer items than this are preliminary (flagged wherever they are shown).
+pub const PRELIMINARY_BELOW: usize = 30;
 
 /// An aggregate with its uncertainty.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -28,30 +42,248 @@ pub struct Estimate {
     pub ci_low: f64,
     /// Upper end of the 95% interval.
     pub ci_high: f64,
-    /// How the interval was computed, e.g. `wilson`.
+    /// How the interval was computed, e.g. `clopper-pearson`.
     pub ci_method: String,
+    /// Computed on fewer than [`PRELIMINARY_BELOW`] items (for a suite or the index: some task
+    /// had fewer): shown as preliminary.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub preliminary: bool,
 }
 
 impl Estimate {
-    /// The mean of 0/1 outcomes with a Wilson 95% interval.
+    /// The mean of 0/1 outcomes (one per item) with the exact Clopper–Pearson 95% interval.
     pub fn proportion(outcomes: &[f64]) -> Self {
         let n = outcomes.len();
         let successes = outcomes.iter().filter(|&&x| x >= 0.5).count();
-        let (ci_low, ci_high) = wilson_interval(successes, n, Z_95);
+        let (ci_low, ci_high) = clopper_pearson(successes as f64, n as f64);
         Self {
             n,
             value: mean(outcomes),
             stderr: stderr_of_mean(outcomes),
             ci_low,
             ci_high,
-            ci_method: "wilson".into(),
+            ci_method: "clopper-pearson".into(),
+            preliminary: n < PRELIMINARY_BELOW,
+        }
+    }
+
+    /// The weighted mean Σ w·mean(values) of independent parts, each a list of per-item values
+    /// in [0, 1] with its weight, with a Clopper–Pearson interval at the Korn–Graubard effective
+    /// sample size (see the module header). `n` is the number of items over all parts.
+    pub fn weighted_mean(parts: &[(f64, &[f64])]) -> Self {
+        let parts: Vec<(f64, &[f64])> = parts
+            .iter()
+            .copied()
+            .filter(|(_, values)| !values.is_empty())
+            .collect();
+        let n: usize = parts.iter().map(|(_, v)| v.len()).sum();
+        let preliminary = parts.iter().any(|(_, v)| v.len() < PRELIMINARY_BELOW);
+        if parts.is_empty() {
+            return Self {
+                n: 0,
+                value: 0.0,
+                stderr: 0.0,
+                ci_low: 0.0,
+                ci_high: 1.0,
+                ci_method: "none".into(),
+                preliminary: true,
+            };
+        }
+        let value: f64 = parts
+            .iter()
+            .map(|(w, v)| w * mean(v))
+            .sum::<f64>()
+            .clamp(0.0, 1.0);
+        let variance: f64 = parts
+            .iter()
+            .map(|(w, v)| w * w * item_variance(v) / v.len() as f64)
+            .sum();
+        let kish = 1.0
+            / parts
+                .iter()
+                .map(|(w, v)| w * w / v.len() as f64)
+                .sum::<f64>();
+        let effective_n = if variance > 0.0 && value > 0.0 && value < 1.0 {
+            (value * (1.0 - value) / variance).min(kish)
+        } else {
+            kish
+        };
+        let (ci_low, ci_high) = clopper_pearson(value * effective_n, effective_n);
+        Self {
+            n,
+            value,
+            stderr: variance.sqrt(),
+            ci_low,
+            ci_high,
+            ci_method: "clopper-pearson (effective n)".into(),
+            preliminary,
+        }
+    }
+
+    /// The mean of per-item values in [0, 1] (several samples per item, pass@k):
+    /// [`Estimate::weighted_mean`] of one part.
+    pub fn mean_of_items(values: &[f64]) -> Self {
+        Self::weighted_mean(&[(1.0, values)])
+    }
+
+    /// This estimate scaled by `factor` (e.g. 100 for points).
+    pub fn scaled(&self, factor: f64) -> Self {
+        Self {
+            value: factor * self.value,
+            stderr: factor * self.stderr,
+            ci_low: factor * self.ci_low,
+            ci_high: factor * self.ci_high,
+            ..self.clone()
         }
     }
 }
 
+/// The variance of one part's item values used by [`Estimate::weighted_mean`]: the sample
+/// variance, but never below that of a proportion shrunk towards ½, (x + 1)/(n + 2) with
+/// x = Σ values, so a part whose items were all right (or all wrong) still counts as uncertain.
+fn item_variance(values: &[f64]) -> f64 {
+    let n = values.len() as f64;
+    let shrunk = (values.iter().sum::<f64>() + 1.0) / (n + 2.0);
+    let sample = if values.len() > 1 {
+        let m = mean(values);
+        values.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0)
+    } else {
+        0.0
+    };
+    sample.max(shrunk * (1.0 - shrunk))
+}
+
+/// The exact (Clopper–Pearson) two-sided 95% interval for `successes` of `n` trials; both may be
+/// fractional (an effective sample size), via the beta quantiles
+/// Beta(α/2; x, n − x + 1) and Beta(1 − α/2; x + 1, n − x). (0, 1) when n = 0.
+pub fn clopper_pearson(successes: f64, n: f64) -> (f64, f64) {
+    if n <= 0.0 {
+        return (0.0, 1.0);
+    }
+    let x = successes.clamp(0.0, n);
+    let alpha = 0.05;
+    let low = if x <= 0.0 {
+        0.0
+    } else {
+        beta_quantile(alpha / 2.0, x, n - x + 1.0)
+    };
+    let high = if x >= n {
+        1.0
+    } else {
+        beta_quantile(1.0 - alpha / 2.0, x + 1.0, n - x)
+    };
+    (low, high)
+}
+
+/// The `q` quantile of the Beta(a, b) distribution, by bisection on its distribution function.
+pub fn beta_quantile(q: f64, a: f64, b: f64) -> f64 {
+    let (mut low, mut high) = (0.0f64, 1.0f64);
+    for _ in 0..100 {
+        let middle = 0.5 * (low + high);
+        if regularized_incomplete_beta(a, b, middle) < q {
+            low = middle;
+        } else {
+            high = middle;
+        }
+    }
+    0.5 * (low + high)
+}
+
+/// The regularized incomplete beta function I_x(a, b): the Beta(a, b) distribution function at
+/// `x`, by its continued fraction (Press et al., Numerical Recipes, 3rd ed., §6.4).
+pub fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    let front = ln_front.exp();
+    // The continued fraction converges fast for x < (a + 1)/(a + b + 2); use the symmetry
+    // I_x(a, b) = 1 − I_{1−x}(b, a) otherwise.
+    if x < (a + 1.0) / (a + b + 2.0) {
+        front * beta_continued_fraction(a, b, x) / a
+    } else {
+        1.0 - front * beta_continued_fraction(b, a, 1.0 - x) / b
+    }
+}
+
+fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..=10_000 {
+        let m = f64::from(m);
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// ln Γ(x) for x > 0: the Lanczos approximation (g = 7, 9 coefficients), accurate to about
+/// 1e-15 relative, with the reflection formula below ½.
+pub fn ln_gamma(x: f64) -> f64 {
+    const COEFFICIENTS: [f64; 9] = [
+        0.999_999_999_999_809_9,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_1,
+        -176.615_029_162_140_6,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_572e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        let pi = std::f64::consts::PI;
+        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut sum = COEFFICIENTS[0];
+    for (i, c) in COEFFICIENTS.iter().enumerate().skip(1) {
+        sum += c / (x + i as f64);
+    }
+    let t = x + 7.5;
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+}
+
 impl Estimate {
     /// A statistic with a percentile-bootstrap 95% interval: `statistic` is evaluated on
-    /// `units` resampled with replacement [`BOOTSTRAP_RESAMPLES`] times.
+    /// `units` resampled with replacement [`BOOTSTRAP_RESAMPLES`] times. Below
+    /// [`PRELIMINARY_BELOW`] units the bootstrap's coverage cannot be trusted (it collapses when
+    /// every resample agrees), so the interval is then the whole range [0, 1].
     pub fn bootstrap<T>(units: &[T], statistic: impl Fn(&[&T]) -> f64) -> Self {
         let all: Vec<&T> = units.iter().collect();
         let value = statistic(&all);
@@ -59,21 +291,20 @@ impl Estimate {
             let sample: Vec<&T> = indices.iter().map(|&i| &units[i]).collect();
             statistic(&sample)
         });
-        Self::from_replicates(units.len(), value, &replicates)
+        let estimate = Self::from_replicates(units.len(), value, &replicates);
+        if units.len() < PRELIMINARY_BELOW {
+            return Self {
+                ci_low: 0.0,
+                ci_high: 1.0,
+                ci_method: format!("none: fewer than {PRELIMINARY_BELOW} items"),
+                ..estimate
+            };
+        }
+        estimate
     }
 
     /// An estimate from a point value and bootstrap replicates of it.
-    pub fn from_replicates(n: usize, value: f64, replicates: &[f64]) -> Self {
-        if replicates.is_empty() {
-            return Self {
-                n,
-                value,
-                stderr: 0.0,
-                ci_low: value,
-                ci_high: value,
-                ci_method: "none".into(),
-            };
-        }
+    fn from_replicates(n: usize, value: f64, replicates: &[f64]) -> Self {
         let m = mean(replicates);
         let variance = replicates.iter().map(|r| (r - m).powi(2)).sum::<f64>()
             / (replicates.len().max(2) - 1) as f64;
@@ -84,6 +315,7 @@ impl Estimate {
             ci_low: percentile(replicates, 2.5).unwrap_or(value),
             ci_high: percentile(replicates, 97.5).unwrap_or(value),
             ci_method: "bootstrap".into(),
+            preliminary: n < PRELIMINARY_BELOW,
         }
     }
 }
@@ -189,23 +421,6 @@ pub fn stderr_of_mean(values: &[f64]) -> f64 {
     (variance / n as f64).sqrt()
 }
 
-/// Wilson score interval for `successes` out of `n` at normal quantile `z`; (0, 1) when n = 0.
-pub fn wilson_interval(successes: usize, n: usize, z: f64) -> (f64, f64) {
-    if n == 0 {
-        return (0.0, 1.0);
-    }
-    let n = n as f64;
-    let p = successes as f64 / n;
-    let z2 = z * z;
-    let denominator = 1.0 + z2 / n;
-    let centre = (p + z2 / (2.0 * n)) / denominator;
-    let half_width = z * (p * (1.0 - p) / n + z2 / (4.0 * n * n)).sqrt() / denominator;
-    (
-        (centre - half_width).max(0.0),
-        (centre + half_width).min(1.0),
-    )
-}
-
 /// The `q`-th percentile (0–100) of `values` by linear interpolation; `None` when empty.
 pub fn percentile(values: &[f64], q: f64) -> Option<f64> {
     let mut sorted: Vec<f64> = values.iter().copied().filter(|v| v.is_finite()).collect();
@@ -257,12 +472,39 @@ mod tests {
     }
 
     #[test]
-    fn wilson_matches_published_values() {
-        // 8 of 10: Wilson 95% interval (0.4902, 0.9433), e.g. Newcombe 1998, Table I method 3.
-        let (low, high) = wilson_interval(8, 10, Z_95);
-        assert!(close(low, 0.4902) && close(high, 0.9433), "{low} {high}");
-        let (low, high) = wilson_interval(0, 10, Z_95);
-        assert!(close(low, 0.0) && close(high, 0.2775), "{low} {high}");
+    fn clopper_pearson_matches_published_values() {
+        // 8 of 10: (0.4439, 0.9748); 0 of 10: (0, 0.3085) — e.g. Newcombe 1998, Table I, method 5.
+        let (low, high) = clopper_pearson(8.0, 10.0);
+        assert!(close(low, 0.4439) && close(high, 0.9748), "{low} {high}");
+        let (low, high) = clopper_pearson(0.0, 10.0);
+        assert!(low == 0.0 && close(high, 0.3085), "{low} {high}");
+        let (low, high) = clopper_pearson(10.0, 10.0);
+        assert!(close(low, 0.6915) && high == 1.0, "{low} {high}");
+    }
+
+    #[test]
+    fn incomplete_beta_matches_closed_forms() {
+        // I_x(1, b) = 1 − (1 − x)^b and I_x(a, 1) = x^a.
+        for &(a, b, x) in &[
+            (1.0, 3.0, 0.2),
+            (1.0, 7.5, 0.6),
+            (2.5, 1.0, 0.3),
+            (4.0, 1.0, 0.9),
+        ] {
+            let expected = if a == 1.0 {
+                1.0 - (1.0f64 - x).powf(b)
+            } else {
+                x.powf(a)
+            };
+            let got = regularized_incomplete_beta(a, b, x);
+            assert!(
+                (got - expected).abs() < 1e-12,
+                "I_{x}({a}, {b}) = {got}, not {expected}"
+            );
+        }
+        // Symmetric beta: I_½(a, a) = ½.
+        assert!((regularized_incomplete_beta(13.0, 13.0, 0.5) - 0.5).abs() < 1e-12);
+        assert!((ln_gamma(10.0) - 362_880f64.ln()).abs() < 1e-12);
     }
 
     #[test]
@@ -272,6 +514,13 @@ mod tests {
         assert!(close(estimate.value, 0.75));
         assert!(close(estimate.stderr, 0.25));
         assert!(estimate.ci_low < 0.75 && estimate.ci_high > 0.75);
+        assert!(estimate.preliminary);
+        // All right is not certainty: the interval stays open below.
+        let all_right = Estimate::proportion(&[1.0; 5]);
+        assert!(
+            all_right.ci_low < 0.5 && all_right.ci_high == 1.0,
+            "{all_right:?}"
+        );
     }
 
     #[test]
@@ -301,6 +550,8 @@ mod tests {
     #[test]
     fn bootstrap_is_deterministic_and_brackets_the_mean() {
         let values: Vec<f64> = (0..50).map(|i| (i % 5) as f64).collect();
+        let few = Estimate::bootstrap(&values[..10], |s| s.len() as f64);
+        assert_eq!((few.ci_low, few.ci_high, few.preliminary), (0.0, 1.0, true));
         let a = Estimate::bootstrap(&values, |s| {
             s.iter().map(|v| **v).sum::<f64>() / s.len() as f64
         });

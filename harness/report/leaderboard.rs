@@ -1,5 +1,19 @@
-//! The leaderboard: one row per model from the latest finished run that includes it, with
-//! quality, speed, self-hosted cost and provider prices, plus every run's aggregates as history.
+//! The leaderboard: one row per model, comparing models only like with like.
+//!
+//! - A cell is one model's result on one task: of all finished runs, the most complete result
+//!   (most items; the latest of equals) — never simply the latest, so a smoke run does not
+//!   replace a full one. Supplied completions (`rescore --completions`) never rank.
+//! - Per task, one reference configuration ([`TaskConfig`]: version, generation limit,
+//!   decoding, samples per item — the one most models ran) and one reference item set (the set
+//!   that covers the most model × item results). A cell under another configuration, or on
+//!   fewer items, is not comparable and says why; a cell on more items is scored on the
+//!   reference items.
+//! - The quality index and the suite scores are computed over one task set for every model: the
+//!   set of comparable tasks that covers the most model × task results. A model without a
+//!   comparable result on each of them has no index, and the row says which are missing.
+//! - Speed and cost come from the run that gave the model most of its cells, with the
+//!   conditions they were measured under ([`SpeedConditions`]).
+//!
 //! Built only from what the store wrote (and the vendored price list), so it can be rebuilt
 //! without running a model.
 
@@ -10,9 +24,12 @@ use serde::Serialize;
 use crate::hardware::HardwareProfile;
 use crate::machine::MachineInfo;
 use crate::metrics::cost::{self_hosted, usd_for_seconds};
+use crate::metrics::paired::sign_flip_p_value;
 use crate::metrics::{percentile, Estimate, TokenPrices};
 use crate::prices::{ProviderPriceSummary, ProviderPrices};
-use crate::store::{FinishedRun, ModelRecord, SampleRecord, TaskResult};
+use crate::store::{
+    quality_index, FinishedRun, ModelRecord, SampleRecord, SpeedConditions, TaskConfig, TaskResult,
+};
 
 /// One model's row.
 #[derive(Debug, Clone, Serialize)]
@@ -25,16 +42,23 @@ pub struct ModelRow {
     pub quantization: String,
     /// Parameters as written.
     pub parameters: String,
-    /// The run the row comes from.
+    /// The run speed and cost come from (the one that gave the model most of its cells).
     pub run_id: String,
     /// When that run started (RFC 3339).
     pub run_started_at: String,
-    /// Quality index in [0, 100] with its interval.
+    /// Quality index in [0, 100] with its interval, over the board's index tasks; absent when
+    /// the model lacks a comparable result on one of them.
     pub quality: Option<Estimate>,
-    /// Suite scores in [0, 1] with intervals.
+    /// Suite scores in [0, 1] with intervals, over the board's index tasks of each suite.
     pub suites: BTreeMap<String, Estimate>,
-    /// Per-task results.
+    /// The model's cell on each task it ran.
+    pub cells: Vec<TaskCell>,
+    /// Per-task results, as their runs summarized them (one per cell).
     pub tasks: Vec<TaskResult>,
+    /// Why some of the model's results are not compared (e.g. a smoke run on 5 of 164 items).
+    pub notes: Vec<String>,
+    /// Where and how speed and cost were measured.
+    pub speed_conditions: SpeedConditions,
     /// Median output tokens/s over every sample.
     pub output_tokens_per_second: Option<f64>,
     /// Median time to first token, seconds.
@@ -60,6 +84,30 @@ pub struct ModelRow {
     pub samples: Vec<SampleRecord>,
 }
 
+/// One model's result on one task, from one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct TaskCell {
+    /// Task name.
+    pub task: String,
+    /// Suite.
+    pub suite: String,
+    /// The configuration it ran under.
+    pub config: TaskConfig,
+    /// The run it comes from.
+    pub run_id: String,
+    /// Headline metric key.
+    pub metric: String,
+    /// The headline score on the compared items (the reference items when comparable).
+    pub score: Estimate,
+    /// Whether it is compared with the other models (same configuration, the reference items).
+    pub comparable: bool,
+    /// Why it is not compared, or on which items it is.
+    pub note: Option<String>,
+    /// Each compared item's headline value (the mean of its samples), by item id.
+    #[serde(skip)]
+    pub items: BTreeMap<String, f64>,
+}
+
 /// One run's aggregates for one model (history charts, `history.parquet`).
 #[derive(Debug, Clone, Serialize)]
 pub struct HistoryPoint {
@@ -80,8 +128,10 @@ pub struct HistoryPoint {
 pub struct Leaderboard {
     /// Rows, best quality first.
     pub rows: Vec<ModelRow>,
-    /// Suites appearing in any row, sorted.
+    /// Suites of the index tasks, sorted.
     pub suites: Vec<String>,
+    /// The tasks every indexed model is compared on, with their suite.
+    pub index_tasks: Vec<(String, String)>,
     /// Every (run, model), oldest first.
     pub history: Vec<HistoryPoint>,
 }
@@ -94,14 +144,14 @@ impl Leaderboard {
         prices: &ProviderPrices,
         provider_ids: &dyn Fn(&str) -> Vec<String>,
     ) -> Self {
-        let mut latest: BTreeMap<String, (&FinishedRun, &ModelRecord)> = BTreeMap::new();
+        let complete: Vec<&FinishedRun> = complete_runs(runs).collect();
         let mut history = Vec::new();
-        for run in complete_runs(runs) {
+        for run in &complete {
             for model in &run.manifest.models {
-                if !run.summary.results.iter().any(|r| r.model == model.id) {
+                // Supplied completions (`rescore --completions`) are not a model's generations.
+                if !samples_of(run, &model.id).any(|s| s.finish_reason != "supplied") {
                     continue;
                 }
-                latest.insert(model.id.clone(), (run, model));
                 history.push(HistoryPoint {
                     run_id: run.manifest.run_id.clone(),
                     started_at: run.manifest.started_at.clone(),
@@ -113,23 +163,259 @@ impl Leaderboard {
                 });
             }
         }
-        let mut rows: Vec<ModelRow> = latest
-            .into_values()
-            .map(|(run, model)| row(run, model, prices, &provider_ids(&model.id)))
+        let mut cells = most_complete_cells(&complete);
+        reference_cells(&mut cells);
+        let index_tasks = index_task_set(&cells);
+        let mut rows: Vec<ModelRow> = cells
+            .into_iter()
+            .filter_map(|(model, model_cells)| {
+                row(
+                    &complete,
+                    &model,
+                    model_cells,
+                    &index_tasks,
+                    prices,
+                    &provider_ids(&model),
+                )
+            })
             .collect();
         rows.sort_by(|a, b| {
             let q = |r: &ModelRow| r.quality.as_ref().map_or(f64::NEG_INFINITY, |q| q.value);
             q(b).total_cmp(&q(a)).then_with(|| a.id.cmp(&b.id))
         });
-        let mut suites: Vec<String> = rows.iter().flat_map(|r| r.suites.keys().cloned()).collect();
+        let mut suites: Vec<String> = index_tasks.iter().map(|(_, suite)| suite.clone()).collect();
         suites.sort();
         suites.dedup();
         Self {
             rows,
             suites,
+            index_tasks,
             history,
         }
     }
+
+    /// Two-sided p-value of the paired sign-flip test that models `a` and `b` score the same on
+    /// the index tasks (of `suite` only, when given), on the items both were compared on;
+    /// `None` when they share no compared item.
+    pub fn paired_p_value(&self, a: &ModelRow, b: &ModelRow, suite: Option<&str>) -> Option<f64> {
+        let tasks: Vec<&(String, String)> = self
+            .index_tasks
+            .iter()
+            .filter(|(_, s)| suite.is_none_or(|wanted| wanted == s))
+            .collect();
+        let suites: std::collections::BTreeSet<&str> =
+            tasks.iter().map(|(_, s)| s.as_str()).collect();
+        let mut contributions = Vec::new();
+        for (task, task_suite) in &tasks {
+            let in_suite = tasks.iter().filter(|(_, s)| s == task_suite).count();
+            let weight = 1.0 / (suites.len() * in_suite) as f64;
+            let cell = |row: &'_ ModelRow| {
+                row.cells
+                    .iter()
+                    .find(|c| &c.task == task && c.comparable)
+                    .map(|c| c.items.clone())
+            };
+            let (Some(left), Some(right)) = (cell(a), cell(b)) else {
+                continue;
+            };
+            let shared: Vec<(f64, f64)> = left
+                .iter()
+                .filter_map(|(id, x)| right.get(id).map(|y| (*x, *y)))
+                .collect();
+            let n = shared.len() as f64;
+            contributions.extend(shared.iter().map(|(x, y)| weight * (y - x) / n));
+        }
+        (!contributions.is_empty()).then(|| sign_flip_p_value(&contributions))
+    }
+}
+
+/// model → task → its most complete cell (not yet checked for comparability).
+type Cells = BTreeMap<String, BTreeMap<String, TaskCell>>;
+
+/// Each model's most complete result per task over all runs (most items, then the latest).
+/// Supplied completions are left out: they are not a model's generations.
+fn most_complete_cells(runs: &[&FinishedRun]) -> Cells {
+    let mut cells: Cells = BTreeMap::new();
+    for run in runs {
+        for result in &run.summary.results {
+            let samples: Vec<&SampleRecord> = run
+                .samples
+                .iter()
+                .filter(|s| s.model == result.model && s.task == result.task)
+                .filter(|s| s.finish_reason != "supplied")
+                .collect();
+            let Some(config) = TaskConfig::of(&run.manifest, &result.task) else {
+                continue;
+            };
+            let items = item_values(&samples, &result.primary_metric);
+            if items.is_empty() {
+                continue;
+            }
+            let cell = TaskCell {
+                task: result.task.clone(),
+                suite: result.suite.clone(),
+                config,
+                run_id: run.manifest.run_id.clone(),
+                metric: result.primary_metric.clone(),
+                score: estimate_of(&items),
+                comparable: false,
+                note: None,
+                items,
+            };
+            let slot = cells.entry(result.model.clone()).or_default();
+            // Runs come oldest first: an equally complete later run takes the place.
+            if slot
+                .get(&result.task)
+                .is_none_or(|old| old.items.len() <= cell.items.len())
+            {
+                slot.insert(result.task.clone(), cell);
+            }
+        }
+    }
+    cells
+}
+
+/// Each item's mean headline value, by item id.
+fn item_values(samples: &[&SampleRecord], metric: &str) -> BTreeMap<String, f64> {
+    let mut sums: BTreeMap<String, (f64, usize)> = BTreeMap::new();
+    for sample in samples {
+        if let Some(value) = sample.scores.get(metric) {
+            let entry = sums.entry(sample.item_id.clone()).or_default();
+            entry.0 += value;
+            entry.1 += 1;
+        }
+    }
+    sums.into_iter()
+        .map(|(id, (sum, count))| (id, sum / count as f64))
+        .collect()
+}
+
+fn estimate_of(items: &BTreeMap<String, f64>) -> Estimate {
+    let values: Vec<f64> = items.values().copied().collect();
+    if values.iter().all(|v| *v == 0.0 || *v == 1.0) {
+        Estimate::proportion(&values)
+    } else {
+        Estimate::mean_of_items(&values)
+    }
+}
+
+/// A task's reference configuration and item set.
+type References = BTreeMap<String, (TaskConfig, std::collections::BTreeSet<String>)>;
+
+/// Picks each task's reference configuration (the one most models ran; then the one with more
+/// items) and reference item set (the set that covers the most model × item results), marks
+/// every cell comparable or not, and scores comparable cells on the reference items.
+fn reference_cells(cells: &mut Cells) {
+    use std::collections::BTreeSet;
+    let mut tasks: BTreeMap<String, Vec<(TaskConfig, BTreeSet<String>)>> = BTreeMap::new();
+    for model_cells in cells.values() {
+        for cell in model_cells.values() {
+            tasks
+                .entry(cell.task.clone())
+                .or_default()
+                .push((cell.config.clone(), cell.items.keys().cloned().collect()));
+        }
+    }
+    let mut references = References::new();
+    for (task, entries) in tasks {
+        let mut configs: BTreeMap<&TaskConfig, (usize, usize)> = BTreeMap::new();
+        for (config, items) in &entries {
+            let slot = configs.entry(config).or_default();
+            slot.0 += 1;
+            slot.1 = slot.1.max(items.len());
+        }
+        let Some((config, _)) = configs.into_iter().max_by_key(|(_, rank)| *rank) else {
+            continue;
+        };
+        let config = config.clone();
+        let sets: Vec<&BTreeSet<String>> = entries
+            .iter()
+            .filter(|(c, _)| *c == config)
+            .map(|(_, items)| items)
+            .collect();
+        let Some(reference) = sets
+            .iter()
+            .map(|candidate| {
+                let covering = sets.iter().filter(|s| s.is_superset(candidate)).count();
+                ((covering * candidate.len(), covering), *candidate)
+            })
+            .max_by_key(|(rank, _)| *rank)
+            .map(|(_, set)| set.clone())
+        else {
+            continue;
+        };
+        references.insert(task, (config, reference));
+    }
+    for model_cells in cells.values_mut() {
+        for cell in model_cells.values_mut() {
+            let Some((config, reference)) = references.get(&cell.task) else {
+                continue;
+            };
+            if let Some(difference) = cell.config.difference(config) {
+                cell.note = Some(format!(
+                    "not compared: run under another configuration than the other models ({difference})"
+                ));
+                continue;
+            }
+            let covered = reference
+                .iter()
+                .filter(|id| cell.items.contains_key(*id))
+                .count();
+            if covered < reference.len() {
+                cell.note = Some(format!(
+                    "not compared: scored on {covered} of the {} items the comparison uses{}",
+                    reference.len(),
+                    if cell.score.preliminary {
+                        " (preliminary)"
+                    } else {
+                        ""
+                    }
+                ));
+                continue;
+            }
+            if cell.items.len() > reference.len() {
+                cell.note = Some(format!(
+                    "compared on the {} items the other models share (of {} scored)",
+                    reference.len(),
+                    cell.items.len()
+                ));
+                cell.items.retain(|id, _| reference.contains(id));
+                cell.score = estimate_of(&cell.items);
+            }
+            cell.comparable = true;
+        }
+    }
+}
+
+/// The task set of the quality index: of the models' sets of comparable tasks, the one that
+/// covers the most model × task results (then the larger set); (task, suite) pairs.
+fn index_task_set(cells: &Cells) -> Vec<(String, String)> {
+    let comparable: Vec<Vec<(String, String)>> = cells
+        .values()
+        .map(|model_cells| {
+            model_cells
+                .values()
+                .filter(|c| c.comparable)
+                .map(|c| (c.task.clone(), c.suite.clone()))
+                .collect()
+        })
+        .collect();
+    comparable
+        .iter()
+        .filter(|set| !set.is_empty())
+        .map(|candidate| {
+            let covering = comparable
+                .iter()
+                .filter(|set| candidate.iter().all(|task| set.contains(task)))
+                .count();
+            (
+                (covering * candidate.len(), candidate.len()),
+                candidate.clone(),
+            )
+        })
+        .max_by(|a, b| a.0.cmp(&b.0).then_with(|| b.1.cmp(&a.1)))
+        .map(|(_, set)| set)
+        .unwrap_or_default()
 }
 
 /// Runs that stand on their own: not one shard of a split run, and not merged into another run
@@ -172,6 +458,110 @@ fn quality_of(run: &FinishedRun, model: &str) -> Option<Estimate> {
 }
 
 fn row(
+    runs: &[&FinishedRun],
+    model: &str,
+    cells: BTreeMap<String, TaskCell>,
+    index_tasks: &[(String, String)],
+    prices: &ProviderPrices,
+    provider_ids: &[String],
+) -> Option<ModelRow> {
+    // Speed and cost: the run that gave the most cells (the latest of equals).
+    let mut from_run: BTreeMap<&str, usize> = BTreeMap::new();
+    for cell in cells.values() {
+        *from_run.entry(cell.run_id.as_str()).or_default() += 1;
+    }
+    let (run, record) = runs
+        .iter()
+        .enumerate()
+        .filter_map(|(order, run)| {
+            let count = from_run.get(run.manifest.run_id.as_str())?;
+            let record = run.manifest.models.iter().find(|m| m.id == model)?;
+            Some(((*count, order), (*run, record)))
+        })
+        .max_by_key(|(rank, _)| *rank)
+        .map(|(_, found)| found)?;
+    let mut notes: Vec<String> = cells
+        .values()
+        .filter_map(|c| c.note.as_ref().map(|note| format!("{}: {note}", c.task)))
+        .collect();
+    let compared = |task: &str| cells.get(task).filter(|c| c.comparable);
+    let missing: Vec<&str> = index_tasks
+        .iter()
+        .filter(|(task, _)| compared(task).is_none())
+        .map(|(task, _)| task.as_str())
+        .collect();
+    let mut by_suite: BTreeMap<&str, Vec<Vec<f64>>> = BTreeMap::new();
+    for (task, suite) in index_tasks {
+        let values = compared(task).map(|c| c.items.values().copied().collect::<Vec<f64>>());
+        by_suite.entry(suite.as_str()).or_default().extend(values);
+    }
+    let suite_tasks = |suite: &str| index_tasks.iter().filter(|(_, s)| s == suite).count();
+    let suites: BTreeMap<String, Estimate> = by_suite
+        .iter()
+        .filter(|(suite, tasks)| tasks.len() == suite_tasks(suite))
+        .map(|(suite, tasks)| {
+            let weight = 1.0 / tasks.len() as f64;
+            let parts: Vec<(f64, &[f64])> = tasks.iter().map(|v| (weight, v.as_slice())).collect();
+            (suite.to_string(), Estimate::weighted_mean(&parts))
+        })
+        .collect();
+    let quality = if missing.is_empty() && !index_tasks.is_empty() {
+        Some(quality_index(
+            by_suite
+                .values()
+                .map(|tasks| tasks.iter().map(Vec::as_slice).collect()),
+        ))
+    } else {
+        if !index_tasks.is_empty() {
+            notes.push(format!(
+                "no quality index: no comparable result on {} (the index covers {})",
+                missing.join(", "),
+                index_tasks
+                    .iter()
+                    .map(|(task, _)| task.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+        }
+        None
+    };
+    let tasks: Vec<TaskResult> = cells
+        .values()
+        .filter_map(|cell| {
+            let run = runs.iter().find(|r| r.manifest.run_id == cell.run_id)?;
+            run.summary
+                .results
+                .iter()
+                .find(|r| r.model == model && r.task == cell.task)
+                .cloned()
+        })
+        .collect();
+    let samples: Vec<SampleRecord> = cells
+        .values()
+        .filter_map(|cell| {
+            runs.iter()
+                .find(|r| r.manifest.run_id == cell.run_id)
+                .map(|r| (r, cell))
+        })
+        .flat_map(|(run, cell)| {
+            samples_of(run, model)
+                .filter(|s| s.task == cell.task)
+                .cloned()
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let mut row = speed_and_cost(run, record, prices, provider_ids);
+    row.samples = samples;
+    row.quality = quality;
+    row.suites = suites;
+    row.cells = cells.into_values().collect();
+    row.tasks = tasks;
+    row.notes = notes;
+    Some(row)
+}
+
+/// The row's speed, cost and provenance from one run (quality is filled in by the caller).
+fn speed_and_cost(
     run: &FinishedRun,
     model: &ModelRecord,
     prices: &ProviderPrices,
@@ -233,14 +623,11 @@ fn row(
         parameters: model.parameters.clone(),
         run_id: manifest.run_id.clone(),
         run_started_at: manifest.started_at.clone(),
-        quality: quality_of(run, id),
-        suites: run
-            .summary
-            .suites
-            .iter()
-            .filter(|s| s.model == id)
-            .map(|s| (s.suite.clone(), s.score.clone()))
-            .collect(),
+        quality: None,
+        suites: BTreeMap::new(),
+        cells: Vec::new(),
+        notes: Vec::new(),
+        speed_conditions: SpeedConditions::of(manifest),
         output_tokens_per_second: median(timed_samples_of(run, id), |s| s.output_tokens_per_second),
         time_to_first_token_s: median(timed_samples_of(run, id), |s| Some(s.time_to_first_token_s)),
         prefill_tokens_per_second: median(timed_samples_of(run, id), |s| {
@@ -260,5 +647,232 @@ fn row(
         versions,
         samples: samples_of(run, id).cloned().collect(),
         tasks,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::{summarize, Manifest, Summary, SCHEMA_VERSION};
+
+    /// What one model ran in a synthetic run: task, task version, items, and which are correct.
+    struct Ran<'a> {
+        model: &'a str,
+        task: &'a str,
+        version: u32,
+        items: usize,
+        correct: fn(usize) -> bool,
+        supplied: bool,
+    }
+
+    const METRIC: &str = "exact_match,answer";
+
+    fn ran<'a>(model: &'a str, task: &'a str, items: usize, correct: fn(usize) -> bool) -> Ran<'a> {
+        Ran {
+            model,
+            task,
+            version: 1,
+            items,
+            correct,
+            supplied: false,
+        }
+    }
+
+    /// A finished run of `parts`, started at minute `minute`.
+    fn run(id: &str, minute: u32, parts: &[Ran]) -> FinishedRun {
+        let mut samples = Vec::new();
+        for part in parts {
+            for i in 0..part.items {
+                let mut sample = SampleRecord::supplied(
+                    part.model,
+                    part.task,
+                    part.version,
+                    (i, &format!("{}/{i}", part.task)),
+                    0,
+                    String::new(),
+                );
+                if !part.supplied {
+                    sample.finish_reason = "stop".into();
+                    sample.total_latency_s = 1.0;
+                    sample.time_to_first_token_s = 0.5;
+                    sample.output_tokens_per_second = Some(10.0);
+                }
+                sample
+                    .scores
+                    .insert(METRIC.into(), f64::from(u8::from((part.correct)(i))));
+                samples.push(sample);
+            }
+        }
+        let mut aggregates = summarize(&samples, &|_| None);
+        for result in &mut aggregates.results {
+            result.primary_metric = METRIC.into();
+            result.suite = format!("suite-{}", result.task);
+        }
+        let mut models: Vec<&str> = parts.iter().map(|p| p.model).collect();
+        models.dedup();
+        let mut tasks: Vec<(&str, u32, usize)> =
+            parts.iter().map(|p| (p.task, p.version, p.items)).collect();
+        tasks.dedup_by_key(|t| t.0);
+        let manifest: Manifest = serde_json::from_value(serde_json::json!({
+            "schema": SCHEMA_VERSION, "run_id": id, "command": [], "harness_version": "t",
+            "git_commit": "t", "backend": "scripted", "backend_version": "1",
+            "models": models.iter().map(|m| serde_json::json!({"id": m, "display_name": m,
+                "quantization": "", "parameters": "", "sha256": "00"})).collect::<Vec<_>>(),
+            "tasks": tasks.iter().map(|(name, version, items)| serde_json::json!({"name": name,
+                "suite": format!("suite-{name}"), "version": version, "items": items,
+                "max_new_tokens": 8, "datasets": []})).collect::<Vec<_>>(),
+            "limit": null, "sampling": {"temperature": 0.0, "seed": null},
+            "machine": crate::machine::MachineInfo::current(),
+            "started_at": format!("2026-01-01T00:{minute:02}:00Z"),
+            "finished_at": format!("2026-01-01T00:{minute:02}:30Z"),
+        }))
+        .unwrap();
+        FinishedRun {
+            dir: std::path::PathBuf::from(id),
+            summary: Summary {
+                schema: SCHEMA_VERSION,
+                run_id: id.into(),
+                results: aggregates.results,
+                suites: Vec::new(),
+                quality: Vec::new(),
+                models: Vec::new(),
+                wall_seconds: 1.0,
+                overhead: None,
+                peak_rss_bytes: None,
+            },
+            samples,
+            manifest,
+        }
+    }
+
+    fn board(runs: &[FinishedRun]) -> Leaderboard {
+        Leaderboard::build(runs, &ProviderPrices::default(), &|_| Vec::new())
+    }
+
+    fn half(i: usize) -> bool {
+        i % 2 == 0
+    }
+    fn most(i: usize) -> bool {
+        i % 4 != 0
+    }
+    fn all(_: usize) -> bool {
+        true
+    }
+
+    #[test]
+    fn smoke_runs_and_supplied_completions_neither_displace_nor_outrank_full_results() {
+        let full = run(
+            "full",
+            1,
+            &[
+                ran("a", "code", 40, half),
+                ran("a", "math", 40, most),
+                ran("b", "code", 40, most),
+                ran("b", "math", 40, half),
+            ],
+        );
+        let before = board(std::slice::from_ref(&full));
+        assert_eq!(before.rows.len(), 2);
+        assert_eq!(before.index_tasks.len(), 2);
+        let index_a = before
+            .rows
+            .iter()
+            .find(|r| r.id == "a")
+            .unwrap()
+            .quality
+            .clone()
+            .unwrap();
+        assert!(!index_a.preliminary);
+
+        // Later: a 2-item smoke run of `a` on one task (all right), supplied completions scoring
+        // 100%, and a model that only ever ran 5 items.
+        let smoke = run("smoke", 2, &[ran("a", "code", 2, all)]);
+        let supplied = run(
+            "supplied",
+            3,
+            &[Ran {
+                supplied: true,
+                ..ran("completions", "code", 40, all)
+            }],
+        );
+        let small = run(
+            "small",
+            4,
+            &[ran("c", "code", 5, all), ran("c", "math", 5, all)],
+        );
+        let after = board(&[full, smoke, supplied, small]);
+        let row = |id: &str| after.rows.iter().find(|r| r.id == id);
+        assert!(
+            row("completions").is_none(),
+            "supplied completions never rank"
+        );
+        assert_eq!(
+            row("a").unwrap().quality.as_ref(),
+            Some(&index_a),
+            "the smoke run changed a's index"
+        );
+        let cell = row("a")
+            .unwrap()
+            .cells
+            .iter()
+            .find(|c| c.task == "code")
+            .unwrap();
+        assert_eq!((cell.run_id.as_str(), cell.score.n), ("full", 40));
+        let c = row("c").unwrap();
+        assert!(c.quality.is_none(), "5 of 40 items is not comparable");
+        assert!(
+            c.notes
+                .iter()
+                .any(|n| n.contains("scored on 5 of the 40 items")),
+            "{:?}",
+            c.notes
+        );
+        // Ranked models first, best index first; c (no index) last.
+        let order: Vec<&str> = after.rows.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(order.last(), Some(&"c"), "{order:?}");
+    }
+
+    #[test]
+    fn another_configuration_is_not_compared_and_the_index_covers_shared_tasks() {
+        let runs = [
+            run(
+                "r1",
+                1,
+                &[ran("a", "code", 30, half), ran("a", "math", 30, most)],
+            ),
+            run(
+                "r2",
+                2,
+                &[ran("b", "code", 30, most), ran("b", "math", 30, half)],
+            ),
+            run(
+                "r3",
+                3,
+                &[
+                    Ran {
+                        version: 2,
+                        ..ran("c", "code", 30, all)
+                    },
+                    ran("c", "math", 30, all),
+                ],
+            ),
+        ];
+        let board = board(&runs);
+        let c = board.rows.iter().find(|r| r.id == "c").unwrap();
+        let code = c.cells.iter().find(|cell| cell.task == "code").unwrap();
+        assert!(!code.comparable);
+        assert!(
+            code.note.as_ref().unwrap().contains("task version 2 vs 1"),
+            "{:?}",
+            code.note
+        );
+        assert!(c.quality.is_none());
+        // The index covers code and math for a and b, on identical item sets.
+        assert_eq!(board.index_tasks.len(), 2);
+        let (a, b) = (&board.rows[0], &board.rows[1]);
+        assert!(a.quality.is_some() && b.quality.is_some());
+        // Same 30 items each: the paired test sees a's and b's differences item by item.
+        let p = board.paired_p_value(a, b, None).unwrap();
+        assert!(p > 0.0 && p <= 1.0);
     }
 }

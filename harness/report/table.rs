@@ -1,6 +1,7 @@
 //! The summary tables printed at the end of a run: per model × task (n, each metric with its
 //! 95% interval, output speed, time to first token), then per model the suite scores and the
-//! quality index with their intervals.
+//! quality index with their intervals. Scores on fewer than 30 items are marked `*`
+//! (preliminary), with a footnote.
 
 use crate::metrics::Estimate;
 use crate::store::{Summary, TaskResult};
@@ -11,6 +12,15 @@ pub fn render_summary(summary: &Summary) -> String {
     if !summary.suites.is_empty() {
         out.push('\n');
         out.push_str(&render_suites(summary));
+    }
+    let preliminary = summary
+        .results
+        .iter()
+        .flat_map(|r| r.metrics.values())
+        .chain(summary.quality.iter().map(|q| &q.index))
+        .any(|e| e.preliminary);
+    if preliminary {
+        out.push_str(&format!("{PRELIMINARY_NOTE}\n"));
     }
     if let Some(o) = &summary.overhead {
         out.push_str(&format!(
@@ -49,12 +59,24 @@ pub fn render_suites(summary: &Summary) -> String {
     aligned(&header, rows, &[2, 3, 4])
 }
 
+/// The footnote of `*`.
+pub const PRELIMINARY_NOTE: &str =
+    "* preliminary: fewer than 30 items (in some task); the interval is wide for a reason";
+
+fn marker(estimate: &Estimate) -> &'static str {
+    if estimate.preliminary {
+        "*"
+    } else {
+        ""
+    }
+}
+
 fn estimate_row(model: &str, label: &str, estimate: &Estimate, scale: f64) -> Vec<String> {
     vec![
         model.to_string(),
         label.to_string(),
         estimate.n.to_string(),
-        format!("{:.1}", scale * estimate.value),
+        format!("{:.1}{}", scale * estimate.value, marker(estimate)),
         format!(
             "[{:.1}, {:.1}]",
             scale * estimate.ci_low,
@@ -97,7 +119,7 @@ pub fn render(results: &[TaskResult]) -> String {
                 },
                 estimate.n.to_string(),
                 key.clone(),
-                format!("{:.1}%", 100.0 * estimate.value),
+                format!("{:.1}%{}", 100.0 * estimate.value, marker(estimate)),
                 format!(
                     "[{:.1}, {:.1}]",
                     100.0 * estimate.ci_low,
@@ -218,13 +240,15 @@ mod tests {
         let table = render(&[result]);
         let lines: Vec<&str> = table.lines().collect();
         assert!(
-            lines[2].contains("strict-match") && lines[2].contains("50.0%"),
+            lines[2].contains("strict-match") && lines[2].contains("50.0%*"),
             "{table}"
         );
-        assert!(lines[2].contains("[9.5, 90.5]"), "{table}");
+        // Clopper–Pearson for 1 of 2: [1.3, 98.7]; for 2 of 2: [15.8, 100].
+        assert!(lines[2].contains("[1.3, 98.7]"), "{table}");
         assert!(
-            lines[3].contains("flexible-extract") && lines[3].contains("100.0%"),
+            lines[3].contains("flexible-extract") && lines[3].contains("100.0%*"),
             "{table}"
         );
+        assert!(lines[3].contains("[15.8, 100.0]"), "{table}");
     }
 }

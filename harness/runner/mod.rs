@@ -61,8 +61,9 @@ pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<Str
         sandbox: plan
             .tasks
             .iter()
-            .any(|t| executes_code(t.task))
+            .any(|t| executes_code(t.task) && !plan.predict_only)
             .then(|| sandbox::isolation().to_string()),
+        predict_only: plan.predict_only,
         machine: MachineInfo::current(),
         hardware: None,
         started_at: chrono::Utc::now().to_rfc3339(),
@@ -271,15 +272,23 @@ fn run_task(
         })
         .collect();
     bar.inc((planned.len() - order.len()) as u64);
-    // Scoring (a sandboxed program run, for code tasks) happens on a second thread while the
-    // backend generates the next sample; samples are still appended in plan order.
+    // Scoring happens on a second thread while the backend generates the next sample, except
+    // where it executes generated code: a program must not take a core from a timed
+    // generation, so code is executed between generations, on this thread. Samples are
+    // appended in plan order either way.
+    let score_here = executes_code(task) && !plan.predict_only;
     let (to_scorer, scorer_inbox) = std::sync::mpsc::sync_channel::<Generated>(16);
     let records = std::thread::scope(|scope| -> Result<Vec<SampleRecord>> {
         let scorer_bar = bar.clone();
+        let run_dir = &mut *run_dir;
         let scorer = scope.spawn(move || -> Result<Vec<SampleRecord>> {
             let mut records = Vec::new();
             for generated in scorer_inbox {
-                let record = scored_record(model, task, generated)?;
+                let record = if plan.predict_only {
+                    unscored_record(model, task, generated)
+                } else {
+                    scored_record(model, task, generated)?
+                };
                 run_dir.append_sample(&record)?;
                 records.push(record);
                 scorer_bar.inc(1);
@@ -309,13 +318,19 @@ fn run_task(
                     tokens as f64 / decode_seconds
                 ));
             }
-            let generated = Generated {
+            let mut generated = Generated {
                 item,
                 sample_index,
                 prompt,
                 reference,
                 generation,
+                scored: None,
             };
+            if score_here {
+                // Executed now, before the next generation starts its clock.
+                let scored = score(task, item, &generated.generation.text, &generated.reference)?;
+                generated.scored = Some(scored);
+            }
             if to_scorer.send(generated).is_err() {
                 break; // the scorer stopped with an error, returned below
             }
@@ -327,26 +342,62 @@ fn run_task(
     Ok(records)
 }
 
-/// A generation waiting to be scored.
+/// A generation waiting to be scored (or already scored, where scoring executed code).
 struct Generated<'p> {
     item: &'p Item,
     sample_index: usize,
     prompt: Prompt,
     reference: String,
     generation: Generation,
+    scored: Option<crate::scoring::Scored>,
+}
+
+/// A generation stored without scoring (`--predict-only`).
+fn unscored_record(model: &ModelEntry, task: &Task, generated: Generated) -> SampleRecord {
+    let scored = crate::scoring::Scored {
+        extracted: Default::default(),
+        scores: Default::default(),
+        correct: false,
+        execution: None,
+    };
+    let mut record = record_of(model, task, generated, scored);
+    record.verdict = "unscored".into();
+    record
 }
 
 /// Scores a generation into the record appended to `samples.jsonl`.
-fn scored_record(model: &ModelEntry, task: &Task, generated: Generated) -> Result<SampleRecord> {
+fn scored_record(
+    model: &ModelEntry,
+    task: &Task,
+    mut generated: Generated,
+) -> Result<SampleRecord> {
+    let scored = match generated.scored.take() {
+        Some(scored) => scored,
+        None => score(
+            task,
+            generated.item,
+            &generated.generation.text,
+            &generated.reference,
+        )?,
+    };
+    Ok(record_of(model, task, generated, scored))
+}
+
+fn record_of(
+    model: &ModelEntry,
+    task: &Task,
+    generated: Generated,
+    scored: crate::scoring::Scored,
+) -> SampleRecord {
     let Generated {
         item,
         sample_index,
         prompt,
         reference,
         generation,
+        ..
     } = generated;
-    let scored = score(task, item, &generation.text, &reference)?;
-    Ok(SampleRecord {
+    SampleRecord {
         schema: SCHEMA_VERSION,
         model: model.id.clone(),
         task: task.name().to_string(),
@@ -373,7 +424,7 @@ fn scored_record(model: &ModelEntry, task: &Task, generated: Generated) -> Resul
         total_latency_s: generation.total_latency,
         finish_reason: generation.finish_reason,
         execution: scored.execution,
-    })
+    }
 }
 
 fn model_record(model: &ModelEntry) -> ModelRecord {

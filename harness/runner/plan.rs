@@ -43,6 +43,8 @@ pub struct RunPlan<'a> {
     pub results_dir: PathBuf,
     /// The part of the work this process does, when the run is split across machines.
     pub shard: Option<Shard>,
+    /// Store outputs without scoring them.
+    pub predict_only: bool,
 }
 
 /// Shard K of N: the (model, task, item) work units are numbered in plan order and shard K takes

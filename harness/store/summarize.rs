@@ -1,18 +1,19 @@
 //! Aggregation of sample records into per model × task results, suite scores and the quality
 //! index.
 //!
-//! - A per-sample metric with one sample per item is a proportion (Wilson interval); with
-//!   several samples per item it is the mean over items of each item's mean, and pass@k for
-//!   k > 1 uses the unbiased estimator per item; both get bootstrap intervals over items.
+//! - A per-sample metric with one 0/1 sample per item is a proportion (exact Clopper–Pearson
+//!   interval); with several samples per item it is the mean over items of each item's mean, and
+//!   pass@k for k > 1 uses the unbiased estimator per item; both get a Clopper–Pearson interval
+//!   at the effective sample size (see `metrics::stats`).
 //! - macro-F1 is computed over all samples, with a bootstrap interval over samples.
 //! - A suite score is the unweighted mean of its tasks' headline metrics (each a proportion in
-//!   [0, 1]); the quality index is 100 × the unweighted mean of a model's suite scores. Their
-//!   intervals come from one joint bootstrap that resamples items within each task.
+//!   [0, 1]); the quality index is 100 × the unweighted mean of a model's suite scores. Both are
+//!   weighted means of the tasks' item values, with the same effective-size interval.
 
 use std::collections::BTreeMap;
 
 use super::records::{QualityIndex, SampleRecord, SpeedSummary, SuiteScore, TaskResult};
-use crate::metrics::stats::{mean, SplitMix64, BOOTSTRAP_RESAMPLES};
+use crate::metrics::stats::mean;
 use crate::metrics::{macro_f1, pass_at_k, Distribution, Estimate};
 use crate::scoring::primary_metric;
 use crate::tasks::{MetricKind, Task};
@@ -116,12 +117,11 @@ fn per_sample_metrics(by_item: &BTreeMap<usize, Vec<&SampleRecord>>) -> BTreeMap
     keys.into_iter()
         .filter_map(|key| {
             let values = item_values(by_item, key)?;
-            let estimate = if single_sample {
+            let binary = values.iter().all(|v| *v == 0.0 || *v == 1.0);
+            let estimate = if single_sample && binary {
                 Estimate::proportion(&values)
             } else {
-                Estimate::bootstrap(&values, |s| {
-                    s.iter().map(|v| **v).sum::<f64>() / s.len() as f64
-                })
+                Estimate::mean_of_items(&values)
             };
             Some((key.clone(), estimate))
         })
@@ -166,9 +166,7 @@ fn corpus_metrics(
                     for &k in metric.k.iter().filter(|&&k| k > 1 && k <= fewest) {
                         let per_item: Vec<f64> =
                             counts.iter().map(|&(n, c)| pass_at_k(n, c, k)).collect();
-                        let estimate = Estimate::bootstrap(&per_item, |s| {
-                            s.iter().map(|v| **v).sum::<f64>() / s.len() as f64
-                        });
+                        let estimate = Estimate::mean_of_items(&per_item);
                         out.insert(format!("pass@{k},{filter}"), estimate);
                     }
                 }
@@ -186,52 +184,42 @@ fn suite_scores(headline: &Headlines) -> (Vec<SuiteScore>, Vec<QualityIndex>) {
     let mut suites = Vec::new();
     let mut quality = Vec::new();
     for (model, by_suite) in headline {
-        let point = |resample: &mut dyn FnMut(&[f64]) -> f64| -> Vec<f64> {
-            by_suite
-                .values()
-                .map(|tasks| mean(&tasks.iter().map(|(_, v)| resample(v)).collect::<Vec<_>>()))
-                .collect()
-        };
-        let suite_points = point(&mut |v| mean(v));
-        let mut rng = SplitMix64(0xC0FFEE);
-        let total_items: usize = by_suite.values().flatten().map(|(_, v)| v.len()).sum();
-        let replicates: Vec<Vec<f64>> = if total_items >= 2 {
-            (0..BOOTSTRAP_RESAMPLES)
-                .map(|_| {
-                    point(&mut |v| {
-                        let n = v.len();
-                        (0..n).map(|_| v[rng.below(n)]).sum::<f64>() / n as f64
-                    })
-                })
-                .collect()
-        } else {
-            Vec::new()
-        };
-        for (index, (suite, tasks)) in by_suite.iter().enumerate() {
-            let suite_replicates: Vec<f64> = replicates.iter().map(|r| r[index]).collect();
+        for (suite, tasks) in by_suite {
+            let weight = 1.0 / tasks.len() as f64;
+            let parts: Vec<(f64, &[f64])> =
+                tasks.iter().map(|(_, v)| (weight, v.as_slice())).collect();
             suites.push(SuiteScore {
                 model: model.clone(),
                 suite: suite.clone(),
                 tasks: tasks.iter().map(|(name, _)| name.clone()).collect(),
-                score: Estimate::from_replicates(
-                    tasks.iter().map(|(_, v)| v.len()).sum(),
-                    suite_points[index],
-                    &suite_replicates,
-                ),
+                score: Estimate::weighted_mean(&parts),
             });
         }
-        let index_replicates: Vec<f64> = replicates.iter().map(|r| 100.0 * mean(r)).collect();
         quality.push(QualityIndex {
             model: model.clone(),
             suites: by_suite.keys().cloned().collect(),
-            index: Estimate::from_replicates(
-                total_items,
-                100.0 * mean(&suite_points),
-                &index_replicates,
-            ),
+            index: quality_index(by_suite.values().map(|tasks| {
+                tasks
+                    .iter()
+                    .map(|(_, values)| values.as_slice())
+                    .collect::<Vec<_>>()
+            })),
         });
     }
     (suites, quality)
+}
+
+/// The quality index of suites given as their tasks' per-item headline values: 100 × the mean
+/// of the suite means, each suite the mean of its tasks' means, with its interval.
+pub fn quality_index<'v>(suites: impl Iterator<Item = Vec<&'v [f64]>>) -> Estimate {
+    let suites: Vec<Vec<&[f64]>> = suites.filter(|tasks| !tasks.is_empty()).collect();
+    let mut parts = Vec::new();
+    for tasks in &suites {
+        for values in tasks {
+            parts.push((1.0 / (suites.len() * tasks.len()) as f64, *values));
+        }
+    }
+    Estimate::weighted_mean(&parts).scaled(100.0)
 }
 
 fn speed_summary(group: &[&SampleRecord]) -> SpeedSummary {

@@ -1,6 +1,7 @@
 //! Tasks as data: each folder under `tasks/` with a `task.toml` is a task. This module loads and
 //! validates specs into [`Task`]s, selects them by name or suite, and reads their items.
 
+mod exact_match;
 mod extract;
 mod prompt;
 mod records;
@@ -12,11 +13,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+pub use exact_match::{ExactMatch, INVALID};
 pub use extract::{normalize_number, ExtractionChain};
 pub use prompt::{ChatMessage, Prompt, PromptRenderer};
 pub use spec::{
     DataFormat, ExecutionSpec, FewShotSpec, FilterSpec, GenerationSpec, ItemsSpec, MetricKind,
-    MetricSpec, PromptSpec, PromptStyle, ReferenceSpec, Select, StepSpec, TaskSpec,
+    MetricSpec, PromptSpec, PromptStyle, ReferenceSpec, Select, StepSpec, TaskSpec, VerdictSpec,
 };
 pub use template::Template;
 
@@ -38,6 +40,8 @@ pub struct Task {
     program: Option<Template>,
     reference: ExtractionChain,
     filters: Vec<(String, ExtractionChain)>,
+    /// The compiled `exact_match` of each metric (`None` for other metrics), in spec order.
+    exact_matches: Vec<Option<ExactMatch>>,
 }
 
 /// One evaluation item.
@@ -69,6 +73,24 @@ impl Task {
             bail!("a task needs at least one [[filter]] and one [[metric]]");
         }
         let renderer = PromptRenderer::compile(&spec.prompt)?;
+        if let Some(execution) = &spec.execution {
+            if !(execution.timeout_s > 0.0 && execution.timeout_s.is_finite()) {
+                bail!(
+                    "execution.timeout_s = {} must be a positive number of seconds",
+                    execution.timeout_s
+                );
+            }
+            let python = Path::new(&execution.interpreter)
+                .file_name()
+                .is_some_and(|n| n.to_string_lossy().starts_with("python"));
+            if execution.verdict == VerdictSpec::HumanEval && !python {
+                bail!(
+                    "execution.verdict = \"human-eval\" needs a Python interpreter, not {:?}; \
+                     write verdict = \"exit-status\" for other languages",
+                    execution.interpreter
+                );
+            }
+        }
         let program = spec
             .execution
             .as_ref()
@@ -102,6 +124,15 @@ impl Task {
                 }
             }
         }
+        let exact_matches = spec
+            .metrics
+            .iter()
+            .map(|metric| {
+                (metric.name == MetricKind::ExactMatch)
+                    .then(|| ExactMatch::compile(metric))
+                    .transpose()
+            })
+            .collect::<Result<_>>()?;
         Ok(Self {
             spec,
             path: path.to_path_buf(),
@@ -109,7 +140,13 @@ impl Task {
             program,
             reference,
             filters,
+            exact_matches,
         })
+    }
+
+    /// The compiled `exact_match` of metric number `index` (`None` when it is another metric).
+    pub fn exact_match(&self, index: usize) -> Option<&ExactMatch> {
+        self.exact_matches.get(index).and_then(Option::as_ref)
     }
 
     /// The task's name.
@@ -386,13 +423,18 @@ mod tests {
             id: "x".into(),
             doc: serde_json::json!({"question": "q", "answer": "2+2=4\n#### 1,004"}),
         };
-        assert_eq!(task.reference(&item).unwrap(), "1004");
+        // lm-eval's target is the whole answer; exact_match's ignore rules reduce it to 1004.
+        let reference = task.reference(&item).unwrap();
+        assert_eq!(reference, "2+2=4\n#### 1,004");
         let extracted = task.extract("so we get 4.\n#### 1004.0\n");
         assert_eq!(
             extracted[0],
-            ("strict-match".to_string(), Some("1004".to_string()))
+            ("strict-match".to_string(), Some("1004.0".to_string()))
         );
-        assert_eq!(extracted[1].1.as_deref(), Some("1004"));
+        assert_eq!(extracted[1].1.as_deref(), Some("1004.0"));
+        let exact = task.exact_match(0).unwrap();
+        assert!(!exact.matches(extracted[0].1.as_deref(), &reference), "1004.0 is not 1004");
+        assert!(exact.matches(Some("1,004."), &reference));
     }
 
     #[test]

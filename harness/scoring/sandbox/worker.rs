@@ -19,7 +19,7 @@ use serde::Deserialize;
 use super::isolate::{isolate, Isolation};
 use super::{
     chown_tree, finish, next_uid, resolve_interpreter, Execution, Limits, Outcome, Program,
-    Watchdog,
+    Reported, Verdict, Watchdog,
 };
 
 const SERVER: &str = include_str!("worker.py");
@@ -36,6 +36,10 @@ struct Worker {
 struct Reply {
     pid: Option<i32>,
     status: Option<i32>,
+    #[serde(default)]
+    result: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
 }
 
 type Pool = Mutex<HashMap<String, Vec<Worker>>>;
@@ -75,19 +79,33 @@ pub(super) fn run(program: &Program, limits: Limits) -> Result<Execution> {
     if let Some(uid) = uid {
         chown_tree(&dir, uid)?;
     }
+    let (mode, timeout) = match program.verdict {
+        Verdict::ExitStatus => ("script", None),
+        Verdict::HumanEval { timeout } => ("human-eval", Some(timeout.as_secs_f64())),
+    };
     let job = serde_json::json!({
         "dir": dir,
         "file": program.file_name,
         "uid": uid,
         "cpu": limits.wall.as_secs().max(1) + 1,
         "nproc": limits.processes,
+        "mode": mode,
+        "timeout": timeout,
     });
     let watchdog = Watchdog::start(limits.wall, uid);
     let status = worker.execute(&job.to_string(), &watchdog);
     let (timed_out, seconds) = watchdog.stop();
     let execution = match status {
-        Ok(status) => {
-            let execution = finish(&dir, (!timed_out).then_some(status), uid, seconds, limits);
+        Ok((status, reported)) => {
+            let reported = timeout.map(|_| reported);
+            let execution = finish(
+                &dir,
+                (!timed_out).then_some(status),
+                reported,
+                uid,
+                seconds,
+                limits,
+            );
             pool()
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
@@ -133,10 +151,11 @@ impl Worker {
         // Programs (other uids) must reach their own folders inside; only root may list it.
         fs::set_permissions(folder.path(), fs::Permissions::from_mode(0o711))?;
         let mut command = Command::new(resolve_interpreter(interpreter));
+        command.args(args).arg("-c").arg(SERVER);
+        if super::is_root() && super::namespaces_available() && super::pid_namespace_available() {
+            command.arg("--pid-namespace");
+        }
         command
-            .args(args)
-            .arg("-c")
-            .arg(SERVER)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::null());
@@ -159,14 +178,22 @@ impl Worker {
         })
     }
 
-    /// Sends one job and waits for its end; the watchdog learns the program's pid.
-    fn execute(&mut self, job: &str, watchdog: &Watchdog) -> Result<ExitStatus> {
+    /// Sends one job and waits for its end; the watchdog learns the program's pid. Returns the
+    /// wait status and what the program reported.
+    fn execute(&mut self, job: &str, watchdog: &Watchdog) -> Result<(ExitStatus, Reported)> {
         writeln!(self.input, "{job}").context("cannot send a job")?;
         self.input.flush()?;
         let pid = self.reply()?.pid.context("no pid from the worker")?;
         watchdog.watch(pid);
-        let status = self.reply()?.status.context("no status from the worker")?;
-        Ok(ExitStatus::from_raw(status))
+        let reply = self.reply()?;
+        let status = reply.status.context("no status from the worker")?;
+        Ok((
+            ExitStatus::from_raw(status),
+            Reported {
+                result: reply.result,
+                error: reply.error,
+            },
+        ))
     }
 
     fn reply(&mut self) -> Result<Reply> {

@@ -1,0 +1,208 @@
+//! Comparability, defined once. Every place that puts two results side by side — the
+//! leaderboard, `select`, `nightly`, `merge` and `compare` — asks these keys.
+//!
+//! - [`TaskConfig`]: one benchmark configuration of a task — task, spec version, generation
+//!   limit, decoding and samples per item. Two scores of a task are comparable only under the
+//!   same configuration *and* on the same items.
+//! - [`SpeedConditions`]: where and how speed and cost were measured — machine, hardware price
+//!   profile, activation dtype, worker instances and backend version. Speed and cost figures are
+//!   compared only under equal conditions.
+//! - [`RunKey`]: a whole run's plan — its models, task configurations and item limit; with
+//!   equal speed conditions too, a nightly run is comparable with an earlier one.
+
+use serde::Serialize;
+
+use super::records::Manifest;
+
+/// One benchmark configuration of a task.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct TaskConfig {
+    /// Task name.
+    pub task: String,
+    /// Task spec version (bumped whenever results would change).
+    pub version: u32,
+    /// Generation limit used.
+    pub max_new_tokens: usize,
+    /// Decoding, as recorded (greedy, or temperature and top-p).
+    pub sampling: String,
+    /// Generations per item.
+    pub samples_per_item: usize,
+}
+
+impl TaskConfig {
+    /// The configuration `task` ran under in the run of `manifest`; `None` when the run has no
+    /// such task.
+    pub fn of(manifest: &Manifest, task: &str) -> Option<Self> {
+        let record = manifest.tasks.iter().find(|t| t.name == task)?;
+        Some(Self {
+            task: record.name.clone(),
+            version: record.version,
+            max_new_tokens: record.max_new_tokens,
+            sampling: decoding(manifest),
+            samples_per_item: manifest.samples_per_item,
+        })
+    }
+
+    /// What differs from `other`, for people; `None` when they are the same configuration.
+    pub fn difference(&self, other: &Self) -> Option<String> {
+        let mut differences = Vec::new();
+        if self.task != other.task {
+            differences.push(format!("task {} vs {}", self.task, other.task));
+        }
+        if self.version != other.version {
+            differences.push(format!(
+                "task version {} vs {}",
+                self.version, other.version
+            ));
+        }
+        if self.max_new_tokens != other.max_new_tokens {
+            differences.push(format!(
+                "max new tokens {} vs {}",
+                self.max_new_tokens, other.max_new_tokens
+            ));
+        }
+        if self.sampling != other.sampling {
+            differences.push(format!("decoding {} vs {}", self.sampling, other.sampling));
+        }
+        if self.samples_per_item != other.samples_per_item {
+            differences.push(format!(
+                "samples per item {} vs {}",
+                self.samples_per_item, other.samples_per_item
+            ));
+        }
+        (!differences.is_empty()).then(|| differences.join(", "))
+    }
+}
+
+/// The decoding settings that change results (the seed of sampled decoding does not make two
+/// runs incomparable: it is one draw of the same configuration).
+fn decoding(manifest: &Manifest) -> String {
+    let temperature = manifest.sampling.temperature;
+    if temperature == 0.0 {
+        "greedy".into()
+    } else {
+        format!("temperature {temperature}")
+    }
+}
+
+/// Where and how speed and cost were measured.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+pub struct SpeedConditions {
+    /// CPU model, logical cores and memory of the machine.
+    pub machine: String,
+    /// Hardware price profile (cost per hour).
+    pub hardware: Option<String>,
+    /// Activation dtype the backend was asked for.
+    pub dtype: Option<String>,
+    /// Model instances that ran at once (`--workers`).
+    pub workers: usize,
+    /// Backend and its version.
+    pub backend: String,
+}
+
+impl SpeedConditions {
+    /// The conditions of the run of `manifest`.
+    pub fn of(manifest: &Manifest) -> Self {
+        let machine = &manifest.machine;
+        let memory_gib = machine.memory_bytes.map_or("? GiB".to_string(), |b| {
+            format!("{:.0} GiB", b as f64 / (1u64 << 30) as f64)
+        });
+        Self {
+            machine: format!(
+                "{}, {} cores, {memory_gib}",
+                machine.cpu_model, machine.logical_cores
+            ),
+            hardware: manifest.hardware.as_ref().map(|h| h.name.clone()),
+            dtype: manifest.dtype.clone(),
+            workers: manifest.workers.unwrap_or(1).max(1),
+            backend: format!("{} {}", manifest.backend, manifest.backend_version),
+        }
+    }
+
+    /// What differs from `other`, for people; `None` when the conditions are the same.
+    pub fn difference(&self, other: &Self) -> Option<String> {
+        let mut differences = Vec::new();
+        if self.machine != other.machine {
+            differences.push(format!("machine {} vs {}", self.machine, other.machine));
+        }
+        if self.hardware != other.hardware {
+            differences.push(format!(
+                "hardware profile {} vs {}",
+                self.hardware.as_deref().unwrap_or("none"),
+                other.hardware.as_deref().unwrap_or("none")
+            ));
+        }
+        if self.dtype != other.dtype {
+            differences.push(format!(
+                "dtype {} vs {}",
+                self.dtype.as_deref().unwrap_or("default"),
+                other.dtype.as_deref().unwrap_or("default")
+            ));
+        }
+        if self.workers != other.workers {
+            differences.push(format!("workers {} vs {}", self.workers, other.workers));
+        }
+        if self.backend != other.backend {
+            differences.push(format!("backend {} vs {}", self.backend, other.backend));
+        }
+        (!differences.is_empty()).then(|| differences.join(", "))
+    }
+}
+
+/// A run's plan: models, task configurations and item limit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunKey {
+    /// Model ids with the sha256 of their weights, in run order.
+    pub models: Vec<(String, String)>,
+    /// Task configurations, in run order.
+    pub tasks: Vec<TaskConfig>,
+    /// Items per task (`--limit`), if limited.
+    pub limit: Option<usize>,
+}
+
+impl RunKey {
+    /// The plan of the run of `manifest`.
+    pub fn of(manifest: &Manifest) -> Self {
+        Self {
+            models: manifest
+                .models
+                .iter()
+                .map(|m| (m.id.clone(), m.sha256.clone()))
+                .collect(),
+            tasks: manifest
+                .tasks
+                .iter()
+                .filter_map(|t| TaskConfig::of(manifest, &t.name))
+                .collect(),
+            limit: manifest.limit,
+        }
+    }
+}
+
+/// Whether a nightly run is comparable with an earlier one: the same plan under the same speed
+/// conditions (a nightly job compares speed as well as quality).
+pub fn nightly_comparable(a: &Manifest, b: &Manifest) -> bool {
+    RunKey::of(a) == RunKey::of(b) && SpeedConditions::of(a) == SpeedConditions::of(b)
+}
+
+/// Why shard runs `a` and `b` cannot be merged into one run, if they cannot: they must share
+/// the plan, the activation dtype (the outputs must be those one process would give) and the
+/// shard count. Machines may differ (shards may run on several).
+pub fn merge_mismatch(a: &Manifest, b: &Manifest) -> Option<String> {
+    if RunKey::of(a) != RunKey::of(b) {
+        return Some(
+            "models, tasks (versions, generation limits, decoding) and limit must match".into(),
+        );
+    }
+    if a.dtype != b.dtype {
+        return Some(format!(
+            "activation dtype {} vs {}",
+            a.dtype.as_deref().unwrap_or("default"),
+            b.dtype.as_deref().unwrap_or("default")
+        ));
+    }
+    if a.shard.map(|s| s.count) != b.shard.map(|s| s.count) {
+        return Some("shard count differs".into());
+    }
+    None
+}

