@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Is HumanEval's output speed measured clean of code execution? Runs the same HumanEval items
 # on the same model twice with generated code executed (between generations, as `run` does) and
-# twice without (`--predict-only`), interleaved, and prints each run's median output tokens/s,
-# the paired per-sample ratio with execution ÷ without, and the same ratio between the two runs
-# of one mode (the noise floor).
+# twice without (`--predict-only`), in the order exec, predict, predict, exec (so a steady drift
+# of the machine's speed cancels), and prints each run's median output tokens/s, the paired
+# per-sample ratio with execution ÷ without, and the same ratio between the two runs of one mode
+# (the noise floor).
 #
 # Usage: benches/code_exec_speed.sh [ITEMS] [MODEL]   (default 20 items, the default model)
 set -euo pipefail
@@ -24,8 +25,8 @@ run() { # id, extra flags...
 }
 run exec-1
 run predict-1 --predict-only
-run exec-2
 run predict-2 --predict-only
+run exec-2
 
 python3 - "$results" "$items" "$model" <<'PY'
 import json, statistics, sys
@@ -37,7 +38,7 @@ def speeds(run):
 def executed(run):
     samples = [json.loads(l) for l in (root / "runs" / run / "samples.jsonl").read_text().splitlines() if l.strip()]
     return sum(1 for s in samples if s.get("execution"))
-runs = ["exec-1", "predict-1", "exec-2", "predict-2"]
+runs = ["exec-1", "predict-1", "predict-2", "exec-2"]
 data = {r: speeds(r) for r in runs}
 print(f"HumanEval, {items} items, {model}: median output tok/s per run")
 for r in runs:
@@ -50,4 +51,8 @@ print("paired per-sample ratio (median [min, max], n):")
 for a, b in [("exec-1", "predict-1"), ("exec-2", "predict-2"), ("exec-1", "exec-2"), ("predict-1", "predict-2")]:
     m, lo, hi, n = ratio(a, b)
     print(f"  {a} / {b:<10} {m:.3f} [{lo:.3f}, {hi:.3f}]  n = {n}")
+shared = sorted(set.intersection(*(set(data[r]) for r in runs)))
+pooled = [(data["exec-1"][i] + data["exec-2"][i]) / (data["predict-1"][i] + data["predict-2"][i]) for i in shared]
+print(f"pooled (exec-1 + exec-2) / (predict-1 + predict-2) per sample: median {statistics.median(pooled):.3f} "
+      f"[{min(pooled):.3f}, {max(pooled):.3f}], n = {len(pooled)}")
 PY

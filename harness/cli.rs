@@ -221,10 +221,11 @@ pub struct RunArgs {
     /// Task names (repeat or comma-separate).
     #[arg(long = "task", value_delimiter = ',')]
     pub tasks: Vec<String>,
-    /// Suites (repeat or comma-separate); default: math when no task is named.
+    /// Suites (repeat or comma-separate); default: code, math, biomedical when no task or suite
+    /// is named.
     #[arg(long = "suite", value_delimiter = ',')]
     pub suites: Vec<String>,
-    /// Items per task (at least 1).
+    /// Items per task (at least 1); default: 5 when neither --limit nor --full is given.
     #[arg(long, value_parser = clap::value_parser!(u64).range(1..), conflicts_with = "full", allow_hyphen_values = true)]
     pub limit: Option<u64>,
     /// Run every item of every task (no limit).
@@ -246,6 +247,9 @@ pub struct RunArgs {
     /// --predict_only); score them later with `yardstick rescore RUN`.
     #[arg(long)]
     pub predict_only: bool,
+    /// Print the plan (models, tasks and their items) and exit without running anything.
+    #[arg(long, conflicts_with = "resume")]
+    pub dry_run: bool,
     /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
     #[arg(long, value_enum, default_value_t = ActivationDtype::Best)]
     pub dtype: ActivationDtype,

@@ -17,6 +17,7 @@ use crate::metrics::paired::{
 };
 pub use crate::metrics::paired::{mcnemar_exact, ALPHA};
 use crate::metrics::stats::{mean, percentile};
+use crate::natural::sort_naturally;
 use crate::store::{read_finished_run, SampleRecord, SpeedConditions, TaskConfig};
 /// A significant drop in median output speed counts as a regression from this size on.
 pub const SPEED_REGRESSION: f64 = 0.10;
@@ -206,11 +207,13 @@ fn compare_task(
             .iter()
             .all(|(_, b, c)| [b, c].iter().all(|v| **v == 0.0 || **v == 1.0));
     let flipped = |from: f64| -> Vec<String> {
-        items
+        let mut ids: Vec<String> = items
             .iter()
             .filter(|(_, b, c)| *b == from && *c == 1.0 - from)
             .map(|(id, _, _)| id.to_string())
-            .collect()
+            .collect();
+        sort_naturally(&mut ids);
+        ids
     };
     let (flipped_to_fail, flipped_to_pass) = if binary {
         (flipped(1.0), flipped(0.0))

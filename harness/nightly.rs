@@ -32,11 +32,31 @@ pub struct NightlyConfig {
     pub allow_code_exec: bool,
     /// Hardware price profile.
     pub hardware: Option<String>,
-    /// Worker processes (`N` or `auto`).
-    pub workers: Option<String>,
+    /// Worker processes: a number (`workers = 2`) or `"auto"`.
+    pub workers: Option<WorkersSetting>,
     /// Prefix of run ids (`<prefix>-YYYYMMDD`).
     #[serde(default = "default_prefix")]
     pub run_prefix: String,
+}
+
+/// `workers` in nightly.toml: a number, or the text `auto` (or a number written as text).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum WorkersSetting {
+    /// `workers = 2`.
+    Count(u64),
+    /// `workers = "auto"` or `workers = "2"`.
+    Text(String),
+}
+
+impl WorkersSetting {
+    /// The value as `run --workers` takes it.
+    pub fn as_argument(&self) -> String {
+        match self {
+            Self::Count(n) => n.to_string(),
+            Self::Text(text) => text.clone(),
+        }
+    }
 }
 
 fn default_prefix() -> String {
@@ -63,6 +83,11 @@ impl NightlyConfig {
         }
         if config.suites.is_empty() && config.tasks.is_empty() {
             bail!("{}: give `suites` or `tasks`", path.display());
+        }
+        if let Some(workers) = &config.workers {
+            if let Err(why) = workers.as_argument().parse::<crate::cli::Workers>() {
+                bail!("{}: workers: {why}", path.display());
+            }
         }
         if config.limit == Some(0) {
             bail!(
@@ -97,7 +122,7 @@ impl NightlyConfig {
             args.extend(["--hardware".into(), hardware.clone()]);
         }
         if let Some(workers) = &self.workers {
-            args.extend(["--workers".into(), workers.clone()]);
+            args.extend(["--workers".into(), workers.as_argument()]);
         }
         args.extend(["--run-id".into(), run_id.into()]);
         args.extend(["--results-dir".into(), results_dir.display().to_string()]);
@@ -229,4 +254,41 @@ pub fn append_history(path: &Path, run: &FinishedRun) -> Result<usize> {
     };
     crate::files::write_atomic(path, &parquet_bytes(&mut frame)?)?;
     Ok(frame.height())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(workers: &str) -> Result<NightlyConfig> {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("nightly.toml");
+        std::fs::write(
+            &path,
+            format!("models = [\"m\"]\ntasks = [\"t\"]\nlimit = 2\n{workers}\n"),
+        )
+        .unwrap();
+        NightlyConfig::load(&path)
+    }
+
+    #[test]
+    fn workers_take_a_number_or_auto() {
+        let arguments = |config: NightlyConfig| config.run_arguments("n1", Path::new("results"));
+        let numeric = arguments(load("workers = 2").unwrap());
+        assert!(
+            numeric.windows(2).any(|w| w == ["--workers", "2"]),
+            "{numeric:?}"
+        );
+        let text = arguments(load("workers = \"auto\"").unwrap());
+        assert!(
+            text.windows(2).any(|w| w == ["--workers", "auto"]),
+            "{text:?}"
+        );
+        let err = format!("{:#}", load("workers = 0").unwrap_err());
+        assert!(
+            err.contains("nightly.toml: workers") && err.contains("1 to 64"),
+            "{err}"
+        );
+        assert!(load("workers = 2.5").is_err());
+    }
 }

@@ -32,6 +32,8 @@ pub const DEFAULT_LIMIT: usize = 5;
 pub const DEFAULT_SUITES: &[&str] = &["code", "math", "biomedical"];
 
 pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
+    // Ctrl-C or SIGTERM stops the run cleanly between samples (a second one at once).
+    crate::interrupt::install();
     let registry = Registry::load(&locations.registry_file())?;
     let task_set = TaskSet::discover(&locations.tasks_dir())?;
     let data = DataCache::new(locations.data_dir());
@@ -64,6 +66,10 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
         }
         None => {
             let plan = plan_from_args(&args, &registry, &task_set, &data, results_dir)?;
+            if args.dry_run {
+                print!("{}", describe_plan(&plan));
+                return Ok(());
+            }
             let hardware = hardware_profile(args.hardware.as_deref(), locations)?;
             let workers = match args.workers {
                 Workers::Count(n) => n,
@@ -125,6 +131,32 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
     print!("{}", table::render_summary(&outcome.summary));
     println!("results written to {}", outcome.run_dir.display());
     Ok(())
+}
+
+/// The plan for people (`run --dry-run`): models, then each task with its suite and items.
+fn describe_plan(plan: &RunPlan) -> String {
+    let mut out = format!(
+        "plan {}: {} model(s) × {} task(s), {}, {} sample(s) per item\n",
+        plan.run_id,
+        plan.models.len(),
+        plan.tasks.len(),
+        plan.limit.map_or("all items".to_string(), |l| format!(
+            "up to {l} items per task"
+        )),
+        plan.samples_per_item
+    );
+    for model in &plan.models {
+        out.push_str(&format!("model {}\n", model.id));
+    }
+    for prepared in &plan.tasks {
+        out.push_str(&format!(
+            "task {} (suite {}): {} items\n",
+            prepared.task.name(),
+            prepared.task.spec.suite,
+            prepared.items.len()
+        ));
+    }
+    out
 }
 
 /// The price profile named on the command line, else the one matching this machine.

@@ -45,11 +45,33 @@ pub(super) fn run_with_workers(
             .context("cannot start a worker process")?;
         children.push(child);
     }
-    let mut failed = Vec::new();
-    for (index, mut child) in children.into_iter().enumerate() {
-        if !child.wait()?.success() {
-            failed.push(format!("{run_id}-w{}", index + 1));
-        }
+    let statuses = wait_forwarding_signals(&mut children)?;
+    let failed: Vec<String> = statuses
+        .iter()
+        .enumerate()
+        .filter(|(_, status)| !status.success())
+        .map(|(index, _)| format!("{run_id}-w{}", index + 1))
+        .collect();
+    if let Some(signal) = crate::interrupt::requested() {
+        std::fs::remove_dir_all(run_dir.path()).ok();
+        return Err(crate::interrupt::Interrupted {
+            signal,
+            done: 0,
+            planned: 0,
+            run_id: run_id.to_string(),
+        })
+        .with_context(|| {
+            format!(
+                "the worker runs {} were stopped; their folders are in {}: resume each with \
+                 `yardstick run --resume <id> --results-dir {}`, then `yardstick merge`",
+                (1..=workers)
+                    .map(|i| format!("{run_id}-w{i}"))
+                    .collect::<Vec<_>>()
+                    .join(", "),
+                parts_dir.display(),
+                parts_dir.display()
+            )
+        });
     }
     if !failed.is_empty() {
         std::fs::remove_dir_all(run_dir.path()).ok();
@@ -77,6 +99,35 @@ pub(super) fn run_with_workers(
     print!("{}", table::render_summary(&outcome.summary));
     println!("results written to {}", outcome.run_dir.display());
     Ok(())
+}
+
+/// Waits for every worker; a stop signal this process receives is passed on to them (Ctrl-C
+/// reaches them anyway, a SIGTERM sent to this process alone does not).
+fn wait_forwarding_signals(
+    children: &mut [std::process::Child],
+) -> Result<Vec<std::process::ExitStatus>> {
+    let mut statuses = vec![None; children.len()];
+    let mut forwarded = false;
+    while statuses.iter().any(Option::is_none) {
+        if let (Some(signal), false) = (crate::interrupt::requested(), forwarded) {
+            for (child, status) in children.iter().zip(&statuses) {
+                if status.is_none() {
+                    // SAFETY: signalling our own child process.
+                    unsafe {
+                        libc::kill(child.id() as libc::pid_t, signal);
+                    }
+                }
+            }
+            forwarded = true;
+        }
+        for (child, status) in children.iter_mut().zip(statuses.iter_mut()) {
+            if status.is_none() {
+                *status = child.try_wait()?;
+            }
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    Ok(statuses.into_iter().flatten().collect())
 }
 
 /// The parent's arguments without the flags each worker gets its own value for.

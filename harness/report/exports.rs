@@ -45,6 +45,11 @@ pub fn columns(board: &Leaderboard) -> Vec<Column> {
         number("quality_ci_high".into(), &|r| {
             r.quality.as_ref().map(|q| q.ci_high)
         }),
+        text("quality_preliminary", &|r| {
+            r.quality
+                .as_ref()
+                .map_or(String::new(), |q| q.preliminary.to_string())
+        }),
     ];
     for suite in &board.suites {
         let score = |r: &ModelRow| r.suites.get(suite).cloned();
@@ -88,6 +93,7 @@ pub fn columns(board: &Leaderboard) -> Vec<Column> {
             .map_or(String::new(), |h| h.name.clone())
     }));
     columns.push(text("run_id", &|r| r.run_id.clone()));
+    columns.push(text("notes", &|r| r.notes.join("; ")));
     columns
 }
 

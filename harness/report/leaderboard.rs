@@ -750,10 +750,10 @@ mod tests {
     }
 
     fn half(i: usize) -> bool {
-        i % 2 == 0
+        i.is_multiple_of(2)
     }
     fn most(i: usize) -> bool {
-        i % 4 != 0
+        !i.is_multiple_of(4)
     }
     fn all(_: usize) -> bool {
         true

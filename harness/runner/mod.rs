@@ -136,6 +136,20 @@ pub fn execute(
                 &mut busy_seconds,
             )?;
             samples.extend(new);
+            if let Some(signal) = crate::interrupt::requested() {
+                sandbox::release_workers();
+                let planned = (0..plan.models.len())
+                    .flat_map(|m| (0..plan.tasks.len()).map(move |t| (m, t)))
+                    .map(|(m, t)| planned_samples(plan, m, t).count())
+                    .sum();
+                return Err(crate::interrupt::Interrupted {
+                    signal,
+                    done: samples.len(),
+                    planned,
+                    run_id: plan.run_id.clone(),
+                }
+                .into());
+            }
         }
     }
 
@@ -296,6 +310,9 @@ fn run_task(
             Ok(records)
         });
         for (item, sample_index) in order {
+            if crate::interrupt::requested().is_some() {
+                break; // stopped by a signal: what is written stays, `execute` reports it
+            }
             let prompt = task.render(item, &prepared.fewshot)?;
             let reference = task.reference(item)?;
             let requested = Instant::now();

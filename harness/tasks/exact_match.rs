@@ -155,6 +155,6 @@ mod tests {
     #[test]
     fn an_escaped_dollar_is_literal() {
         assert_eq!(python_end_anchor(r"\$"), (r"\$".to_string(), false));
-        assert_eq!(python_end_anchor(r"\\$").1, true);
+        assert!(python_end_anchor(r"\\$").1);
     }
 }

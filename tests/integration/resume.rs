@@ -1,6 +1,8 @@
 //! Resume after kill -9, with the real model: a run killed while loading, after one sample and
 //! after three, then resumed each time, ends with exactly the samples of an uninterrupted run —
-//! none lost, none twice, greedy outputs bit-identical — and a second writer is refused.
+//! none lost, none twice, greedy outputs bit-identical — and a second writer is refused. A run
+//! stopped by SIGTERM or SIGINT says how to continue, exits 143 or 130 (a second signal at once),
+//! and resumes to the same result.
 
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
@@ -145,4 +147,113 @@ fn killed_runs_resume_to_the_results_of_an_uninterrupted_run() {
         summary("whole")["results"][0]["metrics"],
         summary("cut")["results"][0]["metrics"]
     );
+}
+
+/// Waits until `samples_file` has at least `samples` lines while `child` runs.
+fn wait_for_samples(child: &mut Child, samples_file: &Path, samples: usize) {
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while lines(samples_file) < samples {
+        assert!(Instant::now() < deadline, "the run made no progress");
+        assert!(
+            child.try_wait().unwrap().is_none(),
+            "the run ended before the signal"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn signal(child: &Child, signal: i32) {
+    // SAFETY: signalling our own child process.
+    assert_eq!(unsafe { libc::kill(child.id() as libc::pid_t, signal) }, 0);
+}
+
+#[test]
+fn a_terminated_run_says_how_to_continue_and_resumes_to_the_same_result() {
+    pulled_model(MODEL);
+    let results = tempfile::tempdir().unwrap();
+    let plan = [
+        "run",
+        "--model",
+        MODEL,
+        "--task",
+        "gsm8k_chat",
+        "--limit",
+        "4",
+        "--max-new-tokens",
+        "12",
+    ];
+    let whole = start(
+        results.path(),
+        &[&plan[..], &["--run-id", "whole"]].concat(),
+    )
+    .wait_with_output()
+    .unwrap();
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+
+    // SIGTERM after the first sample: the sample in flight is finished and written, the run
+    // stops with 143 and says how to continue.
+    let samples = results.path().join("runs/term/samples.jsonl");
+    let mut child = start(results.path(), &[&plan[..], &["--run-id", "term"]].concat());
+    wait_for_samples(&mut child, &samples, 1);
+    signal(&child, libc::SIGTERM);
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(143), "{err}");
+    let written = lines(&samples);
+    assert!(
+        err.contains(&format!(
+            "interrupted after {written} of 4 samples; continue with `yardstick run --resume term`"
+        )),
+        "{err}"
+    );
+    assert!(written < 4, "the run stopped early");
+
+    // A second signal ends the process at once; the run can still be resumed. Long answers, so
+    // the second signal comes while the first sample after the first one is being generated.
+    let twice = results.path().join("runs/twice/samples.jsonl");
+    let long = [
+        &plan[..7],
+        &["--max-new-tokens", "256", "--run-id", "twice"],
+    ]
+    .concat();
+    let mut child = start(results.path(), &long);
+    wait_for_samples(&mut child, &twice, 1);
+    signal(&child, libc::SIGINT);
+    let mut progress = BufReader::new(child.stderr.take().unwrap());
+    let mut line = String::new();
+    while !line.contains("stopping after the sample in flight") {
+        line.clear();
+        assert_ne!(
+            progress.read_line(&mut line).unwrap(),
+            0,
+            "no word on the first signal"
+        );
+    }
+    signal(&child, libc::SIGINT);
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut progress, &mut rest).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130), "{rest}");
+    assert!(rest.contains("second signal: stopping now"), "{rest}");
+    let resumed = yardstick_cached(results.path(), &["run", "--resume", "twice"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_eq!(lines(&twice), 4);
+
+    {
+        let run = "term";
+        let resumed = yardstick_cached(results.path(), &["run", "--resume", run]);
+        assert!(resumed.status.success(), "{}", stderr(&resumed));
+        let expected = by_key(read_samples(&results.path().join("runs/whole")).unwrap());
+        let got = by_key(read_samples(&results.path().join("runs").join(run)).unwrap());
+        assert_eq!(
+            expected.keys().collect::<Vec<_>>(),
+            got.keys().collect::<Vec<_>>()
+        );
+        for (key, sample) in &expected {
+            assert_eq!(sample.output, got[key].output, "{run}: {key:?}");
+        }
+    }
 }
