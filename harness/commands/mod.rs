@@ -34,7 +34,7 @@ pub fn dispatch(cli: Cli) -> Result<ExitCode> {
         _ => {}
     }
     match cli.command {
-        Command::Run(args) => run::run(args, &locations),
+        Command::Run(args) => run::run(args, &locations, std::env::args().collect()),
         Command::Models(command) => models::run(command, &locations),
         Command::Data(command) => data::run(command, &locations),
         Command::Tasks(command) => tasks::run(command, &locations),

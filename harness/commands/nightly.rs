@@ -63,7 +63,8 @@ pub(super) fn run(args: &NightlyArgs, locations: &Locations) -> Result<ExitCode>
         let Command::Run(run_args) = cli.command else {
             bail!("internal error: nightly did not build a run command");
         };
-        super::run::run(run_args, locations)?;
+        // The run records, and its workers repeat, this run command line, not nightly's.
+        super::run::run(run_args, locations, arguments)?;
     }
 
     let current = read_finished_run(&run_path)?;

@@ -31,7 +31,9 @@ pub const DEFAULT_LIMIT: usize = 5;
 /// code (in the sandbox) with a printed notice.
 pub const DEFAULT_SUITES: &[&str] = &["code", "math", "biomedical"];
 
-pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
+/// Runs `args`; `command_line` is the `yardstick run …` command they were parsed from (recorded
+/// in the manifest, and repeated by each worker process with its shard).
+pub(super) fn run(args: RunArgs, locations: &Locations, command_line: Vec<String>) -> Result<()> {
     // Ctrl-C or SIGTERM stops the run cleanly between samples (a second one at once).
     crate::interrupt::install();
     let registry = Registry::load(&locations.registry_file())?;
@@ -86,13 +88,14 @@ pub(super) fn run(args: RunArgs, locations: &Locations) -> Result<()> {
                 }
                 return super::workers::run_with_workers(
                     workers,
+                    &command_line,
                     &plan.run_id,
                     &plan.results_dir,
                     &task_set,
                 );
             }
             let loader = MistralRsLoader::new(cache, args.dtype);
-            let mut manifest = runner::new_manifest(&plan, &loader, std::env::args().collect());
+            let mut manifest = runner::new_manifest(&plan, &loader, command_line);
             manifest.dtype = Some(args.dtype.resolve().as_str().to_string());
             manifest.hardware = hardware;
             // Created, with its manifest, before any long download: an unwritable results

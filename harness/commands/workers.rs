@@ -17,10 +17,11 @@ const REPLACED: &[&str] = &["--workers", "--run-id", "--results-dir", "--shard"]
 /// Switches every worker gets anyway.
 const ADDED: &[&str] = &["--no-pull"];
 
-/// Runs `workers` shard processes of the parent's command line, then merges them into
-/// `results_dir/runs/run_id`.
+/// Runs `workers` shard processes of the run command line `command_line` (`yardstick run …`),
+/// then merges them into `results_dir/runs/run_id`.
 pub(super) fn run_with_workers(
     workers: usize,
+    command_line: &[String],
     run_id: &str,
     results_dir: &Path,
     tasks: &TaskSet,
@@ -29,7 +30,7 @@ pub(super) fn run_with_workers(
     let parts_dir = results_dir.join(".workers").join(run_id);
     let threads = (std::thread::available_parallelism().map_or(1, |n| n.get()) / workers).max(1);
     let exe = std::env::current_exe().context("cannot find the yardstick executable")?;
-    let args = worker_args(std::env::args().skip(1).collect());
+    let args = worker_args(command_line.iter().skip(1).cloned().collect());
     eprintln!("run {run_id}: {workers} workers × {threads} thread(s)");
     let mut children = Vec::new();
     for index in 1..=workers {
@@ -91,6 +92,7 @@ pub(super) fn run_with_workers(
     // combined.
     let mut manifest: Manifest = read_json(&outcome.run_dir, MANIFEST_FILE, "manifest")?;
     manifest.workers = Some(workers);
+    manifest.command = command_line.to_vec();
     crate::files::write_atomic(
         &outcome.run_dir.join(MANIFEST_FILE),
         &serde_json::to_vec_pretty(&manifest)?,

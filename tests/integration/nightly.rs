@@ -91,3 +91,38 @@ fn nightly_runs_compares_keeps_history_and_select_recommends() {
     assert!(answer["recommended"].is_null());
     assert_eq!(answer["excluded"].as_array().unwrap().len(), 2);
 }
+
+#[test]
+fn nightly_with_two_workers_runs_and_merges() {
+    pulled_model("smollm2-135m-instruct");
+    let results = tempfile::tempdir().unwrap();
+    let config = results.path().join("nightly.toml");
+    std::fs::write(
+        &config,
+        "models = [\"smollm2-135m-instruct\"]\ntasks = [\"gsm8k_chat\"]\nlimit = 2\nmax_new_tokens = 8\nworkers = 2\n",
+    )
+    .unwrap();
+    let out = cached_command(
+        results.path(),
+        &[
+            "nightly",
+            "--config",
+            config.to_str().unwrap(),
+            "--run-id",
+            "w",
+        ],
+    )
+    .output()
+    .unwrap();
+    assert!(out.status.success(), "{}", stderr(&out));
+    let manifest: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(results.path().join("runs/w/manifest.json")).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(manifest["workers"], 2);
+    assert_eq!(manifest["merged_from"].as_array().unwrap().len(), 2);
+    assert_eq!(
+        manifest["command"][1], "run",
+        "the workers ran the run command, not nightly's"
+    );
+}
