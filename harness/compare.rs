@@ -286,21 +286,23 @@ fn compare_task(
 mod tests {
     use super::*;
 
+    /// Sample `index` of item `item` of model m on task t, passed or not.
+    fn sample(item: usize, index: usize, passed: bool) -> SampleRecord {
+        let mut s = SampleRecord::supplied(
+            "m",
+            "t",
+            1,
+            (item, &format!("t/{item}")),
+            index,
+            String::new(),
+        );
+        s.scores
+            .insert("pass@1,raw".into(), f64::from(u8::from(passed)));
+        s
+    }
+
     #[test]
     fn several_samples_per_item_are_averaged_per_item() {
-        let sample = |item: usize, index: usize, passed: bool| {
-            let mut s = SampleRecord::supplied(
-                "m",
-                "t",
-                1,
-                (item, &format!("t/{item}")),
-                index,
-                String::new(),
-            );
-            s.scores
-                .insert("pass@1,raw".into(), f64::from(u8::from(passed)));
-            s
-        };
         // Each of 20 items: baseline 2 of 2 samples pass, candidate 1 of 2.
         let base: Vec<SampleRecord> = (0..20)
             .flat_map(|i| [sample(i, 0, true), sample(i, 1, true)])
@@ -325,19 +327,6 @@ mod tests {
 
     #[test]
     fn the_issue_examples_keep_the_level() {
-        let sample = |item: usize, index: usize, passed: bool| {
-            let mut s = SampleRecord::supplied(
-                "m",
-                "t",
-                1,
-                (item, &format!("t/{item}")),
-                index,
-                String::new(),
-            );
-            s.scores
-                .insert("pass@1,raw".into(), f64::from(u8::from(passed)));
-            s
-        };
         // Item differences [-0.5, -0.5, -0.5, 0, 0] with two samples per item: sign test 0.25.
         let base: Vec<SampleRecord> = (0..5)
             .flat_map(|i| [sample(i, 0, true), sample(i, 1, true)])

@@ -212,38 +212,20 @@ pub fn regularized_incomplete_beta(a: f64, b: f64, x: f64) -> f64 {
 fn beta_continued_fraction(a: f64, b: f64, x: f64) -> f64 {
     const TINY: f64 = 1e-300;
     let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
-    let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
+    let away_from_zero = |v: f64| if v.abs() < TINY { TINY } else { v };
+    // Modified Lentz: each term `aa` updates d and c; their product multiplies the fraction.
+    let (mut c, mut d) = (1.0, 1.0 / away_from_zero(1.0 - qab * x / qap));
     let mut h = d;
+    let mut term = |aa: f64| -> f64 {
+        d = 1.0 / away_from_zero(1.0 + aa * d);
+        c = away_from_zero(1.0 + aa / c);
+        d * c
+    };
     for m in 1..=10_000 {
         let m = f64::from(m);
         let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        if d.abs() < TINY {
-            d = TINY;
-        }
-        c = 1.0 + aa / c;
-        if c.abs() < TINY {
-            c = TINY;
-        }
-        d = 1.0 / d;
-        let step = d * c;
+        h *= term(m * (b - m) * x / ((qam + m2) * (a + m2)));
+        let step = term(-(a + m) * (qab + m) * x / ((a + m2) * (qap + m2)));
         h *= step;
         if (step - 1.0).abs() < 1e-15 {
             break;

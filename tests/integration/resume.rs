@@ -32,17 +32,52 @@ fn lines(path: &Path) -> usize {
 
 /// Waits until the run has at least `samples` finished samples, then kills it with SIGKILL.
 fn kill_after(mut child: Child, samples_file: &Path, samples: usize) {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while lines(samples_file) < samples {
-        assert!(Instant::now() < deadline, "the run made no progress");
-        assert!(
-            child.try_wait().unwrap().is_none(),
-            "the run ended before it was killed"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    wait_for_samples(&mut child, samples_file, samples);
     child.kill().unwrap(); // SIGKILL
     child.wait().unwrap();
+}
+
+/// The five-item plan both tests run, and its uninterrupted run `whole`.
+const PLAN: [&str; 9] = [
+    "run",
+    "--model",
+    MODEL,
+    "--task",
+    "gsm8k_chat",
+    "--limit",
+    "5",
+    "--max-new-tokens",
+    "12",
+];
+
+fn run_whole(results: &Path) {
+    let whole = start(results, &[&PLAN[..], &["--run-id", "whole"]].concat())
+        .wait_with_output()
+        .unwrap();
+    assert!(
+        whole.status.success(),
+        "{}",
+        String::from_utf8_lossy(&whole.stderr)
+    );
+}
+
+/// Asserts that run `run` holds exactly the samples of run `whole`, with the same outputs.
+fn assert_same_as_whole(results: &Path, run: &str) {
+    let expected = by_key(read_samples(&results.join("runs/whole")).unwrap());
+    let got = by_key(read_samples(&results.join("runs").join(run)).unwrap());
+    assert_eq!(
+        expected.keys().collect::<Vec<_>>(),
+        got.keys().collect::<Vec<_>>()
+    );
+    for (key, sample) in &expected {
+        let other = &got[key];
+        assert_eq!(
+            sample.output, other.output,
+            "{run}: greedy output of {key:?} is bit-identical"
+        );
+        assert_eq!(sample.scores, other.scores);
+        assert_eq!(sample.completion_tokens, other.completion_tokens);
+    }
 }
 
 fn by_key(samples: Vec<SampleRecord>) -> BTreeMap<(String, usize, usize), SampleRecord> {
@@ -59,29 +94,8 @@ fn by_key(samples: Vec<SampleRecord>) -> BTreeMap<(String, usize, usize), Sample
 fn killed_runs_resume_to_the_results_of_an_uninterrupted_run() {
     pulled_model(MODEL);
     let results = tempfile::tempdir().unwrap();
-    let plan = [
-        "run",
-        "--model",
-        MODEL,
-        "--task",
-        "gsm8k_chat",
-        "--limit",
-        "5",
-        "--max-new-tokens",
-        "12",
-    ];
-
-    let whole = start(
-        results.path(),
-        &[&plan[..], &["--run-id", "whole"]].concat(),
-    )
-    .wait_with_output()
-    .unwrap();
-    assert!(
-        whole.status.success(),
-        "{}",
-        String::from_utf8_lossy(&whole.stderr)
-    );
+    let plan = PLAN;
+    run_whole(results.path());
 
     let cut = results.path().join("runs/cut/samples.jsonl");
     // Killed while loading the model (before any sample), then after one and after three.
@@ -121,22 +135,8 @@ fn killed_runs_resume_to_the_results_of_an_uninterrupted_run() {
     assert!(resuming.wait().unwrap().success());
     drain.join().unwrap().unwrap();
 
-    let expected = by_key(read_samples(&results.path().join("runs/whole")).unwrap());
-    let resumed = by_key(read_samples(&results.path().join("runs/cut")).unwrap());
-    assert_eq!(resumed.len(), 5);
-    assert_eq!(
-        expected.keys().collect::<Vec<_>>(),
-        resumed.keys().collect::<Vec<_>>()
-    );
-    for (key, sample) in &expected {
-        let other = &resumed[key];
-        assert_eq!(
-            sample.output, other.output,
-            "greedy output of {key:?} is bit-identical"
-        );
-        assert_eq!(sample.scores, other.scores);
-        assert_eq!(sample.completion_tokens, other.completion_tokens);
-    }
+    assert_eq!(lines(&cut), 5);
+    assert_same_as_whole(results.path(), "cut");
     let summary = |run: &str| -> serde_json::Value {
         serde_json::from_slice(
             &std::fs::read(results.path().join("runs").join(run).join("summary.json")).unwrap(),
@@ -171,28 +171,8 @@ fn signal(child: &Child, signal: i32) {
 fn a_terminated_run_says_how_to_continue_and_resumes_to_the_same_result() {
     pulled_model(MODEL);
     let results = tempfile::tempdir().unwrap();
-    let plan = [
-        "run",
-        "--model",
-        MODEL,
-        "--task",
-        "gsm8k_chat",
-        "--limit",
-        "4",
-        "--max-new-tokens",
-        "12",
-    ];
-    let whole = start(
-        results.path(),
-        &[&plan[..], &["--run-id", "whole"]].concat(),
-    )
-    .wait_with_output()
-    .unwrap();
-    assert!(
-        whole.status.success(),
-        "{}",
-        String::from_utf8_lossy(&whole.stderr)
-    );
+    let plan = PLAN;
+    run_whole(results.path());
 
     // SIGTERM after the first sample: the sample in flight is finished and written, the run
     // stops with 143 and says how to continue.
@@ -206,11 +186,11 @@ fn a_terminated_run_says_how_to_continue_and_resumes_to_the_same_result() {
     let written = lines(&samples);
     assert!(
         err.contains(&format!(
-            "interrupted after {written} of 4 samples; continue with `yardstick run --resume term`"
+            "interrupted after {written} of 5 samples; continue with `yardstick run --resume term`"
         )),
         "{err}"
     );
-    assert!(written < 4, "the run stopped early");
+    assert!(written < 5, "the run stopped early");
 
     // A second signal ends the process at once; the run can still be resumed. Long answers, so
     // the second signal comes while the first sample after the first one is being generated.
@@ -240,20 +220,9 @@ fn a_terminated_run_says_how_to_continue_and_resumes_to_the_same_result() {
     assert!(rest.contains("second signal: stopping now"), "{rest}");
     let resumed = yardstick_cached(results.path(), &["run", "--resume", "twice"]);
     assert!(resumed.status.success(), "{}", stderr(&resumed));
-    assert_eq!(lines(&twice), 4);
+    assert_eq!(lines(&twice), 5);
 
-    {
-        let run = "term";
-        let resumed = yardstick_cached(results.path(), &["run", "--resume", run]);
-        assert!(resumed.status.success(), "{}", stderr(&resumed));
-        let expected = by_key(read_samples(&results.path().join("runs/whole")).unwrap());
-        let got = by_key(read_samples(&results.path().join("runs").join(run)).unwrap());
-        assert_eq!(
-            expected.keys().collect::<Vec<_>>(),
-            got.keys().collect::<Vec<_>>()
-        );
-        for (key, sample) in &expected {
-            assert_eq!(sample.output, got[key].output, "{run}: {key:?}");
-        }
-    }
+    let resumed = yardstick_cached(results.path(), &["run", "--resume", "term"]);
+    assert!(resumed.status.success(), "{}", stderr(&resumed));
+    assert_same_as_whole(results.path(), "term");
 }

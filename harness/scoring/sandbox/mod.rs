@@ -505,8 +505,12 @@ mod tests {
     use super::*;
 
     fn python(source: &str) -> Execution {
+        python_with(source, Verdict::ExitStatus, Duration::from_secs(5))
+    }
+
+    fn python_with(source: &str, verdict: Verdict, wall: Duration) -> Execution {
         let limits = Limits {
-            wall: Duration::from_secs(5),
+            wall,
             ..Limits::default()
         };
         let program = Program {
@@ -514,7 +518,7 @@ mod tests {
             args: &[],
             file_name: "program.py",
             source,
-            verdict: Verdict::ExitStatus,
+            verdict,
         };
         let execution = run(&program, limits).unwrap();
         release_workers();
@@ -536,22 +540,12 @@ mod tests {
     }
 
     fn human_eval(source: &str) -> Execution {
-        let limits = Limits {
-            wall: Duration::from_secs(3),
-            ..Limits::default()
-        };
-        let program = Program {
-            interpreter: "python3",
-            args: &[],
-            file_name: "program.py",
+        let timeout = Duration::from_secs(2);
+        python_with(
             source,
-            verdict: Verdict::HumanEval {
-                timeout: Duration::from_secs(2),
-            },
-        };
-        let execution = run(&program, limits).unwrap();
-        release_workers();
-        execution
+            Verdict::HumanEval { timeout },
+            Duration::from_secs(3),
+        )
     }
 
     #[test]
