@@ -133,6 +133,7 @@ pub fn score_completions(
             items: scored.len(),
             max_new_tokens: 0,
             datasets: Vec::new(),
+            scored_with_version: None,
         }],
         limit: None,
         sampling: crate::backend::Sampling::greedy(),
@@ -212,7 +213,7 @@ fn finish(
     manifest.predict_only = false;
     for record in &mut manifest.tasks {
         if let Ok(task) = tasks.get(&record.name) {
-            record.version = task.spec.version;
+            record.scored_with_version = Some(task.spec.version);
         }
     }
     if samples

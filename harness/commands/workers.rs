@@ -2,6 +2,7 @@
 //! the same plan with cores/N threads (several small model instances beat one big one on CPU),
 //! merged into the one run the command names — sample for sample what one process would write.
 
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::Command;
 
@@ -41,6 +42,9 @@ pub(super) fn run_with_workers(
             .arg("--results-dir")
             .arg(&parts_dir)
             .env("RAYON_NUM_THREADS", threads.to_string())
+            // Their own process group: a terminal's Ctrl-C reaches only this process, which
+            // passes it on once (a second signal would stop a worker mid-sample).
+            .process_group(0)
             .stdout(std::process::Stdio::null())
             .spawn()
             .context("cannot start a worker process")?;
@@ -103,8 +107,8 @@ pub(super) fn run_with_workers(
     Ok(())
 }
 
-/// Waits for every worker; a stop signal this process receives is passed on to them (Ctrl-C
-/// reaches them anyway, a SIGTERM sent to this process alone does not).
+/// Waits for every worker; a stop signal this process receives is passed on to them once (they
+/// run in their own process group, so nothing else reaches them).
 fn wait_forwarding_signals(
     children: &mut [std::process::Child],
 ) -> Result<Vec<std::process::ExitStatus>> {

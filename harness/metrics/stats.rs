@@ -141,6 +141,8 @@ impl Estimate {
 /// The variance of one part's item values used by [`Estimate::weighted_mean`]: the sample
 /// variance, but never below that of a proportion shrunk towards ½, (x + 1)/(n + 2) with
 /// x = Σ values, so a part whose items were all right (or all wrong) still counts as uncertain.
+/// For values in [0, 1] the floor nearly always binds: averaging several samples per item does
+/// not narrow the interval (conservative: the simulation shows ≥ 99.5% coverage there).
 fn item_variance(values: &[f64]) -> f64 {
     let n = values.len() as f64;
     let shrunk = (values.iter().sum::<f64>() + 1.0) / (n + 2.0);
@@ -157,7 +159,7 @@ fn item_variance(values: &[f64]) -> f64 {
 /// fractional (an effective sample size), via the beta quantiles
 /// Beta(α/2; x, n − x + 1) and Beta(1 − α/2; x + 1, n − x). (0, 1) when n = 0.
 pub fn clopper_pearson(successes: f64, n: f64) -> (f64, f64) {
-    if n <= 0.0 {
+    if !(n > 0.0 && n.is_finite() && successes.is_finite()) {
         return (0.0, 1.0);
     }
     let x = successes.clamp(0.0, n);

@@ -163,20 +163,23 @@ impl Leaderboard {
                 });
             }
         }
-        let mut cells = most_complete_cells(&complete);
+        let (mut cells, mut left_out) = model_cells(&complete);
         reference_cells(&mut cells);
         let index_tasks = index_task_set(&cells);
         let mut rows: Vec<ModelRow> = cells
             .into_iter()
             .filter_map(|(model, model_cells)| {
-                row(
+                let mut row = row(
                     &complete,
                     &model,
                     model_cells,
                     &index_tasks,
                     prices,
                     &provider_ids(&model),
-                )
+                )?;
+                row.notes
+                    .extend(left_out.remove(&model).unwrap_or_default());
+                Some(row)
             })
             .collect();
         rows.sort_by(|a, b| {
@@ -229,13 +232,38 @@ impl Leaderboard {
     }
 }
 
-/// model → task → its most complete cell (not yet checked for comparability).
+/// model → task → its cell (not yet checked for comparability).
 type Cells = BTreeMap<String, BTreeMap<String, TaskCell>>;
 
-/// Each model's most complete result per task over all runs (most items, then the latest).
-/// Supplied completions are left out: they are not a model's generations.
-fn most_complete_cells(runs: &[&FinishedRun]) -> Cells {
-    let mut cells: Cells = BTreeMap::new();
+/// model → task → the most complete result under each configuration.
+type Candidates = BTreeMap<String, BTreeMap<String, Vec<TaskCell>>>;
+
+/// Which weights and activation dtype a run used for `model`: results of other variants of a
+/// model id (the registry pinned other weights, or another dtype was forced) are not its row's.
+fn variant(run: &FinishedRun, model: &str) -> (String, Option<String>) {
+    let sha256 = run
+        .manifest
+        .models
+        .iter()
+        .find(|m| m.id == model)
+        .map_or_else(String::new, |m| m.sha256.clone());
+    (sha256, run.manifest.dtype.clone())
+}
+
+/// Every model's cells: of all runs of the model's current variant (that of its latest run),
+/// the most complete result per task and configuration (most items, then the latest); then per
+/// task the reference configuration, and each model's cell under it (else its most complete
+/// cell, which is then not compared). Supplied completions are left out: they are not a
+/// model's generations. Notes say what was left out.
+fn model_cells(runs: &[&FinishedRun]) -> (Cells, BTreeMap<String, Vec<String>>) {
+    let mut current: BTreeMap<String, (String, Option<String>)> = BTreeMap::new();
+    for run in runs {
+        for model in &run.manifest.models {
+            current.insert(model.id.clone(), variant(run, &model.id));
+        }
+    }
+    let mut notes: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    let mut candidates = Candidates::new();
     for run in runs {
         for result in &run.summary.results {
             let samples: Vec<&SampleRecord> = run
@@ -251,6 +279,13 @@ fn most_complete_cells(runs: &[&FinishedRun]) -> Cells {
             if items.is_empty() {
                 continue;
             }
+            if current.get(&result.model) != Some(&variant(run, &result.model)) {
+                notes.entry(result.model.clone()).or_default().push(format!(
+                    "{}: run {} used other weights or another activation dtype than the latest run; not shown",
+                    result.task, run.manifest.run_id
+                ));
+                continue;
+            }
             let cell = TaskCell {
                 task: result.task.clone(),
                 suite: result.suite.clone(),
@@ -262,17 +297,59 @@ fn most_complete_cells(runs: &[&FinishedRun]) -> Cells {
                 note: None,
                 items,
             };
-            let slot = cells.entry(result.model.clone()).or_default();
+            let list = candidates
+                .entry(result.model.clone())
+                .or_default()
+                .entry(result.task.clone())
+                .or_default();
             // Runs come oldest first: an equally complete later run takes the place.
-            if slot
-                .get(&result.task)
-                .is_none_or(|old| old.items.len() <= cell.items.len())
-            {
-                slot.insert(result.task.clone(), cell);
+            match list.iter_mut().find(|c| c.config == cell.config) {
+                Some(old) if old.items.len() > cell.items.len() => {}
+                Some(old) => *old = cell,
+                None => list.push(cell),
             }
         }
     }
-    cells
+    // Per task, the configuration most models ran (then the one with more items).
+    let mut configs: BTreeMap<&str, BTreeMap<&TaskConfig, (usize, usize)>> = BTreeMap::new();
+    for by_task in candidates.values() {
+        for (task, list) in by_task {
+            for cell in list {
+                let slot = configs
+                    .entry(task)
+                    .or_default()
+                    .entry(&cell.config)
+                    .or_default();
+                slot.0 += 1;
+                slot.1 = slot.1.max(cell.items.len());
+            }
+        }
+    }
+    let reference: BTreeMap<String, TaskConfig> = configs
+        .into_iter()
+        .filter_map(|(task, counts)| {
+            let best = counts.into_iter().max_by_key(|(_, rank)| *rank)?.0.clone();
+            Some((task.to_string(), best))
+        })
+        .collect();
+    let cells = candidates
+        .into_iter()
+        .map(|(model, by_task)| {
+            let chosen = by_task
+                .into_iter()
+                .filter_map(|(task, list)| {
+                    let under_reference = list
+                        .iter()
+                        .position(|c| Some(&c.config) == reference.get(&task));
+                    let pick = under_reference
+                        .or_else(|| (0..list.len()).max_by_key(|&i| list[i].items.len()))?;
+                    Some((task, list.into_iter().nth(pick)?))
+                })
+                .collect();
+            (model, chosen)
+        })
+        .collect();
+    (cells, notes)
 }
 
 /// Each item's mean headline value, by item id.
@@ -400,7 +477,14 @@ fn index_task_set(cells: &Cells) -> Vec<(String, String)> {
                 .collect()
         })
         .collect();
-    comparable
+    // Candidates: each model's set, and the tasks any two models share.
+    let mut candidates: Vec<Vec<(String, String)>> = comparable.clone();
+    for (i, a) in comparable.iter().enumerate() {
+        for b in &comparable[i + 1..] {
+            candidates.push(a.iter().filter(|t| b.contains(t)).cloned().collect());
+        }
+    }
+    candidates
         .iter()
         .filter(|set| !set.is_empty())
         .map(|candidate| {
@@ -830,6 +914,61 @@ mod tests {
         // Ranked models first, best index first; c (no index) last.
         let order: Vec<&str> = after.rows.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(order.last(), Some(&"c"), "{order:?}");
+    }
+
+    #[test]
+    fn a_later_run_under_another_configuration_does_not_displace_the_compared_one() {
+        let greedy = run(
+            "greedy",
+            1,
+            &[ran("a", "code", 40, half), ran("b", "code", 40, most)],
+        );
+        let mut sampled = run("sampled", 2, &[ran("a", "code", 40, all)]);
+        sampled.manifest.samples_per_item = 5;
+        sampled.manifest.sampling.temperature = 0.8;
+        let board = board(&[greedy, sampled]);
+        let a = board.rows.iter().find(|r| r.id == "a").unwrap();
+        let cell = a.cells.iter().find(|c| c.task == "code").unwrap();
+        assert_eq!(cell.run_id, "greedy");
+        assert!(cell.comparable && a.quality.is_some());
+    }
+
+    #[test]
+    fn the_index_covers_the_tasks_every_model_shares() {
+        // a, b and c share code and math; each ran a third task of its own.
+        let runs = [
+            run(
+                "r1",
+                1,
+                &[
+                    ran("a", "code", 30, half),
+                    ran("a", "math", 30, most),
+                    ran("a", "x", 30, all),
+                ],
+            ),
+            run(
+                "r2",
+                2,
+                &[
+                    ran("b", "code", 30, most),
+                    ran("b", "math", 30, half),
+                    ran("b", "y", 30, all),
+                ],
+            ),
+            run(
+                "r3",
+                3,
+                &[
+                    ran("c", "code", 30, all),
+                    ran("c", "math", 30, half),
+                    ran("c", "z", 30, all),
+                ],
+            ),
+        ];
+        let board = board(&runs);
+        let tasks: Vec<&str> = board.index_tasks.iter().map(|(t, _)| t.as_str()).collect();
+        assert_eq!(tasks, ["code", "math"]);
+        assert!(board.rows.iter().all(|r| r.quality.is_some()));
     }
 
     #[test]

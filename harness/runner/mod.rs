@@ -115,6 +115,7 @@ pub fn execute(
         if !remaining {
             continue;
         }
+        stop_if_interrupted(plan, samples.len())?;
         let backend = loader
             .load(model)
             .with_context(|| format!("cannot load model {}", model.id))?;
@@ -136,20 +137,7 @@ pub fn execute(
                 &mut busy_seconds,
             )?;
             samples.extend(new);
-            if let Some(signal) = crate::interrupt::requested() {
-                sandbox::release_workers();
-                let planned = (0..plan.models.len())
-                    .flat_map(|m| (0..plan.tasks.len()).map(move |t| (m, t)))
-                    .map(|(m, t)| planned_samples(plan, m, t).count())
-                    .sum();
-                return Err(crate::interrupt::Interrupted {
-                    signal,
-                    done: samples.len(),
-                    planned,
-                    run_id: plan.run_id.clone(),
-                }
-                .into());
-            }
+            stop_if_interrupted(plan, samples.len())?;
         }
     }
 
@@ -166,6 +154,29 @@ pub fn execute(
             setup_seconds,
         },
     )
+}
+
+/// After SIGINT or SIGTERM: stops with [`crate::interrupt::Interrupted`] when samples of the
+/// plan remain (`done` are written); a run whose last sample is written finishes normally.
+fn stop_if_interrupted(plan: &RunPlan, done: usize) -> Result<()> {
+    let Some(signal) = crate::interrupt::requested() else {
+        return Ok(());
+    };
+    let planned: usize = (0..plan.models.len())
+        .flat_map(|m| (0..plan.tasks.len()).map(move |t| (m, t)))
+        .map(|(m, t)| planned_samples(plan, m, t).count())
+        .sum();
+    if done >= planned {
+        return Ok(());
+    }
+    sandbox::release_workers();
+    Err(crate::interrupt::Interrupted {
+        signal,
+        done,
+        planned,
+        run_id: plan.run_id.clone(),
+    }
+    .into())
 }
 
 /// Where a run's time went, for the harness-overhead figure.
@@ -474,5 +485,6 @@ fn task_record(prepared: &PreparedTask, plan: &RunPlan) -> TaskRecord {
                 license: d.license.clone(),
             })
             .collect(),
+        scored_with_version: None,
     }
 }

@@ -1,8 +1,9 @@
 //! Comparability, defined once. Every place that puts two results side by side — the
 //! leaderboard, `select`, `nightly`, `merge` and `compare` — asks these keys.
 //!
-//! - [`TaskConfig`]: one benchmark configuration of a task — task, spec version, generation
-//!   limit, decoding and samples per item. Two scores of a task are comparable only under the
+//! - [`TaskConfig`]: one benchmark configuration of a task — task, spec version (of generation,
+//!   and of scoring for re-scored runs), dataset files, generation limit, decoding and samples
+//!   per item. Two scores of a task are comparable only under the
 //!   same configuration *and* on the same items.
 //! - [`SpeedConditions`]: where and how speed and cost were measured — machine, hardware price
 //!   profile, activation dtype, worker instances and backend version. Speed and cost figures are
@@ -19,8 +20,13 @@ use super::records::Manifest;
 pub struct TaskConfig {
     /// Task name.
     pub task: String,
-    /// Task spec version (bumped whenever results would change).
+    /// Task spec version the outputs were generated under (bumped whenever results would
+    /// change).
     pub version: u32,
+    /// Task spec version they were scored under (differs for re-scored runs).
+    pub scoring_version: u32,
+    /// sha256 of every dataset file the task read.
+    pub datasets: Vec<String>,
     /// Generation limit used.
     pub max_new_tokens: usize,
     /// Decoding, as recorded (greedy, or temperature and top-p).
@@ -37,6 +43,8 @@ impl TaskConfig {
         Some(Self {
             task: record.name.clone(),
             version: record.version,
+            scoring_version: record.scored_with_version.unwrap_or(record.version),
+            datasets: record.datasets.iter().map(|d| d.sha256.clone()).collect(),
             max_new_tokens: record.max_new_tokens,
             sampling: decoding(manifest),
             samples_per_item: manifest.samples_per_item,
@@ -54,6 +62,15 @@ impl TaskConfig {
                 "task version {} vs {}",
                 self.version, other.version
             ));
+        }
+        if self.scoring_version != other.scoring_version {
+            differences.push(format!(
+                "scored under task version {} vs {}",
+                self.scoring_version, other.scoring_version
+            ));
+        }
+        if self.datasets != other.datasets {
+            differences.push("other dataset files".into());
         }
         if self.max_new_tokens != other.max_new_tokens {
             differences.push(format!(
@@ -189,10 +206,14 @@ pub fn nightly_comparable(a: &Manifest, b: &Manifest) -> bool {
 /// the plan, the activation dtype (the outputs must be those one process would give) and the
 /// shard count. Machines may differ (shards may run on several).
 pub fn merge_mismatch(a: &Manifest, b: &Manifest) -> Option<String> {
-    if RunKey::of(a) != RunKey::of(b) {
+    if RunKey::of(a) != RunKey::of(b) || a.tasks != b.tasks {
         return Some(
-            "models, tasks (versions, generation limits, decoding) and limit must match".into(),
+            "models, tasks (versions, datasets, items, generation limits), decoding and limit must match"
+                .into(),
         );
+    }
+    if a.sampling != b.sampling || a.samples_per_item != b.samples_per_item {
+        return Some("decoding (temperature, seed) and samples per item must match".into());
     }
     if a.dtype != b.dtype {
         return Some(format!(

@@ -144,6 +144,10 @@ pub struct TaskRecord {
     pub max_new_tokens: usize,
     /// Dataset files read.
     pub datasets: Vec<DatasetRecord>,
+    /// For re-scored runs: the task version whose scoring was applied (`version` stays the
+    /// version the outputs were generated under).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub scored_with_version: Option<u32>,
 }
 
 /// `manifest.json`: everything needed to know what was run, where and with what.

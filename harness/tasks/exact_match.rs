@@ -6,12 +6,12 @@
 //! compares its fixed-width strings (trailing NUL characters do not count). A filter that found
 //! no answer yields lm-eval's fallback `[invalid]`, which is compared the same way.
 //!
-//! Patterns are Rust `regex` syntax, which agrees with Python's `re` on the patterns tasks use;
-//! one difference is bridged: a final `$` means what it means in Python — the end of the text,
-//! or just before a newline that ends it.
+//! Patterns are compiled with `fancy-regex` (backtracking, with look-around, like Python's `re`);
+//! `$` outside a character class means what it means in Python — the end of the text, or just
+//! before a newline that ends it — and is compiled as the look-ahead `(?=\n?\z)`.
 
 use anyhow::{Context, Result};
-use regex::Regex;
+use fancy_regex::Regex;
 
 use super::spec::MetricSpec;
 
@@ -21,17 +21,10 @@ pub const INVALID: &str = "[invalid]";
 /// A compiled `exact_match`.
 #[derive(Debug, Clone)]
 pub struct ExactMatch {
-    ignore: Vec<IgnoredPattern>,
+    ignore: Vec<Regex>,
     ignore_case: bool,
     ignore_punctuation: bool,
     ignore_numbers: bool,
-}
-
-#[derive(Debug, Clone)]
-struct IgnoredPattern {
-    regex: Regex,
-    /// The pattern ended in Python's `$`: the captured final newline is put back.
-    keeps_final_newline: bool,
 }
 
 impl ExactMatch {
@@ -41,14 +34,8 @@ impl ExactMatch {
             .regexes_to_ignore
             .iter()
             .map(|pattern| {
-                let (translated, keeps_final_newline) = python_end_anchor(pattern);
-                let regex = Regex::new(&translated).with_context(|| {
-                    format!("regexes_to_ignore has an invalid regex {pattern:?}")
-                })?;
-                Ok(IgnoredPattern {
-                    regex,
-                    keeps_final_newline,
-                })
+                Regex::new(&python_dollar(pattern))
+                    .with_context(|| format!("regexes_to_ignore has an invalid regex {pattern:?}"))
             })
             .collect::<Result<_>>()?;
         Ok(Self {
@@ -66,15 +53,19 @@ impl ExactMatch {
 
     /// The text as lm-eval compares it.
     pub fn normalize(&self, text: &str) -> String {
-        let mut text = text.to_string();
+        // lm-eval rebuilds a numpy array after each pattern (or once, without patterns), which
+        // drops trailing NULs each time.
+        let mut text = if self.ignore.is_empty() {
+            numpy_string(text.to_string())
+        } else {
+            text.to_string()
+        };
         for pattern in &self.ignore {
-            text = if pattern.keeps_final_newline {
-                pattern.regex.replace_all(&text, "${keep}").into_owned()
-            } else {
-                pattern.regex.replace_all(&text, "").into_owned()
-            };
+            // A pattern that exceeds the backtracking limit removes nothing.
+            if let Ok(replaced) = pattern.try_replacen(&text, 0, "") {
+                text = numpy_string(replaced.into_owned());
+            }
         }
-        let mut text = numpy_string(text);
         if self.ignore_case {
             text = numpy_string(text.to_lowercase());
         }
@@ -96,17 +87,34 @@ fn numpy_string(text: String) -> String {
     }
 }
 
-/// A pattern ending in an unescaped `$` becomes `(?:body)(?P<keep>\n?)\z`: Python's `$` also
-/// matches just before a final newline, which `re.sub` leaves in place.
-fn python_end_anchor(pattern: &str) -> (String, bool) {
-    let Some(body) = pattern.strip_suffix('$') else {
-        return (pattern.to_string(), false);
-    };
-    let escapes = body.chars().rev().take_while(|c| *c == '\\').count();
-    if escapes % 2 == 1 {
-        return (pattern.to_string(), false);
+/// `pattern` with every `$` outside a character class (and not escaped) written as Python's
+/// end anchor without MULTILINE: the end of the text, or just before a final newline.
+fn python_dollar(pattern: &str) -> String {
+    let mut out = String::with_capacity(pattern.len() + 8);
+    let (mut escaped, mut in_class) = (false, false);
+    for c in pattern.chars() {
+        match c {
+            _ if escaped => {
+                escaped = false;
+                out.push(c);
+            }
+            '\\' => {
+                escaped = true;
+                out.push(c);
+            }
+            '[' => {
+                in_class = true;
+                out.push(c);
+            }
+            ']' => {
+                in_class = false;
+                out.push(c);
+            }
+            '$' if !in_class => out.push_str(r"(?=\n?\z)"),
+            _ => out.push(c),
+        }
     }
-    (format!(r"(?:{body})(?P<keep>\n?)\z"), true)
+    out
 }
 
 #[cfg(test)]
@@ -153,8 +161,28 @@ mod tests {
     }
 
     #[test]
-    fn an_escaped_dollar_is_literal() {
-        assert_eq!(python_end_anchor(r"\$"), (r"\$".to_string(), false));
-        assert!(python_end_anchor(r"\\$").1);
+    fn dollar_is_pythons_outside_classes_only() {
+        assert_eq!(python_dollar(r"\.$"), r"\.(?=\n?\z)");
+        assert_eq!(python_dollar(r"\$"), r"\$");
+        assert_eq!(python_dollar(r"[$0-9]"), r"[$0-9]");
+        assert_eq!(python_dollar(r"\\$"), r"\\(?=\n?\z)");
+        // Python: re.sub(r"\n$", "", "a\n\n") == "a"; re.sub(r"^\s+|\s+$", "", " a ") == "a".
+        let metric = |patterns: &[&str]| {
+            ExactMatch::compile(&MetricSpec {
+                name: MetricKind::ExactMatch,
+                filters: vec![],
+                labels: vec![],
+                k: vec![],
+                ignore_case: false,
+                ignore_punctuation: false,
+                ignore_numbers: false,
+                regexes_to_ignore: patterns.iter().map(|p| p.to_string()).collect(),
+            })
+            .unwrap()
+        };
+        assert_eq!(metric(&[r"\n$"]).normalize("a\n\n"), "a");
+        assert_eq!(metric(&[r"^\s+|\s+$"]).normalize(" a "), "a");
+        // NULs go after each pattern, as numpy drops them between lm-eval's passes.
+        assert_eq!(metric(&[",", r"\.$"]).normalize("18.\0"), "18");
     }
 }

@@ -6,7 +6,7 @@
 //!   `__main__` block, time limits, guarded functions, stdin, signals);
 //! - GSM8K `exact_match` under both filters equals lm-evaluation-harness 0.4.13's
 //!   `RegexFilter` + `TakeFirstFilter` + `exact_match_hf_evaluate` with gsm8k.yaml's options on
-//!   a corpus of 260 varied outputs, normalization included.
+//!   a corpus of 288 varied outputs, normalization included.
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -263,6 +263,8 @@ fn gsm8k_outputs(gold: &str) -> Vec<String> {
         String::new(),
         format!("#### {value}..."),
         format!("Answer: {value}!\n#### {value}!"),
+        format!("#### {value}.\0"),
+        format!("\0#### {value}\0\n"),
     ]
 }
 

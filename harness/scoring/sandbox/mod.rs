@@ -244,10 +244,12 @@ fn next_uid() -> u32 {
 fn release_uid(uid: Option<u32>) {
     if let Some(uid) = uid {
         kill_everything_of(uid);
+        // Lent again last: processes it left as zombies (reaped by the fork server before its
+        // next job) never count against the next program's process budget.
         free_uids()
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(uid);
+            .insert(0, uid);
     }
 }
 

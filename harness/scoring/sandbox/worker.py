@@ -261,8 +261,20 @@ if len(sys.argv) > 1 and sys.argv[1] == "--pid-namespace":
     except Exception:
         pass  # the isolation report says what the kernel allows
 
+def reap_leftovers():
+    """Reaps processes programs left behind, reparented to this server when it is PID 1 of its
+    namespace (killed with their uid after each program)."""
+    while True:
+        try:
+            if os.waitpid(-1, os.WNOHANG)[0] == 0:
+                return
+        except ChildProcessError:
+            return
+
+
 for line in sys.stdin:
     job = json.loads(line)
+    reap_leftovers()
     read_end, write_end = os.pipe()
     pid = os.fork()
     if pid == 0:
@@ -277,18 +289,11 @@ for line in sys.stdin:
     # Non-blocking: a process the program left behind may still hold the write end.
     os.set_blocking(read_end, False)
     try:
-        reported = os.read(read_end, 4096)
+        reported = os.read(read_end, 1 << 16)
     except BlockingIOError:
         reported = b""
     os.close(read_end)
-    # Processes the program left behind were reparented to this server when it is PID 1 of
-    # its namespace: reap them.
-    while True:
-        try:
-            if os.waitpid(-1, os.WNOHANG)[0] == 0:
-                break
-        except ChildProcessError:
-            break
+    reap_leftovers()
     try:
         report = json.loads(reported.decode("utf-8", "replace")) if reported else {}
     except ValueError:
