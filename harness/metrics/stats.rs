@@ -89,6 +89,12 @@ impl Estimate {
                 preliminary: true,
             };
         }
+        // One part of 0/1 values is a plain proportion: its exact interval, the same the task shows.
+        if let [(weight, values)] = parts.as_slice() {
+            if (*weight - 1.0).abs() < 1e-12 && values.iter().all(|v| *v == 0.0 || *v == 1.0) {
+                return Self::proportion(values);
+            }
+        }
         let value: f64 = parts
             .iter()
             .map(|(w, v)| w * mean(v))
