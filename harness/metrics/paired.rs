@@ -101,15 +101,10 @@ pub fn mcnemar_exact(b: usize, c: usize) -> f64 {
 /// position: Newcombe's method 10 on each side's interval ([`Estimate::mean_of_items`], exact
 /// Clopper–Pearson for 0/1 values).
 pub fn difference_interval(baseline: &[f64], candidate: &[f64]) -> (f64, f64) {
-    let side = |values: &[f64]| {
-        let binary = values.iter().all(|v| *v == 0.0 || *v == 1.0);
-        if binary {
-            Estimate::proportion(values)
-        } else {
-            Estimate::mean_of_items(values)
-        }
-    };
-    let (base, cand) = (side(baseline), side(candidate));
+    let (base, cand) = (
+        Estimate::mean_of_items(baseline),
+        Estimate::mean_of_items(candidate),
+    );
     let phi = correlation(baseline, candidate);
     let delta = cand.value - base.value;
     let (cand_down, cand_up) = (cand.value - cand.ci_low, cand.ci_high - cand.value);

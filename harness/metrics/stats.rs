@@ -126,8 +126,8 @@ impl Estimate {
         }
     }
 
-    /// The mean of per-item values in [0, 1] (several samples per item, pass@k):
-    /// [`Estimate::weighted_mean`] of one part.
+    /// The mean of per-item values in [0, 1]: the exact proportion when every value is 0 or 1,
+    /// else (several samples per item, pass@k) [`Estimate::weighted_mean`] of one part.
     pub fn mean_of_items(values: &[f64]) -> Self {
         Self::weighted_mean(&[(1.0, values)])
     }

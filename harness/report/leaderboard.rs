@@ -368,12 +368,7 @@ fn item_values(samples: &[&SampleRecord], metric: &str) -> BTreeMap<String, f64>
 }
 
 fn estimate_of(items: &BTreeMap<String, f64>) -> Estimate {
-    let values: Vec<f64> = items.values().copied().collect();
-    if values.iter().all(|v| *v == 0.0 || *v == 1.0) {
-        Estimate::proportion(&values)
-    } else {
-        Estimate::mean_of_items(&values)
-    }
+    Estimate::mean_of_items(&items.values().copied().collect::<Vec<f64>>())
 }
 
 /// A task's reference configuration and item set.

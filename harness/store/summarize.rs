@@ -113,17 +113,10 @@ fn per_sample_metrics(by_item: &BTreeMap<usize, Vec<&SampleRecord>>) -> BTreeMap
         .collect();
     keys.sort();
     keys.dedup();
-    let single_sample = by_item.values().all(|s| s.len() == 1);
     keys.into_iter()
         .filter_map(|key| {
             let values = item_values(by_item, key)?;
-            let binary = values.iter().all(|v| *v == 0.0 || *v == 1.0);
-            let estimate = if single_sample && binary {
-                Estimate::proportion(&values)
-            } else {
-                Estimate::mean_of_items(&values)
-            };
-            Some((key.clone(), estimate))
+            Some((key.clone(), Estimate::mean_of_items(&values)))
         })
         .collect()
 }
