@@ -1,10 +1,89 @@
-//! Command-line definitions (clap derive) and the parsing of their value types; no behaviour.
+//! Command-line definitions (clap derive) and the choices they offer; no behaviour. Library
+//! types know nothing of clap: each choice below maps onto one.
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::backend::mistralrs::{ActivationDtype, LoadPath};
+use crate::backend::mistralrs::LoadPath;
+use crate::backend::ActivationDtype;
+use crate::models::quantize::QuantType;
+use crate::runner::workers::WorkerCount;
+use crate::select::PriceBasis;
+use crate::store::Shard;
+
+/// A command-line choice (a clap `ValueEnum`) and its mapping onto the library type it names.
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident => $target:ident {
+        $($(#[$variant_meta:meta])* $variant:ident => $to:ident),+ $(,)?
+    }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+        pub enum $name {
+            $($(#[$variant_meta])* $variant),+
+        }
+
+        impl From<$name> for $target {
+            fn from(choice: $name) -> Self {
+                match choice {
+                    $($name::$variant => $target::$to),+
+                }
+            }
+        }
+    };
+}
+
+choice! {
+    /// `--dtype`.
+    DtypeChoice => ActivationDtype {
+        /// The fastest measured: mistral.rs's automatic choice where the CPU computes BF16
+        /// natively (AVX512-BF16), F32 elsewhere.
+        Best => Best,
+        /// mistral.rs's automatic choice (BF16 or F16 on CPU, whichever runs).
+        Auto => Auto,
+        /// 32-bit floats.
+        F32 => F32,
+        /// 16-bit floats.
+        F16 => F16,
+        /// bfloat16.
+        Bf16 => Bf16,
+    }
+}
+
+choice! {
+    /// `perf --load-path`.
+    LoadPathChoice => LoadPath {
+        /// The GGUF loader directly, with yardstick's settings (dtype, no prefix cache).
+        Loader => Loader,
+        /// mistral.rs's `GgufModelBuilder` with all its defaults: the speed baseline.
+        GgufModelBuilder => GgufModelBuilder,
+    }
+}
+
+choice! {
+    /// `select --price`.
+    PriceChoice => PriceBasis {
+        /// Self-hosted blended USD per 1M tokens on the run's hardware profile.
+        SelfHosted => SelfHosted,
+        /// The lowest public provider price (blended).
+        Provider => Provider,
+    }
+}
+
+choice! {
+    /// `models quantize --to`.
+    QuantChoice => QuantType {
+        /// 8-bit, blocks of 32 (near-lossless).
+        #[value(name = "q8_0")]
+        Q8_0 => Q8_0,
+        /// 4-bit, blocks of 32.
+        #[value(name = "q4_0")]
+        Q4_0 => Q4_0,
+        /// 4-bit K-quant, super-blocks of 256.
+        #[value(name = "q4_k")]
+        Q4K => Q4K,
+    }
+}
 
 /// Benchmark open LLMs through mistral.rs: quality, speed and cost per token in one run.
 #[derive(Debug, Parser)]
@@ -85,8 +164,8 @@ pub struct SelectArgs {
     #[arg(long, value_name = "TOK_S")]
     pub min_output_tok_s: Option<f64>,
     /// Which price to judge cost by.
-    #[arg(long, value_enum, default_value_t = crate::select::PriceBasis::SelfHosted)]
-    pub price: crate::select::PriceBasis,
+    #[arg(long, value_enum, default_value_t = PriceChoice::SelfHosted)]
+    pub price: PriceChoice,
     /// Print JSON.
     #[arg(long)]
     pub json: bool,
@@ -131,12 +210,12 @@ pub struct PerfArgs {
     #[arg(long, default_value = "pp128-tg128")]
     pub sweep_workload: crate::perf::Workload,
     /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
-    #[arg(long, value_enum, default_value_t = ActivationDtype::Best)]
-    pub dtype: ActivationDtype,
+    #[arg(long, value_enum, default_value_t = DtypeChoice::Best)]
+    pub dtype: DtypeChoice,
     /// How mistral.rs loads the model: yardstick's loader settings, or `gguf-model-builder`
     /// (mistral.rs's high-level builder with all its defaults; the speed baseline).
-    #[arg(long, value_enum, default_value_t = LoadPath::Loader)]
-    pub load_path: LoadPath,
+    #[arg(long, value_enum, default_value_t = LoadPathChoice::Loader)]
+    pub load_path: LoadPathChoice,
     /// Hardware price profile for cost per 1M tokens (default: the one matching this machine).
     #[arg(long, value_name = "NAME")]
     pub hardware: Option<String>,
@@ -251,8 +330,8 @@ pub struct RunArgs {
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
     /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
-    #[arg(long, value_enum, default_value_t = ActivationDtype::Best)]
-    pub dtype: ActivationDtype,
+    #[arg(long, value_enum, default_value_t = DtypeChoice::Best)]
+    pub dtype: DtypeChoice,
     /// Where runs/<run-id>/ is written (default: results/ in the project).
     #[arg(long)]
     pub results_dir: Option<PathBuf>,
@@ -269,7 +348,7 @@ pub struct RunArgs {
     /// Run only shard K of N of the (model, task, item) work, e.g. `--shard 2/8`; join the
     /// shards' run folders with `yardstick merge`.
     #[arg(long, value_name = "K/N")]
-    pub shard: Option<crate::runner::Shard>,
+    pub shard: Option<Shard>,
     /// Split the run over N worker processes (cores/N threads each), merged into one run;
     /// `auto`: one per core, as many as memory allows for the largest model.
     #[arg(
@@ -278,36 +357,11 @@ pub struct RunArgs {
         value_name = "N|auto",
         conflicts_with = "shard"
     )]
-    pub workers: Workers,
+    pub workers: WorkerCount,
     /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
     /// are kept, the rest are run.
     #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers"])]
     pub resume: Option<String>,
-}
-
-/// How many worker processes a run uses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Workers {
-    /// Exactly this many (at least 1).
-    Count(usize),
-    /// Chosen from cores, memory and model size.
-    Auto,
-}
-
-impl std::str::FromStr for Workers {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        match text {
-            "auto" => Ok(Self::Auto),
-            _ => match text.parse::<usize>() {
-                Ok(n) if (1..=64).contains(&n) => Ok(Self::Count(n)),
-                _ => Err(format!(
-                    "{text:?} is not a worker count: give 1 to 64, or auto"
-                )),
-            },
-        }
-    }
 }
 
 /// `yardstick models …`.
@@ -330,7 +384,7 @@ pub enum ModelsCommand {
         id: String,
         /// Target type (candle has fast CPU kernels for each).
         #[arg(long, value_enum)]
-        to: crate::models::quantize::QuantType,
+        to: QuantChoice,
         /// Id of the variant (default: <id>-<type>).
         #[arg(long = "as", value_name = "NEW_ID")]
         new_id: Option<String>,
@@ -365,30 +419,4 @@ pub enum TasksCommand {
         #[arg(long)]
         model: Option<String>,
     },
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn worker_counts_parse() {
-        assert_eq!("auto".parse::<Workers>(), Ok(Workers::Auto));
-        assert_eq!("3".parse::<Workers>(), Ok(Workers::Count(3)));
-        for bad in ["0", "65", "many", "-1"] {
-            assert!(bad
-                .parse::<Workers>()
-                .unwrap_err()
-                .contains("1 to 64, or auto"));
-        }
-    }
-
-    #[test]
-    fn shards_parse() {
-        use crate::runner::Shard;
-        assert_eq!("2/8".parse::<Shard>(), Ok(Shard { index: 2, count: 8 }));
-        for bad in ["0/4", "5/4", "1-4", "x/y"] {
-            assert!(bad.parse::<Shard>().unwrap_err().contains("K/N"));
-        }
-    }
 }

@@ -39,6 +39,29 @@ pub struct Comparison {
     pub regressed: bool,
 }
 
+/// What a paired test says of a change in quality.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    /// Significantly worse.
+    Regressed,
+    /// Significantly better.
+    Improved,
+    /// No significant difference.
+    Unchanged,
+}
+
+impl Change {
+    /// Lower-case name, as in the JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Regressed => "regressed",
+            Self::Improved => "improved",
+            Self::Unchanged => "unchanged",
+        }
+    }
+}
+
 /// One model × task.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct TaskComparison {
@@ -64,8 +87,8 @@ pub struct TaskComparison {
     pub p_value: f64,
     /// The smallest |delta| this comparison could detect (see `metrics::paired`).
     pub minimum_detectable_delta: f64,
-    /// `regressed`, `improved` or `unchanged` (not significant).
-    pub verdict: String,
+    /// Regressed, improved or unchanged (not significant).
+    pub verdict: Change,
     /// Items that passed in the baseline and fail in the candidate.
     pub flipped_to_fail: Vec<String>,
     /// Items that failed in the baseline and pass in the candidate.
@@ -162,7 +185,7 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<Comparison> {
     }
     let regressed = entries
         .iter()
-        .any(|e| e.verdict == "regressed" || e.speed_regressed);
+        .any(|e| e.verdict == Change::Regressed || e.speed_regressed);
     Ok(Comparison {
         baseline: base.summary.run_id,
         candidate: cand.summary.run_id,
@@ -228,9 +251,9 @@ fn compare_task(
     let baseline_values: Vec<f64> = items.iter().map(|(_, b, _)| *b).collect();
     let candidate_values: Vec<f64> = items.iter().map(|(_, _, c)| *c).collect();
     let verdict = match (p_value < ALPHA, delta) {
-        (true, d) if d < 0.0 => "regressed",
-        (true, d) if d > 0.0 => "improved",
-        _ => "unchanged",
+        (true, d) if d < 0.0 => Change::Regressed,
+        (true, d) if d > 0.0 => Change::Improved,
+        _ => Change::Unchanged,
     };
     let speeds: Vec<(f64, f64)> = pairs
         .iter()
@@ -273,7 +296,7 @@ fn compare_task(
             &contributions,
             &vec![1.0 / n; differences.len()],
         ),
-        verdict: verdict.to_string(),
+        verdict,
         flipped_to_fail,
         flipped_to_pass,
         output_tokens_per_second,
@@ -321,7 +344,7 @@ mod tests {
             entry.flipped_to_fail.is_empty(),
             "no flips when items have several samples"
         );
-        assert_eq!(entry.verdict, "regressed");
+        assert_eq!(entry.verdict, Change::Regressed);
         assert!(entry.p_value < 1e-5, "{}", entry.p_value);
     }
 
@@ -337,7 +360,7 @@ mod tests {
         let pairs: Vec<(&SampleRecord, &SampleRecord)> = base.iter().zip(&cand).collect();
         let entry = compare_task("m", "t", "pass@1,raw", &pairs);
         assert!((entry.p_value - 0.25).abs() < 1e-12, "{}", entry.p_value);
-        assert_eq!(entry.verdict, "unchanged");
+        assert_eq!(entry.verdict, Change::Unchanged);
         // Five pass→fail items: the same verdict and p-value with one and with two samples.
         let one: Vec<SampleRecord> = (0..5).map(|i| sample(i, 0, true)).collect();
         let one_failed: Vec<SampleRecord> = (0..5).map(|i| sample(i, 0, false)).collect();
@@ -355,8 +378,8 @@ mod tests {
         assert!((single.p_value - mcnemar_exact(0, 5)).abs() < 1e-12);
         assert!((double.p_value - single.p_value).abs() < 1e-12);
         assert_eq!(
-            (single.verdict.as_str(), double.verdict.as_str()),
-            ("unchanged", "unchanged")
+            (single.verdict, double.verdict),
+            (Change::Unchanged, Change::Unchanged)
         );
         // Five items cannot show any change: at least six discordant items are needed.
         assert!(single.minimum_detectable_delta >= 1.0 - 1e-12);

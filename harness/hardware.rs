@@ -112,6 +112,23 @@ impl HardwareProfiles {
     }
 }
 
+/// The price profile a run is costed with: the one named (`--hardware`), else the profile of
+/// `path` matching `machine`; none when nothing is named and `path` does not exist.
+pub fn choose_profile(
+    path: &Path,
+    name: Option<&str>,
+    machine: &MachineInfo,
+) -> Result<Option<HardwareProfile>> {
+    if name.is_none() && !path.exists() {
+        return Ok(None);
+    }
+    let profiles = HardwareProfiles::load(path)?;
+    Ok(match name {
+        Some(name) => Some(profiles.get(name)?.clone()),
+        None => profiles.matching(machine).cloned(),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,16 @@
 //! yardstick: benchmark open LLMs through mistral.rs — quality, speed and cost in one run.
 //!
-//! Data flows one way: `config` (models, tasks) → `backend` → `runner` → `scoring` → `metrics`
-//! → `store` → `report`. A module only uses the ones before it in that chain.
+//! Modules form layers; a module uses only modules of lower layers (and of its own, without a
+//! circle), as the test `layers` in `tests/integration/layers.rs` checks on every build:
+//!
+//! 1. foundations: `units`, `files`, `natural`, `interrupt`, `locations`, `machine`;
+//! 2. inputs: `gguf`, `data`, `metrics`, `hardware`, `prices`, `models`, `tasks`;
+//! 3. engines: `scoring` (answers and sandboxed code), `backend` (mistral.rs);
+//! 4. `store`: run folders — their records, the one reader, merging, the history;
+//! 5. `runner`: plans and their execution, in one process or in workers;
+//! 6. operations on stored runs and models: `rescore`, `compare`, `leaderboard`, `perf`;
+//! 7. decisions and views: `select`, `nightly`, `report`, `doctor`;
+//! 8. the command line: `cli` (definitions), `commands` (each command's glue).
 
 pub mod backend;
 pub mod cli;
@@ -13,9 +22,9 @@ pub mod files;
 pub mod gguf;
 pub mod hardware;
 pub mod interrupt;
+pub mod leaderboard;
 pub mod locations;
 pub mod machine;
-pub mod merge;
 pub mod metrics;
 pub mod models;
 pub mod natural;

@@ -6,12 +6,14 @@ use clap::Parser;
 use yardstick::cli::Cli;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
-    match yardstick::commands::dispatch(cli) {
+    // The command line is read once, here, and recorded in the manifest of the runs it writes.
+    let command_line: Vec<String> = std::env::args().collect();
+    let cli = Cli::parse_from(&command_line);
+    match yardstick::commands::dispatch(cli, command_line) {
         Ok(code) => code,
         Err(err) => {
             if let Some(stopped) = err.downcast_ref::<yardstick::interrupt::Interrupted>() {
-                // The message says how to continue (for worker runs, the context does).
+                // The message says how to continue.
                 eprintln!("{err}");
                 return ExitCode::from(stopped.exit_status());
             }

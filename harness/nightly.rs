@@ -1,15 +1,13 @@
-//! Nightly jobs: the configuration (`nightly.toml`), finding the previous comparable run, and the
-//! run history (`results/history.parquet`, one row per run × model × task).
+//! Nightly jobs: the configuration (`nightly.toml`) and the run it asks for.
 
 use std::path::Path;
 
 use anyhow::{bail, Context, Result};
-use polars::prelude::{DataFrame, ParquetReader, SerReader};
 use serde::Deserialize;
 
-use crate::report::exports::{data_frame, parquet_bytes, Column, Values};
-use crate::store::comparability::nightly_comparable;
-use crate::store::FinishedRun;
+use crate::runner::job::RunSettings;
+use crate::runner::workers::WorkerCount;
+use crate::runner::{Items, RunRequest};
 
 /// `nightly.toml`.
 #[derive(Debug, Clone, Deserialize)]
@@ -50,11 +48,11 @@ pub enum WorkersSetting {
 }
 
 impl WorkersSetting {
-    /// The value as `run --workers` takes it.
-    pub fn as_argument(&self) -> String {
+    /// The worker count it names.
+    pub fn count(&self) -> Result<WorkerCount, String> {
         match self {
-            Self::Count(n) => n.to_string(),
-            Self::Text(text) => text.clone(),
+            Self::Count(n) => n.to_string().parse(),
+            Self::Text(text) => text.parse(),
         }
     }
 }
@@ -84,10 +82,8 @@ impl NightlyConfig {
         if config.suites.is_empty() && config.tasks.is_empty() {
             bail!("{}: give `suites` or `tasks`", path.display());
         }
-        if let Some(workers) = &config.workers {
-            if let Err(why) = workers.as_argument().parse::<crate::cli::Workers>() {
-                bail!("{}: workers: {why}", path.display());
-            }
+        if let Some(Err(why)) = config.workers.as_ref().map(WorkersSetting::count) {
+            bail!("{}: workers: {why}", path.display());
         }
         if config.limit == Some(0) {
             bail!(
@@ -98,162 +94,42 @@ impl NightlyConfig {
         Ok(config)
     }
 
-    /// `yardstick run …` arguments for this configuration.
-    pub fn run_arguments(&self, run_id: &str, results_dir: &Path) -> Vec<String> {
-        let mut args = vec!["yardstick".to_string(), "run".to_string()];
-        args.extend(["--model".into(), self.models.join(",")]);
-        if !self.suites.is_empty() {
-            args.extend(["--suite".into(), self.suites.join(",")]);
+    /// The run this configuration asks for, with id `run_id`.
+    pub fn request(&self, run_id: &str) -> RunRequest {
+        RunRequest {
+            models: self.models.clone(),
+            tasks: self.tasks.clone(),
+            suites: self.suites.clone(),
+            items: self.limit.map_or(Items::All, |l| Items::Limit(l as usize)),
+            max_new_tokens: self.max_new_tokens.map(|n| n as usize),
+            allow_code_exec: self.allow_code_exec,
+            run_id: Some(run_id.to_string()),
+            ..RunRequest::default()
         }
-        if !self.tasks.is_empty() {
-            args.extend(["--task".into(), self.tasks.join(",")]);
-        }
-        match self.limit {
-            Some(limit) => args.extend(["--limit".into(), limit.to_string()]),
-            None => args.push("--full".into()),
-        }
-        if let Some(max) = self.max_new_tokens {
-            args.extend(["--max-new-tokens".into(), max.to_string()]);
-        }
-        if self.allow_code_exec {
-            args.push("--allow-code-exec".into());
-        }
-        if let Some(hardware) = &self.hardware {
-            args.extend(["--hardware".into(), hardware.clone()]);
-        }
-        if let Some(workers) = &self.workers {
-            args.extend(["--workers".into(), workers.as_argument()]);
-        }
-        args.extend(["--run-id".into(), run_id.into()]);
-        args.extend(["--results-dir".into(), results_dir.display().to_string()]);
-        args
     }
-}
 
-/// The latest finished run before `current` (by start time) with the same plan under the same
-/// speed conditions ([`nightly_comparable`]).
-pub fn previous_comparable<'a>(
-    runs: &'a [FinishedRun],
-    current: &FinishedRun,
-) -> Option<&'a FinishedRun> {
-    crate::report::leaderboard::complete_runs(runs)
-        .filter(|r| r.manifest.run_id != current.manifest.run_id)
-        .filter(|r| r.manifest.started_at < current.manifest.started_at)
-        .filter(|r| nightly_comparable(&r.manifest, &current.manifest))
-        .max_by(|a, b| a.manifest.started_at.cmp(&b.manifest.started_at))
-}
-
-/// History rows of one run: per model × task, the headline score with its interval and speed.
-pub fn history_columns(run: &FinishedRun) -> Vec<Column> {
-    let results = &run.summary.results;
-    let text = |name: &str, values: Vec<String>| Column {
-        name: name.into(),
-        values: Values::Text(values),
-    };
-    let number = |name: &str, values: Vec<Option<f64>>| Column {
-        name: name.into(),
-        values: Values::Number(values),
-    };
-    let headline = |r: &crate::store::TaskResult| r.metrics.get(&r.primary_metric).cloned();
-    let usd = run.manifest.hardware.as_ref().map(|h| h.usd_per_hour);
-    vec![
-        text("run_id", vec![run.manifest.run_id.clone(); results.len()]),
-        text(
-            "started_at",
-            vec![run.manifest.started_at.clone(); results.len()],
-        ),
-        text(
-            "git_commit",
-            vec![run.manifest.git_commit.clone(); results.len()],
-        ),
-        text("model", results.iter().map(|r| r.model.clone()).collect()),
-        text("task", results.iter().map(|r| r.task.clone()).collect()),
-        text("suite", results.iter().map(|r| r.suite.clone()).collect()),
-        text(
-            "metric",
-            results.iter().map(|r| r.primary_metric.clone()).collect(),
-        ),
-        number("n", results.iter().map(|r| Some(r.n as f64)).collect()),
-        number(
-            "score",
-            results
-                .iter()
-                .map(|r| headline(r).map(|e| e.value))
-                .collect(),
-        ),
-        number(
-            "ci_low",
-            results
-                .iter()
-                .map(|r| headline(r).map(|e| e.ci_low))
-                .collect(),
-        ),
-        number(
-            "ci_high",
-            results
-                .iter()
-                .map(|r| headline(r).map(|e| e.ci_high))
-                .collect(),
-        ),
-        number(
-            "output_tokens_per_second",
-            results
-                .iter()
-                .map(|r| r.speed.output_tokens_per_second.as_ref().map(|d| d.median))
-                .collect(),
-        ),
-        number(
-            "time_to_first_token_s",
-            results
-                .iter()
-                .map(|r| r.speed.time_to_first_token_s.as_ref().map(|d| d.median))
-                .collect(),
-        ),
-        number(
-            "busy_seconds",
-            results.iter().map(|r| Some(r.speed.busy_seconds)).collect(),
-        ),
-        number("usd_per_hour", vec![usd; results.len()]),
-    ]
-}
-
-/// Reads `path` (an empty frame when it does not exist).
-pub fn read_history(path: &Path) -> Result<Option<DataFrame>> {
-    if !path.exists() {
-        return Ok(None);
+    /// How the run executes: hardware profile and workers as configured.
+    pub fn settings(&self) -> RunSettings {
+        RunSettings {
+            hardware: self.hardware.clone(),
+            workers: self
+                .workers
+                .as_ref()
+                .and_then(|w| w.count().ok())
+                .unwrap_or(WorkerCount::Count(1)),
+            ..RunSettings::default()
+        }
     }
-    let file =
-        std::fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
-    let frame = ParquetReader::new(file).finish().with_context(|| {
+
+    /// Tonight's run id: `<run_prefix>-YYYYMMDD` (UTC), so rerunning the same night resumes or
+    /// reuses that run.
+    pub fn run_id_tonight(&self) -> String {
         format!(
-            "{} is not a readable Parquet file; move it aside to start a new history",
-            path.display()
+            "{}-{}",
+            self.run_prefix,
+            chrono::Utc::now().format("%Y%m%d")
         )
-    })?;
-    Ok(Some(frame))
-}
-
-/// Appends `run`'s rows to the history at `path` (written atomically); a run already in the
-/// history is not added twice. Returns the number of rows in the history.
-pub fn append_history(path: &Path, run: &FinishedRun) -> Result<usize> {
-    let new = data_frame(history_columns(run))?;
-    let mut frame = match read_history(path)? {
-        None => new,
-        Some(old) => {
-            let ids = old.column("run_id")?.str()?;
-            if ids
-                .iter()
-                .any(|id| id == Some(run.manifest.run_id.as_str()))
-            {
-                return Ok(old.height());
-            }
-            old.vstack(&new).with_context(|| {
-                format!("{} has other columns than this yardstick writes; move it aside to start a new history", path.display())
-            })?
-        }
-    };
-    crate::files::write_atomic(path, &parquet_bytes(&mut frame)?)?;
-    Ok(frame.height())
+    }
 }
 
 #[cfg(test)]
@@ -273,17 +149,13 @@ mod tests {
 
     #[test]
     fn workers_take_a_number_or_auto() {
-        let arguments = |config: NightlyConfig| config.run_arguments("n1", Path::new("results"));
-        let numeric = arguments(load("workers = 2").unwrap());
-        assert!(
-            numeric.windows(2).any(|w| w == ["--workers", "2"]),
-            "{numeric:?}"
+        let workers = |config: NightlyConfig| config.settings().workers;
+        assert_eq!(workers(load("workers = 2").unwrap()), WorkerCount::Count(2));
+        assert_eq!(
+            workers(load("workers = \"auto\"").unwrap()),
+            WorkerCount::Auto
         );
-        let text = arguments(load("workers = \"auto\"").unwrap());
-        assert!(
-            text.windows(2).any(|w| w == ["--workers", "auto"]),
-            "{text:?}"
-        );
+        assert_eq!(workers(load("").unwrap()), WorkerCount::Count(1));
         let err = format!("{:#}", load("workers = 0").unwrap_err());
         assert!(
             err.contains("nightly.toml: workers") && err.contains("1 to 64"),

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::fs;
 use std::io::{BufRead, BufReader};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
@@ -14,11 +14,10 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::data::DataCache;
-use crate::machine::MachineInfo;
-use crate::runner::{finish_run, RunOutcome, RunTiming};
 use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
-    read_samples, Manifest, ModelRecord, RunDir, SampleRecord, TaskRecord, SCHEMA_VERSION,
+    finish_run, read_manifest, read_samples, Manifest, ModelRecord, RunDir, RunOutcome, RunTiming,
+    SampleRecord, TaskRecord,
 };
 use crate::tasks::{Item, Task, TaskSet};
 
@@ -29,44 +28,46 @@ struct CompletionLine {
     completion: String,
 }
 
-/// Re-scores the samples of the run folder `source` with the current task specs into `run_dir`.
+/// What re-scoring reads: today's task specs and the dataset cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Scorers<'a> {
+    /// Task specs.
+    pub tasks: &'a TaskSet,
+    /// Datasets (the items and references).
+    pub data: &'a DataCache,
+}
+
+/// Re-scores the samples of the run folder `source` with the current task specs into `run_dir`;
+/// `command` is recorded in its manifest.
 pub fn rescore_run(
     source: &Path,
-    tasks: &TaskSet,
-    data: &DataCache,
+    scorers: Scorers,
     run_dir: RunDir,
+    command: Vec<String>,
 ) -> Result<RunOutcome> {
     let started = Instant::now();
     let samples = read_samples(source)?;
     if samples.is_empty() {
         bail!("{} has no samples to re-score", source.display());
     }
-    let mut manifest: Manifest = serde_json::from_slice(
-        &fs::read(source.join("manifest.json"))
-            .with_context(|| format!("cannot read {}/manifest.json", source.display()))?,
-    )
-    .with_context(|| {
-        format!(
-            "{}/manifest.json is not a yardstick manifest",
-            source.display()
-        )
-    })?;
-    let rescored = score_all(samples, tasks, data)?;
+    let mut manifest = read_manifest(source)?;
+    let rescored = score_all(samples, scorers)?;
     manifest.rescored_from = Some(manifest.run_id.clone());
-    finish(run_dir, manifest, rescored, tasks, started)
+    manifest.command = command;
+    finish(run_dir, manifest, rescored, scorers.tasks, started)
 }
 
-/// Scores the completions in `file` for `task` into `run_dir`, under the model name `label`.
+/// Scores the completions in `file` for `task` into `run_dir`, under the model name `label`;
+/// `command` is recorded in its manifest.
 pub fn score_completions(
-    file: &Path,
+    (file, label): (&Path, &str),
     task: &Task,
-    tasks: &TaskSet,
-    data: &DataCache,
-    label: &str,
+    scorers: Scorers,
     run_dir: RunDir,
+    command: Vec<String>,
 ) -> Result<RunOutcome> {
     let started = Instant::now();
-    let items = task.load_items(data, None)?;
+    let items = task.load_items(scorers.data, None)?;
     let by_id: BTreeMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
     let reader = BufReader::new(
         fs::File::open(file).with_context(|| format!("cannot open {}", file.display()))?,
@@ -109,16 +110,8 @@ pub fn score_completions(
     if samples.is_empty() {
         bail!("{} holds no completions", file.display());
     }
-    let scored = score_all(samples, tasks, data)?;
+    let scored = score_all(samples, scorers)?;
     let manifest = Manifest {
-        schema: SCHEMA_VERSION,
-        run_id: String::new(),
-        command: Vec::new(),
-        harness_version: crate::HARNESS_VERSION.into(),
-        git_commit: crate::GIT_COMMIT.into(),
-        backend: "none (supplied completions)".into(),
-        backend_version: String::new(),
-        dtype: None,
         models: vec![ModelRecord {
             id: label.to_string(),
             display_name: label.to_string(),
@@ -135,29 +128,19 @@ pub fn score_completions(
             datasets: Vec::new(),
             scored_with_version: None,
         }],
-        limit: None,
-        sampling: crate::backend::Sampling::greedy(),
-        samples_per_item: 1,
-        shard: None,
-        merged_from: Vec::new(),
-        sandbox: None,
-        predict_only: false,
-        machine: MachineInfo::current(),
-        hardware: None,
-        workers: None,
-        started_at: String::new(),
-        finished_at: None,
         rescored_from: Some(file.display().to_string()),
+        ..Manifest::new(
+            "",
+            command,
+            ("none (supplied completions)".into(), String::new()),
+        )
     };
-    finish(run_dir, manifest, scored, tasks, started)
+    finish(run_dir, manifest, scored, scorers.tasks, started)
 }
 
 /// Recomputes reference, extracted answers, scores, verdict and execution of every sample.
-fn score_all(
-    samples: Vec<SampleRecord>,
-    tasks: &TaskSet,
-    data: &DataCache,
-) -> Result<Vec<SampleRecord>> {
+fn score_all(samples: Vec<SampleRecord>, scorers: Scorers) -> Result<Vec<SampleRecord>> {
+    let Scorers { tasks, data } = scorers;
     let mut items: BTreeMap<String, Vec<Item>> = BTreeMap::new();
     for sample in &samples {
         if !items.contains_key(&sample.task) {
@@ -179,16 +162,7 @@ fn score_all(
                 })?;
             let reference = task.reference(item)?;
             let scored = score(task, item, &sample.output, &reference)?;
-            sample.reference = reference;
-            sample.extracted = scored.extracted;
-            sample.scores = scored.scores;
-            sample.verdict = if scored.correct {
-                "correct"
-            } else {
-                "incorrect"
-            }
-            .into();
-            sample.execution = scored.execution;
+            sample.record_score(reference, scored);
             sample.task_version = task.spec.version;
             Ok(sample)
         })
@@ -205,7 +179,6 @@ fn finish(
     started: Instant,
 ) -> Result<RunOutcome> {
     manifest.run_id = run_dir.id().to_string();
-    manifest.command = std::env::args().collect();
     manifest.harness_version = crate::HARNESS_VERSION.into();
     manifest.git_commit = crate::GIT_COMMIT.into();
     manifest.started_at = chrono::Utc::now().to_rfc3339();
@@ -223,9 +196,7 @@ fn finish(
         manifest.sandbox = Some(sandbox::isolation().to_string());
     }
     run_dir.write_manifest(&manifest)?;
-    for sample in &samples {
-        run_dir.append_sample(sample)?;
-    }
+    run_dir.replace_samples(&samples)?;
     finish_run(
         run_dir,
         manifest,
@@ -233,22 +204,5 @@ fn finish(
         &|name| tasks.get(name).ok(),
         Vec::new(),
         RunTiming::without_backend(started),
-    )
-}
-
-/// Resolves a run argument: a folder path, or a run id under `results/runs/`.
-pub fn resolve_run(arg: &str, results_dir: &Path) -> Result<PathBuf> {
-    let as_path = PathBuf::from(arg);
-    if as_path.join("samples.jsonl").is_file() {
-        return Ok(as_path);
-    }
-    let under_results = results_dir.join("runs").join(arg);
-    if under_results.join("samples.jsonl").is_file() {
-        return Ok(under_results);
-    }
-    bail!(
-        "no run {arg:?}: neither {} nor {} holds a samples.jsonl",
-        as_path.display(),
-        under_results.display()
     )
 }

@@ -10,13 +10,13 @@
 
 use serde::Serialize;
 
+use crate::leaderboard::{Leaderboard, ModelRow};
 use crate::metrics::paired::ALPHA;
 use crate::metrics::Estimate;
-use crate::report::leaderboard::{Leaderboard, ModelRow};
 use crate::store::SpeedConditions;
 
 /// Which price a model is judged by.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum PriceBasis {
     /// Self-hosted blended USD per 1M tokens on the run's hardware profile.

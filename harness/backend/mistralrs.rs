@@ -22,7 +22,7 @@ use mistralrs::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{cut_at_stop, Backend, BackendInfo, Generation, GenerationRequest};
+use super::{cut_at_stop, ActivationDtype, Backend, BackendInfo, Generation, GenerationRequest};
 use crate::tasks::{ChatMessage, Prompt};
 
 /// The mistral.rs version built in, as Cargo.lock resolved it (read by build.rs; pinned in
@@ -32,57 +32,8 @@ pub const MISTRALRS_VERSION: &str = env!("YARDSTICK_MISTRALRS_VERSION");
 /// Sequences the scheduler may batch at once.
 const MAX_RUNNING_SEQUENCES: usize = 32;
 
-/// Activation dtype the model computes in (weights stay quantized).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
-#[serde(rename_all = "lowercase")]
-pub enum ActivationDtype {
-    /// The fastest measured: mistral.rs's automatic choice (BF16) on CPUs that compute BF16
-    /// natively (AVX512-BF16), where it ran as fast as F32 and gives the same outputs as
-    /// `GgufModelBuilder`; F32 elsewhere, where BF16/F16 are emulated and F32 is faster.
-    Best,
-    /// mistral.rs's automatic choice (BF16 or F16 on CPU, whichever runs).
-    Auto,
-    /// 32-bit floats: faster than F16 on CPUs without native F16 arithmetic.
-    F32,
-    /// 16-bit floats.
-    F16,
-    /// bfloat16.
-    Bf16,
-}
-
-impl ActivationDtype {
-    /// `Best` resolved for this CPU; other choices unchanged.
-    pub fn resolve(self) -> Self {
-        match self {
-            ActivationDtype::Best if native_bf16() => ActivationDtype::Auto,
-            ActivationDtype::Best => ActivationDtype::F32,
-            other => other,
-        }
-    }
-
-    fn to_model_dtype(self) -> ModelDType {
-        match self.resolve() {
-            ActivationDtype::Best | ActivationDtype::Auto => ModelDType::Auto,
-            ActivationDtype::F32 => ModelDType::F32,
-            ActivationDtype::F16 => ModelDType::F16,
-            ActivationDtype::Bf16 => ModelDType::BF16,
-        }
-    }
-
-    /// Lower-case name, as on the command line.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ActivationDtype::Best => "best",
-            ActivationDtype::Auto => "auto",
-            ActivationDtype::F32 => "f32",
-            ActivationDtype::F16 => "f16",
-            ActivationDtype::Bf16 => "bf16",
-        }
-    }
-}
-
 /// Which mistral.rs entry point loads the model.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum LoadPath {
     /// The GGUF loader directly, with yardstick's settings (dtype, no prefix cache).
@@ -92,15 +43,13 @@ pub enum LoadPath {
     GgufModelBuilder,
 }
 
-/// Whether the CPU has BF16 arithmetic (AVX512-BF16).
-fn native_bf16() -> bool {
-    #[cfg(target_arch = "x86_64")]
-    {
-        std::arch::is_x86_feature_detected!("avx512bf16")
-    }
-    #[cfg(not(target_arch = "x86_64"))]
-    {
-        false
+/// mistral.rs's dtype for `dtype` (resolved for this CPU).
+fn model_dtype(dtype: ActivationDtype) -> ModelDType {
+    match dtype.resolve() {
+        ActivationDtype::Best | ActivationDtype::Auto => ModelDType::Auto,
+        ActivationDtype::F32 => ModelDType::F32,
+        ActivationDtype::F16 => ModelDType::F16,
+        ActivationDtype::Bf16 => ModelDType::BF16,
     }
 }
 
@@ -427,7 +376,7 @@ async fn build_runner(gguf: PathBuf, options: MistralRsOptions) -> Result<Arc<Mi
     });
     let pipeline = loader.load_model_from_path(
         &paths,
-        &options.dtype.to_model_dtype(),
+        &model_dtype(options.dtype),
         &Device::Cpu,
         true,
         DeviceMapSetting::Auto(AutoDeviceMapParams::default_text()),

@@ -2,36 +2,95 @@
 //! ([`Generation`]). The mistral.rs implementation is the only code that touches `mistralrs`;
 //! [`scripted::ScriptedBackend`] answers from a script for fast pipeline tests.
 
+mod loader;
 pub mod mistralrs;
 pub mod scripted;
+
+pub use loader::MistralRsLoader;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
 
+use crate::models::ModelEntry;
 use crate::tasks::Prompt;
 use crate::units::{Seconds, TokensPerSecond};
+
+/// Loads a backend for a model (pulling it first if needed).
+pub trait BackendLoader {
+    /// The backend for `model`.
+    fn load(&self, model: &ModelEntry) -> Result<Box<dyn Backend>>;
+    /// Backend name and version for the manifest.
+    fn backend_name(&self) -> (String, String);
+}
 
 /// How tokens are chosen.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Sampling {
     /// 0 means greedy (deterministic) decoding.
     pub temperature: f64,
-    /// Seed for sampled decoding.
-    pub seed: Option<u64>,
 }
 
 impl Sampling {
     /// Deterministic greedy decoding, the default for benchmark runs.
     pub fn greedy() -> Self {
-        Self {
-            temperature: 0.0,
-            seed: None,
-        }
+        Self { temperature: 0.0 }
     }
 
     /// Whether decoding is greedy.
     pub fn is_greedy(&self) -> bool {
         self.temperature <= 0.0
+    }
+}
+
+/// Activation dtype the model computes in (weights stay quantized).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ActivationDtype {
+    /// The fastest measured: mistral.rs's automatic choice (BF16) on CPUs that compute BF16
+    /// natively (AVX512-BF16), where it ran as fast as F32 and gives the same outputs as
+    /// `GgufModelBuilder`; F32 elsewhere, where BF16/F16 are emulated and F32 is faster.
+    Best,
+    /// mistral.rs's automatic choice (BF16 or F16 on CPU, whichever runs).
+    Auto,
+    /// 32-bit floats: faster than F16 on CPUs without native F16 arithmetic.
+    F32,
+    /// 16-bit floats.
+    F16,
+    /// bfloat16.
+    Bf16,
+}
+
+impl ActivationDtype {
+    /// `Best` resolved for this CPU; other choices unchanged.
+    pub fn resolve(self) -> Self {
+        match self {
+            ActivationDtype::Best if native_bf16() => ActivationDtype::Auto,
+            ActivationDtype::Best => ActivationDtype::F32,
+            other => other,
+        }
+    }
+
+    /// Lower-case name, as on the command line.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ActivationDtype::Best => "best",
+            ActivationDtype::Auto => "auto",
+            ActivationDtype::F32 => "f32",
+            ActivationDtype::F16 => "f16",
+            ActivationDtype::Bf16 => "bf16",
+        }
+    }
+}
+
+/// Whether the CPU has BF16 arithmetic (AVX512-BF16).
+fn native_bf16() -> bool {
+    #[cfg(target_arch = "x86_64")]
+    {
+        std::arch::is_x86_feature_detected!("avx512bf16")
+    }
+    #[cfg(not(target_arch = "x86_64"))]
+    {
+        false
     }
 }
 

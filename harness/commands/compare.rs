@@ -8,7 +8,7 @@ use super::EXIT_REGRESSION;
 use crate::cli::CompareArgs;
 use crate::compare::{compare, Comparison, ALPHA};
 use crate::locations::Locations;
-use crate::rescore::resolve_run;
+use crate::store::resolve_run;
 
 pub(super) fn run(args: &CompareArgs, locations: &Locations) -> Result<ExitCode> {
     let results_dir = args
@@ -57,7 +57,7 @@ pub(super) fn print_comparison(comparison: &Comparison) {
                 entry.test,
                 entry.p_value,
                 100.0 * entry.minimum_detectable_delta,
-                entry.verdict.to_uppercase()
+                entry.verdict.as_str().to_uppercase()
             );
             if !entry.flipped_to_fail.is_empty() {
                 println!("    now failing: {}", entry.flipped_to_fail.join(", "));

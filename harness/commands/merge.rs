@@ -4,13 +4,12 @@ use anyhow::Result;
 
 use crate::cli::MergeArgs;
 use crate::locations::Locations;
-use crate::merge::merge;
 use crate::report::table;
-use crate::rescore::resolve_run;
-use crate::store::{new_run_id, RunDir};
+use crate::store::{merge, MergeOrigin};
+use crate::store::{new_run_id, resolve_run, RunDir};
 use crate::tasks::TaskSet;
 
-pub(super) fn run(args: MergeArgs, locations: &Locations) -> Result<()> {
+pub(super) fn run(args: MergeArgs, locations: &Locations, command_line: Vec<String>) -> Result<()> {
     let tasks = TaskSet::discover(&locations.tasks_dir())?;
     let results_dir = args
         .results_dir
@@ -26,7 +25,11 @@ pub(super) fn run(args: MergeArgs, locations: &Locations) -> Result<()> {
         &args.run_id.clone().unwrap_or_else(new_run_id),
     )?;
     let folder = run_dir.path().to_path_buf();
-    match merge(&shards, &tasks, run_dir) {
+    let origin = MergeOrigin {
+        command: command_line,
+        workers: None,
+    };
+    match merge(&shards, &tasks, run_dir, origin) {
         Ok(outcome) => {
             print!("{}", table::render_summary(&outcome.summary));
             println!(

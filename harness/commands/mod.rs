@@ -11,7 +11,6 @@ mod rescore;
 mod run;
 mod select;
 mod tasks;
-mod workers;
 
 use std::process::ExitCode;
 
@@ -20,26 +19,25 @@ use anyhow::Result;
 use crate::cli::{Cli, Command};
 use crate::locations::Locations;
 
-pub use run::{DEFAULT_LIMIT, DEFAULT_SUITES};
-
 /// Exit status of `compare` when something regressed significantly (1 is an error, 2 bad usage).
 pub const EXIT_REGRESSION: u8 = 3;
 
-/// Runs the parsed command; the exit status on success.
-pub fn dispatch(cli: Cli) -> Result<ExitCode> {
+/// Runs the parsed command; the exit status on success. `command_line` is the process's own,
+/// recorded in the manifest of any run the command writes.
+pub fn dispatch(cli: Cli, command_line: Vec<String>) -> Result<ExitCode> {
     let locations = Locations::from_env();
     match &cli.command {
         Command::Compare(args) => return compare::run(args, &locations),
-        Command::Nightly(args) => return nightly::run(args, &locations),
+        Command::Nightly(args) => return nightly::run(args, &locations, command_line),
         _ => {}
     }
     match cli.command {
-        Command::Run(args) => run::run(args, &locations, std::env::args().collect()),
+        Command::Run(args) => run::run(args, &locations, command_line),
         Command::Models(command) => models::run(command, &locations),
         Command::Data(command) => data::run(command, &locations),
         Command::Tasks(command) => tasks::run(command, &locations),
-        Command::Rescore(args) => rescore::run(args, &locations),
-        Command::Merge(args) => merge::run(args, &locations),
+        Command::Rescore(args) => rescore::run(args, &locations, command_line),
+        Command::Merge(args) => merge::run(args, &locations, command_line),
         Command::Perf(args) => perf::run(args, &locations),
         Command::Report(args) => report::run(args, &locations),
         Command::Doctor => {

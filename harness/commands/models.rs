@@ -64,6 +64,7 @@ pub(super) fn run(command: ModelsCommand, locations: &Locations) -> Result<()> {
             Ok(())
         }
         ModelsCommand::Quantize { id, to, new_id } => {
+            let to = QuantType::from(to);
             let parent = registry.get(&id)?;
             let new_id = new_id.unwrap_or_else(|| format!("{id}-{}", to.as_str().replace('_', "")));
             if registry.get(&new_id).is_ok() {

@@ -3,71 +3,58 @@
 
 use std::process::ExitCode;
 
-use anyhow::{bail, Result};
-use clap::Parser;
+use anyhow::Result;
 
 use super::compare::{exit_code, print_comparison};
-use crate::cli::{Cli, Command, NightlyArgs};
+use crate::cli::NightlyArgs;
 use crate::compare::compare;
+use crate::leaderboard::load_leaderboard;
 use crate::locations::Locations;
-use crate::models::Registry;
-use crate::nightly::{append_history, previous_comparable, NightlyConfig};
+use crate::nightly::NightlyConfig;
 use crate::prices::ProviderPrices;
-use crate::report::{load_leaderboard, write_site};
-use crate::store::{finished_runs, read_finished_run, read_json, Manifest};
+use crate::report::write_site;
+use crate::runner::job::{self, Workspace};
+use crate::store::{
+    append_history, find_manifest, finished_runs, previous_comparable, read_finished_run,
+    run_folder,
+};
 
-pub(super) fn run(args: &NightlyArgs, locations: &Locations) -> Result<ExitCode> {
+/// Runs the job; `command_line` is recorded in the manifest of a run it starts.
+pub(super) fn run(
+    args: &NightlyArgs,
+    locations: &Locations,
+    command_line: Vec<String>,
+) -> Result<ExitCode> {
     let config = NightlyConfig::load(&args.config)?;
-    let results_dir = args
-        .results_dir
+    // Ctrl-C or SIGTERM stops the run cleanly between samples; the next job resumes it.
+    crate::interrupt::install();
+    let workspace = Workspace::open(locations, args.results_dir.clone())?;
+    let results_dir = workspace.results_dir.clone();
+    let run_id = args
+        .run_id
         .clone()
-        .unwrap_or_else(|| locations.results_dir());
-    let run_id = args.run_id.clone().unwrap_or_else(|| {
-        format!(
-            "{}-{}",
-            config.run_prefix,
-            chrono::Utc::now().format("%Y%m%d")
-        )
-    });
-    let run_path = results_dir.join("runs").join(&run_id);
-
-    let run_arguments = if run_path.join("manifest.json").is_file() {
-        let manifest: Manifest = read_json(&run_path, "manifest.json", "manifest")?;
-        if manifest.finished_at.is_some() {
+        .unwrap_or_else(|| config.run_id_tonight());
+    let mut settings = config.settings();
+    settings.pull = !args.no_pull;
+    match find_manifest(&results_dir, &run_id)? {
+        Some(manifest) if manifest.finished_at.is_some() => {
             eprintln!("nightly: run {run_id} already finished; comparing and reporting");
-            None
-        } else {
+        }
+        Some(_) => {
             eprintln!("nightly: resuming the interrupted run {run_id}");
-            Some(vec![
-                "yardstick".to_string(),
-                "run".into(),
-                "--resume".into(),
-                run_id.clone(),
-                "--results-dir".into(),
-                results_dir.display().to_string(),
-            ])
+            job::resume(&run_id, &settings, &workspace)?;
         }
-    } else {
-        Some(config.run_arguments(&run_id, &results_dir))
-    };
-    if let Some(mut arguments) = run_arguments {
-        if args.no_pull {
-            arguments.push("--no-pull".into());
+        None => {
+            job::start(
+                &config.request(&run_id),
+                &settings,
+                &workspace,
+                command_line,
+            )?;
         }
-        let cli = Cli::try_parse_from(&arguments).map_err(|e| {
-            anyhow::anyhow!(
-                "{} makes an invalid run command: {e}",
-                args.config.display()
-            )
-        })?;
-        let Command::Run(run_args) = cli.command else {
-            bail!("internal error: nightly did not build a run command");
-        };
-        // The run records, and its workers repeat, this run command line, not nightly's.
-        super::run::run(run_args, locations, arguments)?;
     }
 
-    let current = read_finished_run(&run_path)?;
+    let current = read_finished_run(&run_folder(&results_dir, &run_id))?;
     let history = results_dir.join("history.parquet");
     let rows = append_history(&history, &current)?;
     eprintln!("history: {} ({rows} rows)", history.display());
@@ -89,12 +76,11 @@ pub(super) fn run(args: &NightlyArgs, locations: &Locations) -> Result<ExitCode>
         }
     };
 
-    let registry = Registry::load(&locations.registry_file()).ok();
     let prices = ProviderPrices::load(&locations.provider_prices_file())?;
     let site_dir = results_dir.join("site");
     write_site(
         &site_dir,
-        &load_leaderboard(&results_dir, registry.as_ref(), &prices)?,
+        &load_leaderboard(&results_dir, Some(&workspace.registry), &prices)?,
     )?;
     eprintln!("leaderboard: {}", site_dir.join("index.html").display());
     Ok(code)

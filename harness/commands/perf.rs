@@ -3,15 +3,16 @@
 
 use anyhow::{Context, Result};
 
-use super::run::{hardware_profile, MistralRsLoader};
+use crate::backend::{BackendLoader, MistralRsLoader};
 use crate::cli::PerfArgs;
 use crate::gguf;
+use crate::hardware::choose_profile;
 use crate::locations::Locations;
+use crate::machine::MachineInfo;
 use crate::models::{pull, ModelCache, Registry};
 use crate::perf::bandwidth::{read_bandwidth, DEFAULT_BUFFER_BYTES};
 use crate::perf::render;
 use crate::perf::{measure, PerfOptions, PerfReport, Roofline};
-use crate::runner::BackendLoader;
 
 pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
     let registry = Registry::load(&locations.registry_file())?;
@@ -23,7 +24,11 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
             .map(|id| registry.get(id))
             .collect::<Result<Vec<_>>>()?
     };
-    let hardware = hardware_profile(args.hardware.as_deref(), locations)?;
+    let hardware = choose_profile(
+        &locations.hardware_file(),
+        args.hardware.as_deref(),
+        &MachineInfo::current(),
+    )?;
     let results_dir = args
         .results_dir
         .clone()
@@ -38,8 +43,8 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
         },
         sweep_workload: args.sweep_workload,
     };
-    let loader = MistralRsLoader::new(ModelCache::new(locations.models_dir()), args.dtype)
-        .with_load_path(args.load_path);
+    let loader = MistralRsLoader::new(ModelCache::new(locations.models_dir()), args.dtype.into())
+        .with_load_path(args.load_path.into());
 
     eprintln!(
         "measuring memory read bandwidth ({} MiB, all cores)…",

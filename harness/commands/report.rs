@@ -3,10 +3,11 @@
 use anyhow::Result;
 
 use crate::cli::ReportArgs;
+use crate::leaderboard::load_leaderboard;
 use crate::locations::Locations;
 use crate::models::Registry;
 use crate::prices::ProviderPrices;
-use crate::report::{exports, load_leaderboard, write_site};
+use crate::report::{exports, write_site};
 
 pub(super) fn run(args: ReportArgs, locations: &Locations) -> Result<()> {
     let results_dir = args

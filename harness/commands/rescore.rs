@@ -2,18 +2,26 @@
 
 use anyhow::Result;
 
-use super::run::confirm_code_execution;
 use crate::cli::RescoreArgs;
 use crate::data::DataCache;
 use crate::locations::Locations;
 use crate::report::table;
-use crate::rescore::{rescore_run, resolve_run, score_completions};
-use crate::store::{new_run_id, read_samples, RunDir};
+use crate::rescore::{rescore_run, score_completions, Scorers};
+use crate::runner::confirm_code_execution;
+use crate::store::{new_run_id, read_samples, resolve_run, RunDir};
 use crate::tasks::TaskSet;
 
-pub(super) fn run(args: RescoreArgs, locations: &Locations) -> Result<()> {
+pub(super) fn run(
+    args: RescoreArgs,
+    locations: &Locations,
+    command_line: Vec<String>,
+) -> Result<()> {
     let tasks = TaskSet::discover(&locations.tasks_dir())?;
     let data = DataCache::new(locations.data_dir());
+    let scorers = Scorers {
+        tasks: &tasks,
+        data: &data,
+    };
     let results_dir = args
         .results_dir
         .clone()
@@ -24,7 +32,7 @@ pub(super) fn run(args: RescoreArgs, locations: &Locations) -> Result<()> {
             let task = tasks.get(task_name)?;
             confirm_code_execution(&[task], args.allow_code_exec, false)?;
             let run_dir = RunDir::create(&results_dir, &run_id)?;
-            score_completions(file, task, &tasks, &data, &args.label, run_dir)?
+            score_completions((file, &args.label), task, scorers, run_dir, command_line)?
         }
         (_, _, Some(run)) => {
             let source = resolve_run(run, &results_dir)?;
@@ -35,7 +43,7 @@ pub(super) fn run(args: RescoreArgs, locations: &Locations) -> Result<()> {
             let used = tasks.select(&names, &[])?;
             confirm_code_execution(&used, args.allow_code_exec, false)?;
             let run_dir = RunDir::create(&results_dir, &run_id)?;
-            rescore_run(&source, &tasks, &data, run_dir)?
+            rescore_run(&source, scorers, run_dir, command_line)?
         }
         _ => unreachable!("clap requires a run or --completions with --task"),
     };

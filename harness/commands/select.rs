@@ -3,10 +3,10 @@
 use anyhow::Result;
 
 use crate::cli::SelectArgs;
+use crate::leaderboard::load_leaderboard;
 use crate::locations::Locations;
 use crate::models::Registry;
 use crate::prices::ProviderPrices;
-use crate::report::load_leaderboard;
 use crate::select::{select, Criteria};
 
 pub(super) fn run(args: &SelectArgs, locations: &Locations) -> Result<()> {
@@ -45,7 +45,7 @@ pub(super) fn run(args: &SelectArgs, locations: &Locations) -> Result<()> {
             suite: args.suite.clone(),
             max_usd_per_mtok: args.max_usd_per_mtok,
             min_output_tok_s: args.min_output_tok_s,
-            price: args.price,
+            price: args.price.into(),
         },
     );
     if args.json {

@@ -14,19 +14,16 @@ use candle_core::Device;
 use serde::{Deserialize, Serialize};
 
 /// Target quantization types: the ones candle has fast CPU (AVX2) kernels for.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum QuantType {
     /// 8-bit, blocks of 32 (near-lossless).
     #[serde(rename = "q8_0")]
-    #[value(name = "q8_0")]
     Q8_0,
     /// 4-bit, blocks of 32.
     #[serde(rename = "q4_0")]
-    #[value(name = "q4_0")]
     Q4_0,
     /// 4-bit K-quant, super-blocks of 256 (rows not a multiple of 256 fall back to q4_0).
     #[serde(rename = "q4_k")]
-    #[value(name = "q4_k")]
     Q4K,
 }
 

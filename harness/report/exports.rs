@@ -1,25 +1,9 @@
 //! Leaderboard exports: one column set, written as CSV, Markdown and Parquet (polars).
 
 use anyhow::Result;
-use polars::prelude::{Column as FrameColumn, DataFrame, NamedFrom, ParquetWriter, Series};
 
-use super::leaderboard::{Leaderboard, ModelRow};
-
-/// A column's values.
-pub enum Values {
-    /// Text.
-    Text(Vec<String>),
-    /// Numbers; `None` when unknown.
-    Number(Vec<Option<f64>>),
-}
-
-/// A named column of the leaderboard table.
-pub struct Column {
-    /// Header.
-    pub name: String,
-    /// One value per row.
-    pub values: Values,
-}
+use crate::leaderboard::{Leaderboard, ModelRow};
+use crate::store::columns::{data_frame, parquet_bytes, Column, Values};
 
 /// The leaderboard as columns, rows in leaderboard order.
 pub fn columns(board: &Leaderboard) -> Vec<Column> {
@@ -142,29 +126,6 @@ pub fn markdown(board: &Leaderboard) -> String {
         out.push_str(&format!("| {} |\n", cells.join(" | ")));
     }
     out
-}
-
-/// The columns as a polars DataFrame.
-pub fn data_frame(columns: Vec<Column>) -> Result<DataFrame> {
-    let height = columns.first().map_or(0, |c| match &c.values {
-        Values::Text(v) => v.len(),
-        Values::Number(v) => v.len(),
-    });
-    let series: Vec<FrameColumn> = columns
-        .into_iter()
-        .map(|c| match c.values {
-            Values::Text(values) => Series::new(c.name.into(), values).into(),
-            Values::Number(values) => Series::new(c.name.into(), values).into(),
-        })
-        .collect();
-    Ok(DataFrame::new(height, series)?)
-}
-
-/// Parquet bytes of `frame`.
-pub fn parquet_bytes(frame: &mut DataFrame) -> Result<Vec<u8>> {
-    let mut bytes = Vec::new();
-    ParquetWriter::new(&mut bytes).finish(frame)?;
-    Ok(bytes)
 }
 
 /// The leaderboard as Parquet.

@@ -1,7 +1,10 @@
 //! The runner: executes a plan (models × tasks × items) through a backend, scoring and appending
 //! each sample as it finishes, then writes the summary.
 
+mod consent;
+pub mod job;
 mod plan;
+pub mod workers;
 
 use std::collections::HashSet;
 use std::time::Instant;
@@ -9,66 +12,34 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use indicatif::{ProgressBar, ProgressStyle};
 
-pub use plan::{PreparedTask, RunPlan, Shard};
+pub use consent::confirm_code_execution;
+pub use plan::{Catalog, Items, PreparedTask, RunPlan, RunRequest, DEFAULT_LIMIT, DEFAULT_SUITES};
 
-use crate::backend::{Backend, Generation, GenerationRequest, Sampling};
-use crate::machine::{peak_rss_bytes, MachineInfo};
+use crate::backend::{Backend, BackendLoader, Generation, GenerationRequest, Sampling};
 use crate::models::ModelEntry;
 use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
-    summarize, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, Overhead, RunDir,
-    SampleRecord, Summary, TaskRecord, SCHEMA_VERSION,
+    finish_run, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, RunDir, RunOutcome,
+    RunTiming, SampleRecord, TaskRecord,
 };
 use crate::tasks::{Item, Prompt, Task};
 
-/// Loads a backend for a model (pulling it first if needed).
-pub trait BackendLoader {
-    /// The backend for `model`.
-    fn load(&self, model: &ModelEntry) -> Result<Box<dyn Backend>>;
-    /// Backend name and version for the manifest.
-    fn backend_name(&self) -> (String, String);
-}
-
-/// What a finished run produced.
-#[derive(Debug)]
-pub struct RunOutcome {
-    /// The run folder.
-    pub run_dir: std::path::PathBuf,
-    /// The summary written to `summary.json`.
-    pub summary: Summary,
-}
-
-/// The manifest of a new run of `plan`.
+/// The manifest of a new run of `plan` through `loader`'s backend.
 pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<String>) -> Manifest {
-    let (backend_name, backend_version) = loader.backend_name();
     Manifest {
-        schema: SCHEMA_VERSION,
-        run_id: plan.run_id.clone(),
-        command,
-        harness_version: crate::HARNESS_VERSION.into(),
-        git_commit: crate::GIT_COMMIT.into(),
-        backend: backend_name,
-        backend_version,
-        dtype: None,
         models: plan.models.iter().map(model_record).collect(),
         tasks: plan.tasks.iter().map(|t| task_record(t, plan)).collect(),
         limit: plan.limit,
         sampling: plan.sampling,
         samples_per_item: plan.samples_per_item,
         shard: plan.shard,
-        merged_from: Vec::new(),
-        workers: None,
         sandbox: plan
             .tasks
             .iter()
             .any(|t| executes_code(t.task) && !plan.predict_only)
             .then(|| sandbox::isolation().to_string()),
         predict_only: plan.predict_only,
-        machine: MachineInfo::current(),
-        hardware: None,
-        started_at: chrono::Utc::now().to_rfc3339(),
-        finished_at: None,
-        rescored_from: None,
+        ..Manifest::new(&plan.run_id, command, loader.backend_name())
     }
 }
 
@@ -179,61 +150,6 @@ fn stop_if_interrupted(plan: &RunPlan, done: usize) -> Result<()> {
     .into())
 }
 
-/// Where a run's time went, for the harness-overhead figure.
-#[derive(Debug, Clone, Copy)]
-pub struct RunTiming {
-    /// When this process started the run.
-    pub started: Instant,
-    /// Seconds spent inside backend generation calls.
-    pub busy_seconds: f64,
-    /// Seconds loading models and warming them up.
-    pub setup_seconds: f64,
-}
-
-impl RunTiming {
-    /// A run with no model (re-scoring).
-    pub fn without_backend(started: Instant) -> Self {
-        Self {
-            started,
-            busy_seconds: 0.0,
-            setup_seconds: 0.0,
-        }
-    }
-}
-
-/// Aggregates `samples`, writes `summary.json`, stamps the manifest finished: the last step of
-/// every run (also of re-scoring).
-pub fn finish_run<'a>(
-    run_dir: RunDir,
-    mut manifest: Manifest,
-    samples: &[SampleRecord],
-    task_of: &dyn Fn(&str) -> Option<&'a Task>,
-    models: Vec<ModelRunRecord>,
-    timing: RunTiming,
-) -> Result<RunOutcome> {
-    let wall_seconds = timing.started.elapsed().as_secs_f64();
-    let aggregates = summarize(samples, task_of);
-    let summary = Summary {
-        schema: SCHEMA_VERSION,
-        run_id: manifest.run_id.clone(),
-        results: aggregates.results,
-        suites: aggregates.suites,
-        quality: aggregates.quality,
-        models,
-        wall_seconds,
-        overhead: (timing.busy_seconds > 0.0)
-            .then(|| Overhead::new(wall_seconds, timing.busy_seconds, timing.setup_seconds)),
-        peak_rss_bytes: peak_rss_bytes(),
-    };
-    run_dir.write_summary(&summary)?;
-    manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());
-    run_dir.write_manifest(&manifest)?;
-    Ok(RunOutcome {
-        run_dir: run_dir.path().to_path_buf(),
-        summary,
-    })
-}
-
 /// The (item, sample index) pairs of a task in run order: all samples of an item, then the next.
 /// Only the items of this process's shard are listed.
 fn planned_samples<'p>(
@@ -309,11 +225,7 @@ fn run_task(
         let scorer = scope.spawn(move || -> Result<Vec<SampleRecord>> {
             let mut records = Vec::new();
             for generated in scorer_inbox {
-                let record = if plan.predict_only {
-                    unscored_record(model, task, generated)
-                } else {
-                    scored_record(model, task, generated)?
-                };
+                let record = record_of(model, task, generated, plan.predict_only)?;
                 run_dir.append_sample(&record)?;
                 records.push(record);
                 scorer_bar.inc(1);
@@ -380,79 +292,41 @@ struct Generated<'p> {
     scored: Option<crate::scoring::Scored>,
 }
 
-/// A generation stored without scoring (`--predict-only`).
-fn unscored_record(model: &ModelEntry, task: &Task, generated: Generated) -> SampleRecord {
-    let scored = crate::scoring::Scored {
-        extracted: Default::default(),
-        scores: Default::default(),
-        correct: false,
-        execution: None,
-    };
-    let mut record = record_of(model, task, generated, scored);
-    record.verdict = "unscored".into();
-    record
-}
-
-/// Scores a generation into the record appended to `samples.jsonl`.
-fn scored_record(
-    model: &ModelEntry,
-    task: &Task,
-    mut generated: Generated,
-) -> Result<SampleRecord> {
-    let scored = match generated.scored.take() {
-        Some(scored) => scored,
-        None => score(
-            task,
-            generated.item,
-            &generated.generation.text,
-            &generated.reference,
-        )?,
-    };
-    Ok(record_of(model, task, generated, scored))
-}
-
+/// The record of a generation, scored unless the run only predicts.
 fn record_of(
     model: &ModelEntry,
     task: &Task,
     generated: Generated,
-    scored: crate::scoring::Scored,
-) -> SampleRecord {
+    predict_only: bool,
+) -> Result<SampleRecord> {
     let Generated {
         item,
         sample_index,
         prompt,
         reference,
         generation,
-        ..
+        scored,
     } = generated;
-    SampleRecord {
-        schema: SCHEMA_VERSION,
-        model: model.id.clone(),
-        task: task.name().to_string(),
-        task_version: task.spec.version,
-        item_index: item.index,
-        item_id: item.id.clone(),
+    let output = generation.text.clone();
+    let mut record = SampleRecord::supplied(
+        &model.id,
+        task.name(),
+        task.spec.version,
+        (item.index, &item.id),
         sample_index,
-        prompt,
-        output: generation.text.clone(),
-        extracted: scored.extracted,
-        reference,
-        scores: scored.scores,
-        verdict: if scored.correct {
-            "correct"
-        } else {
-            "incorrect"
-        }
-        .into(),
-        prompt_tokens: generation.prompt_tokens,
-        completion_tokens: generation.completion_tokens,
-        time_to_first_token_s: generation.time_to_first_token,
-        output_tokens_per_second: generation.output_tokens_per_second(),
-        prefill_tokens_per_second: generation.prefill_tokens_per_second(),
-        total_latency_s: generation.total_latency,
-        finish_reason: generation.finish_reason,
-        execution: scored.execution,
+        String::new(),
+    )
+    .with_generation(prompt, generation);
+    if predict_only {
+        record.reference = reference;
+    } else {
+        let scored = match scored {
+            Some(scored) => scored,
+            None => score(task, item, &output, &reference)?,
+        };
+        record.record_score(reference, scored);
     }
+    Ok(record)
 }
 
 fn model_record(model: &ModelEntry) -> ModelRecord {

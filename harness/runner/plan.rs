@@ -1,15 +1,91 @@
 //! The run plan: validated, immutable inputs of a run, with every task's items already read so
-//! that bad data fails before any model is loaded or any file is written.
+//! that bad data fails before any model is loaded or any file is written. Built from a
+//! [`RunRequest`] (a new run) or from a run's manifest (a resumed one).
 
 use std::path::PathBuf;
 
-use anyhow::Result;
-use serde::{Deserialize, Serialize};
+use anyhow::{bail, Result};
 
+use super::consent::confirm_code_execution;
 use crate::backend::Sampling;
 use crate::data::DataCache;
-use crate::models::ModelEntry;
-use crate::tasks::{Item, Task};
+use crate::models::{ModelEntry, Registry};
+use crate::store::{new_run_id, Manifest, Shard};
+use crate::tasks::{Item, Task, TaskSet};
+
+/// Items per task when neither a limit nor every item is asked for: minutes on a laptop CPU.
+pub const DEFAULT_LIMIT: usize = 5;
+
+/// Suites run when no task or suite is named. The default suite opts in to executing generated
+/// code (in the sandbox) with a printed notice.
+pub const DEFAULT_SUITES: &[&str] = &["code", "math", "biomedical"];
+
+/// How many items of each task a run takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Items {
+    /// [`DEFAULT_LIMIT`].
+    Default,
+    /// At most this many.
+    Limit(usize),
+    /// Every item.
+    All,
+}
+
+/// What a new run computes, as `yardstick run`'s options or a nightly.toml ask for it.
+#[derive(Debug, Clone)]
+pub struct RunRequest {
+    /// Model ids; none: the registry's default model.
+    pub models: Vec<String>,
+    /// Task names.
+    pub tasks: Vec<String>,
+    /// Suites; with no task or suite, [`DEFAULT_SUITES`].
+    pub suites: Vec<String>,
+    /// Items per task.
+    pub items: Items,
+    /// Overrides every task's max new tokens.
+    pub max_new_tokens: Option<usize>,
+    /// Generations per item.
+    pub samples: usize,
+    /// Sampling temperature; 0 is greedy.
+    pub temperature: f64,
+    /// Allow tasks that execute generated code.
+    pub allow_code_exec: bool,
+    /// Store outputs without scoring them.
+    pub predict_only: bool,
+    /// Run id (default: UTC time and a random suffix).
+    pub run_id: Option<String>,
+    /// Only this shard of the work.
+    pub shard: Option<Shard>,
+}
+
+impl Default for RunRequest {
+    fn default() -> Self {
+        Self {
+            models: Vec::new(),
+            tasks: Vec::new(),
+            suites: Vec::new(),
+            items: Items::Default,
+            max_new_tokens: None,
+            samples: 1,
+            temperature: 0.0,
+            allow_code_exec: false,
+            predict_only: false,
+            run_id: None,
+            shard: None,
+        }
+    }
+}
+
+/// What plans are built from: the model registry, the task specs and the dataset cache.
+#[derive(Debug, Clone, Copy)]
+pub struct Catalog<'c> {
+    /// Models.
+    pub registry: &'c Registry,
+    /// Tasks.
+    pub tasks: &'c TaskSet,
+    /// Datasets.
+    pub data: &'c DataCache,
+}
 
 /// A task with its items and few-shot exemplars loaded.
 #[derive(Debug)]
@@ -47,33 +123,140 @@ pub struct RunPlan<'a> {
     pub predict_only: bool,
 }
 
-/// Shard K of N: the (model, task, item) work units are numbered in plan order and shard K takes
-/// those whose number is K − 1 modulo N — deterministic, balanced, and independent of timing.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Shard {
-    /// K, from 1.
-    pub index: usize,
-    /// N.
-    pub count: usize,
-}
-
-impl std::str::FromStr for Shard {
-    type Err = String;
-
-    fn from_str(text: &str) -> Result<Self, String> {
-        let parsed = text
-            .split_once('/')
-            .and_then(|(k, n)| Some((k.trim().parse().ok()?, n.trim().parse().ok()?)));
-        match parsed {
-            Some((index, count)) if index >= 1 && index <= count => Ok(Self { index, count }),
-            _ => Err(format!(
-                "{text:?} is not a shard: write K/N with 1 <= K <= N, e.g. 2/8"
-            )),
-        }
-    }
-}
-
 impl<'a> RunPlan<'a> {
+    /// The plan of a new run: models and tasks looked up, consent to execute code checked,
+    /// items read.
+    pub fn new(request: &RunRequest, catalog: Catalog<'a>, results_dir: PathBuf) -> Result<Self> {
+        let models: Vec<ModelEntry> = if request.models.is_empty() {
+            vec![catalog.registry.default_model().clone()]
+        } else {
+            request
+                .models
+                .iter()
+                .map(|id| catalog.registry.get(id).cloned())
+                .collect::<Result<_>>()?
+        };
+        let default_suite = request.tasks.is_empty() && request.suites.is_empty();
+        let suites: Vec<String> = if default_suite {
+            DEFAULT_SUITES.iter().map(|s| s.to_string()).collect()
+        } else {
+            request.suites.clone()
+        };
+        let selected = catalog.tasks.select(&request.tasks, &suites)?;
+        if !request.predict_only {
+            confirm_code_execution(&selected, request.allow_code_exec, default_suite)?;
+        }
+        if request.samples > 1 && request.temperature <= 0.0 {
+            bail!(
+                "--samples {} needs --temperature above 0: greedy samples are all identical",
+                request.samples
+            );
+        }
+        let limit = match request.items {
+            Items::Default => Some(DEFAULT_LIMIT),
+            Items::Limit(limit) => Some(limit),
+            Items::All => None,
+        };
+        Ok(Self {
+            run_id: request.run_id.clone().unwrap_or_else(new_run_id),
+            models,
+            tasks: Self::prepare_tasks(&selected, catalog.data, limit)?,
+            limit,
+            sampling: Sampling {
+                temperature: request.temperature,
+            },
+            samples_per_item: request.samples,
+            max_new_tokens: request.max_new_tokens,
+            results_dir,
+            shard: request.shard,
+            predict_only: request.predict_only,
+        })
+    }
+
+    /// The plan recorded in a run's manifest, checked against today's registry and task specs:
+    /// a resumed run must produce what the interrupted one would have.
+    pub fn resumed(
+        manifest: &Manifest,
+        catalog: Catalog<'a>,
+        results_dir: PathBuf,
+    ) -> Result<Self> {
+        let mut models = Vec::new();
+        for recorded in &manifest.models {
+            let model = catalog.registry.get(&recorded.id)?;
+            if model.sha256 != recorded.sha256 {
+                bail!(
+                    "cannot resume {}: model {} now pins sha256 {}, the run used {}",
+                    manifest.run_id,
+                    model.id,
+                    model.sha256,
+                    recorded.sha256
+                );
+            }
+            models.push(model.clone());
+        }
+        let mut selected = Vec::new();
+        let mut max_new_tokens = None;
+        for recorded in &manifest.tasks {
+            let task = catalog.tasks.get(&recorded.name)?;
+            if task.spec.version != recorded.version {
+                bail!(
+                    "cannot resume {}: task {} is at version {}, the run used version {}",
+                    manifest.run_id,
+                    recorded.name,
+                    task.spec.version,
+                    recorded.version
+                );
+            }
+            if recorded.max_new_tokens != task.spec.generation.max_new_tokens {
+                max_new_tokens = Some(recorded.max_new_tokens);
+            }
+            selected.push(task);
+        }
+        Ok(Self {
+            run_id: manifest.run_id.clone(),
+            models,
+            tasks: Self::prepare_tasks(&selected, catalog.data, manifest.limit)?,
+            limit: manifest.limit,
+            sampling: manifest.sampling,
+            samples_per_item: manifest.samples_per_item,
+            max_new_tokens,
+            results_dir,
+            shard: manifest.shard,
+            predict_only: manifest.predict_only,
+        })
+    }
+
+    /// The plan for people (`run --dry-run`): models, then each task with its suite and items.
+    pub fn describe(&self) -> String {
+        let mut out = format!(
+            "plan {}: {} model(s) × {} task(s), {}, {} sample(s) per item\n",
+            self.run_id,
+            self.models.len(),
+            self.tasks.len(),
+            self.describe_limit(),
+            self.samples_per_item
+        );
+        for model in &self.models {
+            out.push_str(&format!("model {}\n", model.id));
+        }
+        for prepared in &self.tasks {
+            out.push_str(&format!(
+                "task {} (suite {}): {} items\n",
+                prepared.task.name(),
+                prepared.task.spec.suite,
+                prepared.items.len()
+            ));
+        }
+        out
+    }
+
+    /// "all items" or "up to N items per task".
+    pub fn describe_limit(&self) -> String {
+        self.limit.map_or("all items".to_string(), |l| {
+            format!("up to {l} items per task")
+        })
+    }
+
     /// Reads the items of `tasks` (at most `limit` each) from `data`.
     pub fn prepare_tasks(
         tasks: &[&'a Task],

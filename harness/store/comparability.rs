@@ -130,7 +130,7 @@ impl SpeedConditions {
                 machine.cpu_model, machine.logical_cores
             ),
             hardware: manifest.hardware.as_ref().map(|h| h.name.clone()),
-            dtype: manifest.dtype.clone(),
+            dtype: manifest.dtype.map(|d| d.as_str().to_string()),
             workers: manifest.workers.unwrap_or(1).max(1),
             backend: format!("{} {}", manifest.backend, manifest.backend_version),
         }
@@ -213,13 +213,13 @@ pub fn merge_mismatch(a: &Manifest, b: &Manifest) -> Option<String> {
         );
     }
     if a.sampling != b.sampling || a.samples_per_item != b.samples_per_item {
-        return Some("decoding (temperature, seed) and samples per item must match".into());
+        return Some("decoding (temperature) and samples per item must match".into());
     }
     if a.dtype != b.dtype {
         return Some(format!(
             "activation dtype {} vs {}",
-            a.dtype.as_deref().unwrap_or("default"),
-            b.dtype.as_deref().unwrap_or("default")
+            a.dtype.map_or("default", |d| d.as_str()),
+            b.dtype.map_or("default", |d| d.as_str())
         ));
     }
     if a.shard.map(|s| s.count) != b.shard.map(|s| s.count) {

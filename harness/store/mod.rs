@@ -6,17 +6,29 @@
 //!
 //! Reports, comparisons and re-scoring read only these files.
 
+pub mod columns;
 pub mod comparability;
+mod finish;
+mod history;
+mod merge;
 mod reader;
 mod records;
 mod run_dir;
+mod shard;
 mod summarize;
 
 pub use comparability::{RunKey, SpeedConditions, TaskConfig};
-pub use reader::{finished_runs, read_finished_run, read_json, FinishedRun, SkippedRun};
+pub use finish::{finish_run, RunOutcome, RunTiming};
+pub use history::{append_history, history_columns, read_history};
+pub use merge::{merge, MergeOrigin};
+pub use reader::{
+    complete_runs, find_manifest, finished_runs, previous_comparable, read_finished_run,
+    read_manifest, resolve_run, FinishedRun, SkippedRun,
+};
 pub use records::{
     DatasetRecord, Manifest, ModelRecord, ModelRunRecord, Overhead, QualityIndex, SampleRecord,
-    SpeedSummary, SuiteScore, Summary, TaskRecord, TaskResult, SCHEMA_VERSION,
+    SpeedSummary, SuiteScore, Summary, TaskRecord, TaskResult, Verdict, SCHEMA_VERSION,
 };
-pub use run_dir::{new_run_id, read_samples, RunDir, MANIFEST_FILE};
+pub use run_dir::{new_run_id, read_samples, run_folder, RunDir};
+pub use shard::Shard;
 pub use summarize::{quality_index, summarize, Aggregates};

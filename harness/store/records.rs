@@ -4,13 +4,15 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{BackendInfo, Sampling};
+use crate::backend::{ActivationDtype, BackendInfo, Generation, Sampling};
 use crate::hardware::HardwareProfile;
 use crate::machine::MachineInfo;
 use crate::metrics::{Distribution, Estimate};
-use crate::scoring::Execution;
+use crate::scoring::{Execution, Scored};
 use crate::tasks::Prompt;
 use crate::units::{Bytes, Seconds, TokensPerSecond};
+
+use super::shard::Shard;
 
 /// Version of the record layout; bump on incompatible changes.
 pub const SCHEMA_VERSION: u32 = 1;
@@ -42,8 +44,8 @@ pub struct SampleRecord {
     pub reference: String,
     /// Per-sample metric values keyed `metric,filter`.
     pub scores: BTreeMap<String, f64>,
-    /// `correct` or `incorrect` by the task's primary metric.
-    pub verdict: String,
+    /// Correct or incorrect by the task's primary metric (unscored: `run --predict-only`).
+    pub verdict: Verdict,
     /// Tokens in the prompt.
     pub prompt_tokens: usize,
     /// Tokens generated.
@@ -64,9 +66,33 @@ pub struct SampleRecord {
     pub execution: Option<Execution>,
 }
 
+/// A sample's verdict by its task's primary metric.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Verdict {
+    /// The primary metric counts the sample as correct.
+    Correct,
+    /// It does not.
+    Incorrect,
+    /// Not scored (yet): `run --predict-only`, or an output before scoring.
+    Unscored,
+}
+
+impl Verdict {
+    /// Correct or incorrect.
+    pub fn of(correct: bool) -> Self {
+        if correct {
+            Self::Correct
+        } else {
+            Self::Incorrect
+        }
+    }
+}
+
 impl SampleRecord {
-    /// A not-yet-scored sample of an output supplied without a model (re-scoring, fixtures):
-    /// no prompt, no timings; scoring fills in reference, answers, scores and verdict.
+    /// A not-yet-scored sample of an output (supplied without a model, as in re-scoring and
+    /// fixtures): no prompt, no timings. [`Self::with_generation`] adds those of a generated
+    /// one; [`Self::record_score`] fills in reference, answers, scores and verdict.
     pub fn supplied(
         model: &str,
         task: &str,
@@ -90,7 +116,7 @@ impl SampleRecord {
             extracted: BTreeMap::new(),
             reference: String::new(),
             scores: BTreeMap::new(),
-            verdict: String::new(),
+            verdict: Verdict::Unscored,
             prompt_tokens: 0,
             completion_tokens: 0,
             time_to_first_token_s: 0.0,
@@ -100,6 +126,31 @@ impl SampleRecord {
             finish_reason: "supplied".into(),
             execution: None,
         }
+    }
+
+    /// The prompt as sent and the model's answer: output, token counts, timings, finish reason.
+    pub fn with_generation(self, prompt: Prompt, generation: Generation) -> Self {
+        Self {
+            prompt,
+            prompt_tokens: generation.prompt_tokens,
+            completion_tokens: generation.completion_tokens,
+            time_to_first_token_s: generation.time_to_first_token,
+            output_tokens_per_second: generation.output_tokens_per_second(),
+            prefill_tokens_per_second: generation.prefill_tokens_per_second(),
+            total_latency_s: generation.total_latency,
+            output: generation.text,
+            finish_reason: generation.finish_reason,
+            ..self
+        }
+    }
+
+    /// Records how the output scored against `reference`.
+    pub fn record_score(&mut self, reference: String, scored: Scored) {
+        self.reference = reference;
+        self.extracted = scored.extracted;
+        self.scores = scored.scores;
+        self.verdict = Verdict::of(scored.correct);
+        self.execution = scored.execution;
     }
 }
 
@@ -169,7 +220,7 @@ pub struct Manifest {
     pub backend_version: String,
     /// Activation dtype the backend was asked for (a resumed run uses the same).
     #[serde(default)]
-    pub dtype: Option<String>,
+    pub dtype: Option<ActivationDtype>,
     /// Models, in run order.
     pub models: Vec<ModelRecord>,
     /// Tasks, in run order.
@@ -183,7 +234,7 @@ pub struct Manifest {
     pub samples_per_item: usize,
     /// The shard this run is (`{"index": K, "count": N}`), when the work was split.
     #[serde(default)]
-    pub shard: Option<crate::runner::Shard>,
+    pub shard: Option<Shard>,
     /// For merged runs: the shard runs it was merged from.
     #[serde(default)]
     pub merged_from: Vec<String>,
@@ -214,6 +265,39 @@ pub struct Manifest {
 
 fn one() -> usize {
     1
+}
+
+impl Manifest {
+    /// The manifest of a new run `run_id` started now, on this machine, by this build, through
+    /// `backend` (name, version); its plan is empty (no models or tasks, greedy decoding, one
+    /// sample per item) for the caller to fill in.
+    pub fn new(run_id: &str, command: Vec<String>, backend: (String, String)) -> Self {
+        Self {
+            schema: SCHEMA_VERSION,
+            run_id: run_id.to_string(),
+            command,
+            harness_version: crate::HARNESS_VERSION.into(),
+            git_commit: crate::GIT_COMMIT.into(),
+            backend: backend.0,
+            backend_version: backend.1,
+            dtype: None,
+            models: Vec::new(),
+            tasks: Vec::new(),
+            limit: None,
+            sampling: Sampling::greedy(),
+            samples_per_item: 1,
+            shard: None,
+            merged_from: Vec::new(),
+            workers: None,
+            sandbox: None,
+            predict_only: false,
+            machine: MachineInfo::current(),
+            hardware: None,
+            started_at: chrono::Utc::now().to_rfc3339(),
+            finished_at: None,
+            rescored_from: None,
+        }
+    }
 }
 
 /// Speed of one model on one task.

@@ -20,6 +20,13 @@ pub const SUMMARY_FILE: &str = "summary.json";
 
 /// Lock file name: held (flock) by the one process writing the run.
 pub const LOCK_FILE: &str = "run.lock";
+/// The folder under a results folder that holds one folder per run.
+pub const RUNS_DIR: &str = "runs";
+
+/// The folder of run `run_id` under `results_dir`.
+pub fn run_folder(results_dir: &Path, run_id: &str) -> PathBuf {
+    results_dir.join(RUNS_DIR).join(run_id)
+}
 
 /// An open run folder, locked against other writers for as long as it lives.
 #[derive(Debug)]
@@ -43,14 +50,14 @@ impl RunDir {
         if run_id.is_empty() || run_id.contains(['/', '\\']) || run_id.starts_with('.') {
             bail!("run id {run_id:?} must be a plain folder name");
         }
-        let runs = results_dir.join("runs");
+        let runs = results_dir.join(RUNS_DIR);
         fs::create_dir_all(&runs).with_context(|| {
             format!(
                 "cannot create {}: the results folder is not writable; choose another with --results-dir",
                 runs.display()
             )
         })?;
-        let path = runs.join(run_id);
+        let path = run_folder(results_dir, run_id);
         fs::create_dir(&path).with_context(|| {
             if path.exists() {
                 format!("run folder {} already exists; choose another --run-id", path.display())
@@ -67,7 +74,7 @@ impl RunDir {
     /// Reopens the existing run `run_id` to continue it: takes the lock, drops a sample line
     /// cut short by a crash, and returns the folder with its manifest and finished samples.
     pub fn resume(results_dir: &Path, run_id: &str) -> Result<(Self, Manifest, Vec<SampleRecord>)> {
-        let path = results_dir.join("runs").join(run_id);
+        let path = run_folder(results_dir, run_id);
         if !path.join(MANIFEST_FILE).is_file() {
             bail!(
                 "no run {run_id:?} to resume: {} has no {MANIFEST_FILE}",
@@ -154,6 +161,25 @@ impl RunDir {
                     self.path.join(SAMPLES_FILE).display()
                 )
             })
+    }
+}
+
+impl RunDir {
+    /// Replaces `samples.jsonl` with `samples` at once (a merge or re-scoring that was cut short
+    /// and runs again leaves no sample twice).
+    pub fn replace_samples(&mut self, samples: &[SampleRecord]) -> Result<()> {
+        let mut bytes = Vec::new();
+        for sample in samples {
+            serde_json::to_writer(&mut bytes, sample)?;
+            bytes.push(b'\n');
+        }
+        let path = self.path.join(SAMPLES_FILE);
+        write_atomic(&path, &bytes)?;
+        self.samples = OpenOptions::new()
+            .append(true)
+            .open(&path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
+        Ok(())
     }
 }
 

@@ -4,7 +4,7 @@
 
 use std::path::{Path, PathBuf};
 
-use yardstick::compare::compare;
+use yardstick::compare::{compare, Change};
 use yardstick::store::{summarize, Manifest, RunDir, SampleRecord, Summary, SCHEMA_VERSION};
 
 use crate::support::{project_dir, stderr, yardstick};
@@ -69,7 +69,7 @@ fn manifest(id: &str) -> Manifest {
         "models": [{"id": "model-a", "display_name": "A", "quantization": "", "parameters": "", "sha256": "00"}],
         "tasks": [{"name": "toy", "suite": "toy", "version": 1, "items": ITEMS, "max_new_tokens": 8, "datasets": []}],
         "limit": null,
-        "sampling": {"temperature": 0.0, "seed": null},
+        "sampling": {"temperature": 0.0},
         "machine": yardstick::machine::MachineInfo::current(),
         "started_at": "2026-01-01T00:00:00Z",
         "finished_at": "2026-01-01T00:01:00Z"
@@ -93,8 +93,8 @@ fn identical_runs_report_nothing() {
     let comparison = compare(&a, &b).unwrap();
     let entry = &comparison.entries[0];
     assert_eq!(
-        (entry.verdict.as_str(), entry.shared, entry.delta),
-        ("unchanged", ITEMS, 0.0)
+        (entry.verdict, entry.shared, entry.delta),
+        (Change::Unchanged, ITEMS, 0.0)
     );
     assert!(entry.flipped_to_fail.is_empty() && entry.flipped_to_pass.is_empty());
     assert!(!comparison.regressed && !entry.speed_regressed);
@@ -120,7 +120,7 @@ fn planted_regression_is_reported_and_fails_the_job() {
     );
     let comparison = compare(&a, &b).unwrap();
     let entry = &comparison.entries[0];
-    assert_eq!(entry.verdict, "regressed");
+    assert_eq!(entry.verdict, Change::Regressed);
     assert_eq!(entry.test, "mcnemar-exact");
     assert_eq!(entry.flipped_to_fail.len(), 12);
     assert!(entry.p_value < 0.001, "{}", entry.p_value);
@@ -154,7 +154,7 @@ fn a_consistent_speed_drop_is_a_regression() {
     let b = write_run(root.path(), "b", baseline_outcome, |i| 0.8 * speed(i));
     let comparison = compare(&a, &b).unwrap();
     let entry = &comparison.entries[0];
-    assert_eq!(entry.verdict, "unchanged");
+    assert_eq!(entry.verdict, Change::Unchanged);
     assert!(entry.speed_regressed, "{entry:?}");
     assert!(comparison.regressed);
 }

@@ -57,7 +57,10 @@ fn run_writes_scored_samples_summary_and_manifest() {
         assert!(sample.output_tokens_per_second.unwrap() > 1.0);
         assert_eq!(sample.scores.len(), 2);
         let expected = sample.scores["exact_match,strict-match"] == 1.0;
-        assert_eq!(sample.verdict == "correct", expected);
+        assert_eq!(
+            sample.verdict == yardstick::store::Verdict::Correct,
+            expected
+        );
     }
     let summary: Summary =
         serde_json::from_slice(&fs::read(folder.join("summary.json")).unwrap()).unwrap();

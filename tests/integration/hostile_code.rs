@@ -10,7 +10,7 @@ use std::net::TcpListener;
 use std::path::Path;
 
 use yardstick::data::DataCache;
-use yardstick::rescore::score_completions;
+use yardstick::rescore::{score_completions, Scorers};
 use yardstick::scoring::Outcome;
 use yardstick::store::{read_samples, RunDir};
 use yardstick::tasks::TaskSet;
@@ -88,7 +88,17 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
     drop(out);
 
     let run_dir = RunDir::create(work.path(), "hostile").unwrap();
-    let outcome = score_completions(&file, task, &tasks, &data, "hostile", run_dir).unwrap();
+    let outcome = score_completions(
+        (&file, "hostile"),
+        task,
+        Scorers {
+            tasks: &tasks,
+            data: &data,
+        },
+        run_dir,
+        Vec::new(),
+    )
+    .unwrap();
     let samples = read_samples(&outcome.run_dir).unwrap();
     assert_eq!(samples.len(), hostile.len() + 1);
 

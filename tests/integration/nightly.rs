@@ -1,6 +1,10 @@
 //! `nightly` and `select` on real results: both shipped models through mistral.rs on two
 //! GSM8K items, twice, then a model recommendation from those runs.
 
+use std::time::{Duration, Instant};
+
+use yardstick::store::read_samples;
+
 use crate::support::{cached_binary, cached_command, pulled_model, stderr};
 
 const CONFIG: &str = r#"
@@ -46,7 +50,7 @@ fn nightly_runs_compares_keeps_history_and_select_recommends() {
     let again = nightly("n2");
     assert!(again.status.success(), "{}", stderr(&again));
     assert!(stderr(&again).contains("already finished"));
-    let history = yardstick::nightly::read_history(&results.path().join("history.parquet"))
+    let history = yardstick::store::read_history(&results.path().join("history.parquet"))
         .unwrap()
         .unwrap();
     assert_eq!(history.height(), 4, "2 runs × 2 models × 1 task");
@@ -93,28 +97,61 @@ fn nightly_runs_compares_keeps_history_and_select_recommends() {
 }
 
 #[test]
-fn nightly_with_two_workers_runs_and_merges() {
+fn nightly_with_two_workers_runs_resumes_and_merges() {
     pulled_model("smollm2-135m-instruct");
     let results = tempfile::tempdir().unwrap();
     let config = results.path().join("nightly.toml");
     std::fs::write(
         &config,
-        "models = [\"smollm2-135m-instruct\"]\ntasks = [\"gsm8k_chat\"]\nlimit = 2\nmax_new_tokens = 8\nworkers = 2\n",
+        "models = [\"smollm2-135m-instruct\"]\ntasks = [\"gsm8k_chat\"]\nlimit = 6\nmax_new_tokens = 24\nworkers = 2\n",
     )
     .unwrap();
-    let out = cached_command(
-        results.path(),
-        &[
-            "nightly",
-            "--config",
-            config.to_str().unwrap(),
-            "--run-id",
-            "w",
-        ],
-    )
-    .output()
-    .unwrap();
-    assert!(out.status.success(), "{}", stderr(&out));
+    let nightly = || {
+        cached_command(
+            results.path(),
+            &[
+                "nightly",
+                "--config",
+                config.to_str().unwrap(),
+                "--run-id",
+                "w",
+            ],
+        )
+    };
+
+    // Stopped by SIGTERM once a worker has written a sample: the workers stop too, and the
+    // run says how to continue.
+    let mut first = nightly()
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let part = results.path().join(".workers/w/runs/w-w1/samples.jsonl");
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while std::fs::read_to_string(&part).map_or(0, |t| t.lines().count()) < 1 {
+        assert!(Instant::now() < deadline, "no worker wrote a sample");
+        assert!(first.try_wait().unwrap().is_none(), "the run ended early");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: signalling our own child process.
+    unsafe {
+        libc::kill(first.id() as libc::pid_t, libc::SIGTERM);
+    }
+    let stopped = first.wait_with_output().unwrap();
+    let err = stderr(&stopped);
+    assert_eq!(stopped.status.code(), Some(143), "{err}");
+    assert!(
+        err.contains("of 6 samples; continue with `yardstick run --resume w`"),
+        "{err}"
+    );
+    let written = std::fs::read_to_string(&part).unwrap().lines().count();
+    assert!(written < 3, "the worker stopped early ({written} of 3)");
+
+    // The next job resumes every worker and merges.
+    let resumed = nightly().output().unwrap();
+    let err = stderr(&resumed);
+    assert!(resumed.status.success(), "{err}");
+    assert!(err.contains("resuming the interrupted run w"), "{err}");
     let manifest: serde_json::Value = serde_json::from_slice(
         &std::fs::read(results.path().join("runs/w/manifest.json")).unwrap(),
     )
@@ -122,7 +159,18 @@ fn nightly_with_two_workers_runs_and_merges() {
     assert_eq!(manifest["workers"], 2);
     assert_eq!(manifest["merged_from"].as_array().unwrap().len(), 2);
     assert_eq!(
-        manifest["command"][1], "run",
-        "the workers ran the run command, not nightly's"
+        manifest["command"][1], "nightly",
+        "the manifest records the command that was run"
+    );
+    let samples = read_samples(&results.path().join("runs/w")).unwrap();
+    let items: Vec<usize> = samples.iter().map(|s| s.item_index).collect();
+    assert_eq!(
+        items,
+        (0..6).collect::<Vec<_>>(),
+        "each item once, in order"
+    );
+    assert!(
+        !results.path().join(".workers/w").exists(),
+        "worker folders cleaned up"
     );
 }

@@ -6,12 +6,13 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use yardstick::backend::scripted::ScriptedBackend;
-use yardstick::backend::{Backend, Sampling};
+use yardstick::backend::{Backend, BackendLoader, Sampling};
 use yardstick::data::DataCache;
-use yardstick::merge::merge;
 use yardstick::models::{ModelEntry, Registry};
-use yardstick::runner::{execute, new_manifest, BackendLoader, RunOutcome, RunPlan, Shard};
-use yardstick::store::{read_samples, Manifest, RunDir, Summary};
+use yardstick::runner::{execute, new_manifest, RunPlan};
+use yardstick::store::{
+    merge, read_samples, Manifest, MergeOrigin, RunDir, RunOutcome, Shard, Summary, Verdict,
+};
 use yardstick::tasks::TaskSet;
 
 use crate::support::project_dir;
@@ -190,7 +191,7 @@ fn shards_merged_equal_the_unsharded_run() {
     assert_eq!(sizes, vec![3, 3, 2], "round-robin over the work units");
 
     let merged_dir = RunDir::create(results.path(), "merged").unwrap();
-    let merged = merge(&shards, &tasks, merged_dir).unwrap();
+    let merged = merge(&shards, &tasks, merged_dir, MergeOrigin::default()).unwrap();
     let strip = |samples: Vec<yardstick::store::SampleRecord>| -> Vec<_> {
         samples
             .into_iter()
@@ -226,6 +227,7 @@ fn shards_merged_equal_the_unsharded_run() {
         &shards[..2],
         &tasks,
         RunDir::create(results.path(), "partial").unwrap(),
+        MergeOrigin::default(),
     )
     .unwrap_err()
     .to_string();
@@ -234,6 +236,7 @@ fn shards_merged_equal_the_unsharded_run() {
         &[shards[0].clone(), whole.run_dir.clone()],
         &tasks,
         RunDir::create(results.path(), "mixed").unwrap(),
+        MergeOrigin::default(),
     )
     .unwrap_err()
     .to_string();
@@ -262,8 +265,8 @@ fn task_defined_as_files_runs_and_every_output_file_is_complete() {
     assert_eq!(samples[2].output, " 11", "cut at the stop sequence");
     assert_eq!(samples[2].extracted["first-number"].as_deref(), Some("11"));
     assert_eq!(samples[2].reference, "10");
-    assert_eq!(samples[2].verdict, "incorrect");
-    assert_eq!(samples[0].verdict, "correct");
+    assert_eq!(samples[2].verdict, Verdict::Incorrect);
+    assert_eq!(samples[0].verdict, Verdict::Correct);
     assert_eq!(samples[0].task_version, 3);
     assert!(samples
         .iter()

@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use yardstick::data::DataCache;
-use yardstick::rescore::score_completions;
+use yardstick::rescore::{score_completions, Scorers};
 use yardstick::scoring::score;
 use yardstick::store::{read_samples, RunDir};
 use yardstick::tasks::TaskSet;
@@ -145,7 +145,17 @@ fn humaneval_verdicts_equal_human_evals_on_every_completion() {
     }
     drop(out);
     let run_dir = RunDir::create(work.path(), "scored").unwrap();
-    let outcome = score_completions(&file, task, &tasks, &data, "fixture", run_dir).unwrap();
+    let outcome = score_completions(
+        (&file, "fixture"),
+        task,
+        Scorers {
+            tasks: &tasks,
+            data: &data,
+        },
+        run_dir,
+        Vec::new(),
+    )
+    .unwrap();
     let samples = read_samples(&outcome.run_dir).unwrap();
     assert_eq!(samples.len(), cases.len());
 

@@ -7,7 +7,7 @@ use std::fs;
 use std::io::Write;
 
 use yardstick::data::DataCache;
-use yardstick::rescore::score_completions;
+use yardstick::rescore::{score_completions, Scorers};
 use yardstick::scoring::{score, Outcome};
 use yardstick::store::{read_samples, summarize, RunDir, SampleRecord};
 use yardstick::tasks::TaskSet;
@@ -35,7 +35,17 @@ fn score_humaneval(lines: &[(String, String)]) -> Vec<SampleRecord> {
         .unwrap();
     }
     let run_dir = RunDir::create(work.path(), "scored").unwrap();
-    let outcome = score_completions(&file, task, &tasks, &data, "fixture", run_dir).unwrap();
+    let outcome = score_completions(
+        (&file, "fixture"),
+        task,
+        Scorers {
+            tasks: &tasks,
+            data: &data,
+        },
+        run_dir,
+        Vec::new(),
+    )
+    .unwrap();
     let samples = read_samples(&outcome.run_dir).unwrap();
     assert_eq!(samples.len(), lines.len());
     samples

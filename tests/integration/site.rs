@@ -9,10 +9,10 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use yardstick::backend::scripted::ScriptedBackend;
 use yardstick::backend::Backend;
+use yardstick::backend::BackendLoader;
 use yardstick::hardware::HardwareProfiles;
 use yardstick::models::ModelEntry;
-use yardstick::runner::BackendLoader;
-use yardstick::store::{read_json, Manifest};
+use yardstick::store::read_manifest;
 
 use crate::pipeline::{run_toy_with, toy};
 use crate::support::{project_dir, yardstick};
@@ -106,7 +106,7 @@ fn rendered_site() -> (crate::pipeline::Toy, PathBuf) {
         "hostile",
         None,
     );
-    let mut manifest: Manifest = read_json(&outcome.run_dir, "manifest.json", "manifest").unwrap();
+    let mut manifest = read_manifest(&outcome.run_dir).unwrap();
     let profiles = HardwareProfiles::load(&project_dir().join("hardware.toml")).unwrap();
     manifest.hardware = Some(profiles.get("cloud-cpu-2vcpu-16gib").unwrap().clone());
     std::fs::write(

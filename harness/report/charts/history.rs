@@ -5,7 +5,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::common::{color, draw_legend, padded_range, plot_err, svg, FONT, WIDTH};
-use crate::report::leaderboard::{HistoryPoint, Leaderboard};
+use crate::leaderboard::{HistoryPoint, Leaderboard};
 
 /// Seconds since the epoch of an RFC 3339 time.
 fn epoch_seconds(time: &str) -> Option<f64> {

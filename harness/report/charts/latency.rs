@@ -7,8 +7,8 @@ use plotters::prelude::*;
 use super::common::{
     categorical_chart, color, draw_legend, padded_range, plot_err, svg, HEIGHT, WIDTH,
 };
+use crate::leaderboard::Leaderboard;
 use crate::metrics::percentile;
-use crate::report::leaderboard::Leaderboard;
 
 /// The chart's SVG.
 pub fn render(board: &Leaderboard) -> Result<String> {

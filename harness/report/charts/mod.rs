@@ -12,7 +12,7 @@ pub mod suite_bars;
 use anyhow::Result;
 use serde::Serialize;
 
-use super::leaderboard::Leaderboard;
+use crate::leaderboard::Leaderboard;
 
 /// One rendered chart.
 #[derive(Debug, Clone, Serialize)]

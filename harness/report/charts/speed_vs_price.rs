@@ -3,7 +3,7 @@
 use anyhow::Result;
 
 use super::scatter::{Axis, Point, Scatter};
-use crate::report::leaderboard::Leaderboard;
+use crate::leaderboard::Leaderboard;
 
 /// The chart's SVG.
 pub fn render(board: &Leaderboard) -> Result<String> {

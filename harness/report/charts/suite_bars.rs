@@ -4,7 +4,7 @@ use anyhow::Result;
 use plotters::prelude::*;
 
 use super::common::{categorical_chart, color, draw_legend, plot_err, svg, HEIGHT, WIDTH};
-use crate::report::leaderboard::Leaderboard;
+use crate::leaderboard::Leaderboard;
 
 /// The chart's SVG.
 pub fn render(board: &Leaderboard) -> Result<String> {

@@ -13,8 +13,8 @@ use serde::Serialize;
 
 use super::charts::Chart;
 use super::exports;
-use super::leaderboard::{Leaderboard, ModelRow};
-use crate::store::SampleRecord;
+use crate::leaderboard::{Leaderboard, ModelRow};
+use crate::store::{SampleRecord, Verdict};
 
 const TEMPLATES: [(&str, &str); 4] = [
     ("base.html", include_str!("templates/base.html")),
@@ -216,7 +216,7 @@ pub fn render_into(
                 .collect();
             let failures = samples
                 .iter()
-                .filter(|s| s.sample.verdict != "correct")
+                .filter(|s| s.sample.verdict != Verdict::Correct)
                 .count();
             let page = env.get_template("samples.html")?.render(context! {
                 root => "../../",

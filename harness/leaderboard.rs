@@ -18,7 +18,9 @@
 //! without running a model.
 
 use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
 
+use anyhow::Result;
 use serde::Serialize;
 
 use crate::hardware::HardwareProfile;
@@ -26,9 +28,11 @@ use crate::machine::MachineInfo;
 use crate::metrics::cost::{self_hosted, usd_for_seconds};
 use crate::metrics::paired::sign_flip_p_value;
 use crate::metrics::{percentile, Estimate, TokenPrices};
+use crate::models::Registry;
 use crate::prices::{ProviderPriceSummary, ProviderPrices};
 use crate::store::{
-    quality_index, FinishedRun, ModelRecord, SampleRecord, SpeedConditions, TaskConfig, TaskResult,
+    complete_runs, finished_runs, quality_index, FinishedRun, ModelRecord, SampleRecord,
+    SpeedConditions, TaskConfig, TaskResult,
 };
 
 /// One model's row.
@@ -247,7 +251,7 @@ fn variant(run: &FinishedRun, model: &str) -> (String, Option<String>) {
         .iter()
         .find(|m| m.id == model)
         .map_or_else(String::new, |m| m.sha256.clone());
-    (sha256, run.manifest.dtype.clone())
+    (sha256, run.manifest.dtype.map(|d| d.as_str().to_string()))
 }
 
 /// Every model's cells: of all runs of the model's current variant (that of its latest run),
@@ -497,17 +501,6 @@ fn index_task_set(cells: &Cells) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Runs that stand on their own: not one shard of a split run, and not merged into another run
-/// (the merged run carries their samples).
-pub fn complete_runs(runs: &[FinishedRun]) -> impl Iterator<Item = &FinishedRun> {
-    let merged: std::collections::HashSet<&str> = runs
-        .iter()
-        .flat_map(|r| r.manifest.merged_from.iter().map(String::as_str))
-        .collect();
-    runs.iter()
-        .filter(move |r| r.manifest.shard.is_none() && !merged.contains(r.manifest.run_id.as_str()))
-}
-
 /// Samples of `model` that were generated (not supplied completions, which have no timings).
 fn timed_samples_of<'a>(
     run: &'a FinishedRun,
@@ -684,7 +677,7 @@ fn speed_and_cost(
         .iter()
         .find(|m| m.model == id)
         .map(|m| m.backend.dtype.clone())
-        .or_else(|| manifest.dtype.clone())
+        .or_else(|| manifest.dtype.map(|d| d.as_str().to_string()))
         .unwrap_or_default();
     let versions = BTreeMap::from([
         ("yardstick".to_string(), manifest.harness_version.clone()),
@@ -727,6 +720,38 @@ fn speed_and_cost(
         samples: samples_of(run, id).cloned().collect(),
         tasks,
     }
+}
+
+/// The leaderboard of a results folder.
+#[derive(Debug)]
+pub struct LoadedLeaderboard {
+    /// Rows, suites, history.
+    pub board: Leaderboard,
+    /// Finished runs read.
+    pub runs: usize,
+    /// Run folders left out, with why.
+    pub skipped: Vec<(PathBuf, String)>,
+}
+
+/// Reads every finished run under `results_dir` into a leaderboard. `registry` supplies
+/// provider model ids for price lookups.
+pub fn load_leaderboard(
+    results_dir: &Path,
+    registry: Option<&Registry>,
+    prices: &ProviderPrices,
+) -> Result<LoadedLeaderboard> {
+    let (runs, skipped) = finished_runs(results_dir)?;
+    let provider_ids = |id: &str| {
+        registry
+            .and_then(|r| r.get(id).ok())
+            .map(|m| m.provider_ids.clone())
+            .unwrap_or_default()
+    };
+    Ok(LoadedLeaderboard {
+        board: Leaderboard::build(&runs, prices, &provider_ids),
+        runs: runs.len(),
+        skipped,
+    })
 }
 
 #[cfg(test)]

@@ -3,28 +3,40 @@
 //! unsharded one: same samples in the same order, same aggregates.
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
 
-use crate::runner::{finish_run, RunOutcome, RunTiming};
-use crate::store::comparability::merge_mismatch;
-use crate::store::{read_samples, Manifest, RunDir, SampleRecord, Summary};
+use super::comparability::merge_mismatch;
+use super::finish::{finish_run, RunOutcome, RunTiming};
+use super::reader::{read_finished_run, FinishedRun};
+use super::records::SampleRecord;
+use super::run_dir::RunDir;
 use crate::tasks::TaskSet;
 
-struct Part {
-    manifest: Manifest,
-    summary: Summary,
-    samples: Vec<SampleRecord>,
+/// How the merged run came about, recorded in its manifest.
+#[derive(Debug, Clone, Default)]
+pub struct MergeOrigin {
+    /// The command line that asked for the merge (or for the run that was split).
+    pub command: Vec<String>,
+    /// Worker processes of one machine the shards ran in (`run --workers N`); `None` for shards
+    /// run apart (`run --shard K/N`), each with the machine to itself.
+    pub workers: Option<usize>,
 }
 
-/// Merges the shard run folders `shards` into `run_dir`.
-pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result<RunOutcome> {
+/// Merges the finished shard run folders `shards` into `run_dir` (which may hold a merge cut
+/// short: its samples are replaced).
+pub fn merge(
+    shards: &[PathBuf],
+    tasks: &TaskSet,
+    mut run_dir: RunDir,
+    origin: MergeOrigin,
+) -> Result<RunOutcome> {
     let started = Instant::now();
-    let parts: Vec<Part> = shards
+    let parts: Vec<FinishedRun> = shards
         .iter()
-        .map(|dir| read_part(dir))
+        .map(|dir| read_finished_run(dir).context("cannot merge the shards"))
         .collect::<Result<_>>()?;
     let first = &parts.first().context("no shard runs given")?.manifest;
     let count = first
@@ -103,7 +115,8 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
 
     let mut manifest = first.clone();
     manifest.run_id = run_dir.id().to_string();
-    manifest.command = std::env::args().collect();
+    manifest.command = origin.command;
+    manifest.workers = origin.workers;
     manifest.shard = None;
     manifest.merged_from = parts.iter().map(|p| p.manifest.run_id.clone()).collect();
     manifest.started_at = parts
@@ -113,9 +126,7 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
         .unwrap_or_default();
     manifest.finished_at = None;
     run_dir.write_manifest(&manifest)?;
-    for sample in &samples {
-        run_dir.append_sample(sample)?;
-    }
+    run_dir.replace_samples(&samples)?;
     let models = parts.into_iter().flat_map(|p| p.summary.models).collect();
     finish_run(
         run_dir,
@@ -125,36 +136,4 @@ pub fn merge(shards: &[PathBuf], tasks: &TaskSet, mut run_dir: RunDir) -> Result
         models,
         RunTiming::without_backend(started),
     )
-}
-
-fn read_part(dir: &Path) -> Result<Part> {
-    let read = |file: &str| -> Result<Vec<u8>> {
-        std::fs::read(dir.join(file))
-            .with_context(|| format!("cannot read {}/{file}", dir.display()))
-    };
-    let manifest: Manifest =
-        serde_json::from_slice(&read("manifest.json")?).with_context(|| {
-            format!(
-                "{}/manifest.json is not a yardstick manifest",
-                dir.display()
-            )
-        })?;
-    // Checked before summary.json is read: an unfinished shard has none.
-    if manifest.finished_at.is_none() {
-        let shard = manifest
-            .shard
-            .map_or(String::new(), |s| format!("shard {}/{} ", s.index, s.count));
-        bail!(
-            "{shard}run {} did not finish: complete it with `yardstick run --resume {}` before merging",
-            manifest.run_id,
-            manifest.run_id
-        );
-    }
-    Ok(Part {
-        manifest,
-        summary: serde_json::from_slice(&read("summary.json")?).with_context(|| {
-            format!("{}/summary.json is not a yardstick summary", dir.display())
-        })?,
-        samples: read_samples(dir)?,
-    })
 }

@@ -1,0 +1,176 @@
+//! A run from start to finish, for `yardstick run` and `yardstick nightly` alike: a new run from
+//! a [`RunRequest`], or an interrupted one resumed from its manifest — the run folder written
+//! first, models pulled, then one process or worker processes, then the summary.
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+
+use super::plan::{Catalog, RunPlan, RunRequest};
+use super::workers::{run_in_workers, WorkerCount};
+use super::{execute, new_manifest};
+use crate::backend::{ActivationDtype, MistralRsLoader};
+use crate::data::DataCache;
+use crate::hardware::choose_profile;
+use crate::locations::Locations;
+use crate::machine::MachineInfo;
+use crate::models::{pull, ModelCache, ModelEntry, Registry};
+use crate::store::{Manifest, RunDir, RunOutcome, SampleRecord};
+use crate::tasks::TaskSet;
+
+/// Where a run's inputs come from and its results go.
+#[derive(Debug)]
+pub struct Workspace {
+    /// Models.
+    pub registry: Registry,
+    /// Task specs.
+    pub tasks: TaskSet,
+    /// Dataset cache.
+    pub data: DataCache,
+    /// Model cache.
+    pub models: ModelCache,
+    /// `hardware.toml`.
+    pub hardware_file: PathBuf,
+    /// Where `runs/<run-id>/` are written.
+    pub results_dir: PathBuf,
+}
+
+impl Workspace {
+    /// The registry, tasks and caches of `locations`; results in `results_dir` (default: the
+    /// project's results/).
+    pub fn open(locations: &Locations, results_dir: Option<PathBuf>) -> Result<Self> {
+        Ok(Self {
+            registry: Registry::load(&locations.registry_file())?,
+            tasks: TaskSet::discover(&locations.tasks_dir())?,
+            data: DataCache::new(locations.data_dir()),
+            models: ModelCache::new(locations.models_dir()),
+            hardware_file: locations.hardware_file(),
+            results_dir: results_dir.unwrap_or_else(|| locations.results_dir()),
+        })
+    }
+
+    /// What plans are built from.
+    pub fn catalog(&self) -> Catalog<'_> {
+        Catalog {
+            registry: &self.registry,
+            tasks: &self.tasks,
+            data: &self.data,
+        }
+    }
+
+    /// The plan of a new run of `request`.
+    pub fn plan(&self, request: &RunRequest) -> Result<RunPlan<'_>> {
+        RunPlan::new(request, self.catalog(), self.results_dir.clone())
+    }
+}
+
+/// How a run executes: settings that change its speed or cost figures, not what it computes.
+#[derive(Debug, Clone)]
+pub struct RunSettings {
+    /// Activation dtype (a resumed run keeps the one it started with).
+    pub dtype: ActivationDtype,
+    /// Hardware price profile by name (default: the one matching this machine).
+    pub hardware: Option<String>,
+    /// Worker processes.
+    pub workers: WorkerCount,
+    /// Fetch missing models (otherwise they must be in the cache).
+    pub pull: bool,
+}
+
+impl Default for RunSettings {
+    fn default() -> Self {
+        Self {
+            dtype: ActivationDtype::Best,
+            hardware: None,
+            workers: WorkerCount::Count(1),
+            pull: true,
+        }
+    }
+}
+
+/// Starts the new run `request` asks for; `command` is recorded in its manifest.
+pub fn start(
+    request: &RunRequest,
+    settings: &RunSettings,
+    workspace: &Workspace,
+    command: Vec<String>,
+) -> Result<RunOutcome> {
+    let plan = workspace.plan(request)?;
+    let machine = MachineInfo::current();
+    let workers = settings.workers.resolve(&plan.models, &machine);
+    let loader = MistralRsLoader::new(workspace.models.clone(), settings.dtype);
+    let manifest = Manifest {
+        dtype: Some(settings.dtype.resolve()),
+        hardware: choose_profile(
+            &workspace.hardware_file,
+            settings.hardware.as_deref(),
+            &machine,
+        )?,
+        workers: (workers > 1).then_some(workers),
+        ..new_manifest(&plan, &loader, command)
+    };
+    // Created, with its manifest, before any long download: an unwritable results folder fails
+    // fast, and a run interrupted while pulling can be resumed.
+    let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
+    run_dir.write_manifest(&manifest)?;
+    if let Err(err) = fetch(&plan.models, workspace, settings.pull) {
+        // Nothing but the manifest was written: leave no empty run behind.
+        std::fs::remove_dir_all(run_dir.path()).ok();
+        return Err(err);
+    }
+    proceed(plan, run_dir, manifest, Vec::new(), workspace, loader)
+}
+
+/// Continues the interrupted run `run_id` (its plan and dtype come from its manifest).
+pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Result<RunOutcome> {
+    // The run folder is locked first: a second process on the same run stops here.
+    let (run_dir, manifest, done) = RunDir::resume(&workspace.results_dir, run_id)?;
+    let plan = RunPlan::resumed(
+        &manifest,
+        workspace.catalog(),
+        workspace.results_dir.clone(),
+    )?;
+    eprintln!(
+        "resuming {run_id}: {} of its samples are already done",
+        done.len()
+    );
+    fetch(&plan.models, workspace, settings.pull)?;
+    let dtype = manifest.dtype.unwrap_or(settings.dtype);
+    let loader = MistralRsLoader::new(workspace.models.clone(), dtype);
+    proceed(plan, run_dir, manifest, done, workspace, loader)
+}
+
+/// Pulls (or, without `pull`, only verifies) every model of the plan.
+fn fetch(models: &[ModelEntry], workspace: &Workspace, pull_missing: bool) -> Result<()> {
+    for model in models {
+        if pull_missing {
+            pull(&workspace.models, &workspace.registry, model)?;
+        } else {
+            workspace.models.verified_path(model)?;
+        }
+    }
+    Ok(())
+}
+
+/// Runs what remains of the plan, in this process or in the run's worker processes.
+fn proceed(
+    plan: RunPlan,
+    run_dir: RunDir,
+    manifest: Manifest,
+    done: Vec<SampleRecord>,
+    workspace: &Workspace,
+    loader: MistralRsLoader,
+) -> Result<RunOutcome> {
+    let split = manifest.workers.is_some_and(|n| n > 1) && manifest.shard.is_none();
+    if split && manifest.finished_at.is_none() {
+        return run_in_workers(run_dir, &manifest, &workspace.results_dir, &workspace.tasks);
+    }
+    eprintln!(
+        "run {}: {} model(s) × {} task(s), {}",
+        plan.run_id,
+        plan.models.len(),
+        plan.tasks.len(),
+        plan.describe_limit()
+    );
+    execute(&plan, run_dir, &loader, manifest, done)
+}
