@@ -16,7 +16,7 @@ use crate::report::write_site;
 use crate::runner::job::{self, Workspace};
 use crate::store::{
     append_history, find_manifest, finished_runs, previous_comparable, read_finished_run,
-    run_folder,
+    run_folder, HISTORY_FILE,
 };
 
 /// Runs the job; `command_line` is recorded in the manifest of a run it starts.
@@ -55,7 +55,7 @@ pub(super) fn run(
     }
 
     let current = read_finished_run(&run_folder(&results_dir, &run_id))?;
-    let history = results_dir.join("history.parquet");
+    let history = results_dir.join(HISTORY_FILE);
     let rows = append_history(&history, &current)?;
     eprintln!("history: {} ({rows} rows)", history.display());
 

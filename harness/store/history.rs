@@ -10,6 +10,9 @@ use super::columns::{data_frame, parquet_bytes, Column, Values};
 use super::reader::FinishedRun;
 use super::records::TaskResult;
 
+/// The history's file name in a results folder.
+pub const HISTORY_FILE: &str = "history.parquet";
+
 /// History rows of one run: per model × task, the headline score with its interval and speed.
 pub fn history_columns(run: &FinishedRun) -> Vec<Column> {
     let results = &run.summary.results;

@@ -1,10 +1,12 @@
-//! The store: what a run writes under `results/runs/<run-id>/` and how it is read back.
+//! The store: the one owner of run folders — what a run writes under `results/runs/<run-id>/`,
+//! how runs are found and read back, finished, merged, and added to the history.
 //!
 //! - `manifest.json`: the plan, model and dataset sha256s, versions, machine, times;
 //! - `samples.jsonl`: one [`SampleRecord`] per line, appended and flushed as each finishes;
-//! - `summary.json`: the aggregates ([`Summary`]), computed from the samples.
+//! - `summary.json`: the aggregates ([`Summary`]), computed from the samples;
+//! - `results/history.parquet`: one row per run × model × task, appended by nightly jobs.
 //!
-//! Reports, comparisons and re-scoring read only these files.
+//! Reports, comparisons and re-scoring read only these files, and only through this module.
 
 pub mod columns;
 pub mod comparability;
@@ -19,7 +21,7 @@ mod summarize;
 
 pub use comparability::{RunKey, SpeedConditions, TaskConfig};
 pub use finish::{finish_run, RunOutcome, RunTiming};
-pub use history::{append_history, history_columns, read_history};
+pub use history::{append_history, history_columns, read_history, HISTORY_FILE};
 pub use merge::{merge, MergeOrigin};
 pub use reader::{
     complete_runs, find_manifest, finished_runs, previous_comparable, read_finished_run,
