@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::mistralrs::LoadPath;
-use crate::backend::ActivationDtype;
+use crate::backend::{ActivationDtype, Weights};
 use crate::models::quantize::QuantType;
 use crate::runner::workers::WorkerCount;
 use crate::select::PriceBasis;
@@ -36,8 +36,8 @@ macro_rules! choice {
 choice! {
     /// `--dtype`.
     DtypeChoice => ActivationDtype {
-        /// The fastest measured: mistral.rs's automatic choice where the CPU computes BF16
-        /// natively (AVX512-BF16), F32 elsewhere.
+        /// `run`: the faster of F32 and `auto`, measured once per model, machine and build;
+        /// `perf`: `auto` where the CPU computes BF16 natively (AVX512-BF16), F32 elsewhere.
         Best => Best,
         /// mistral.rs's automatic choice (BF16 or F16 on CPU, whichever runs).
         Auto => Auto,
@@ -47,6 +47,29 @@ choice! {
         F16 => F16,
         /// bfloat16.
         Bf16 => Bf16,
+    }
+}
+
+/// `run --weights`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum WeightsChoice {
+    /// Per model and task, whichever calibration measures faster (where memory allows).
+    Auto,
+    /// As stored in the GGUF: fastest decode.
+    Quantized,
+    /// Expanded to F32 when loaded: several times faster prefill, slower decode, 4 bytes per
+    /// parameter of memory.
+    Dequantized,
+}
+
+impl WeightsChoice {
+    /// The forced weights; `None` for `auto`.
+    pub fn forced(self) -> Option<Weights> {
+        match self {
+            Self::Auto => None,
+            Self::Quantized => Some(Weights::Quantized),
+            Self::Dequantized => Some(Weights::Dequantized),
+        }
     }
 }
 
@@ -212,6 +235,10 @@ pub struct PerfArgs {
     /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
     #[arg(long, value_enum, default_value_t = DtypeChoice::Best)]
     pub dtype: DtypeChoice,
+    /// Load the weights dequantized to F32 (candle's `CANDLE_DEQUANTIZE_ALL`) instead of
+    /// quantized.
+    #[arg(long)]
+    pub dequantize: bool,
     /// How mistral.rs loads the model: yardstick's loader settings, or `gguf-model-builder`
     /// (mistral.rs's high-level builder with all its defaults; the speed baseline).
     #[arg(long, value_enum, default_value_t = LoadPathChoice::Loader)]
@@ -329,9 +356,12 @@ pub struct RunArgs {
     /// Print the plan (models, tasks and their items) and exit without running anything.
     #[arg(long, conflicts_with = "resume")]
     pub dry_run: bool,
-    /// Activation dtype on CPU (`best`: auto where the CPU has native BF16, else F32).
+    /// Activation dtype on CPU (`best`: the faster of F32 and auto, measured).
     #[arg(long, value_enum, default_value_t = DtypeChoice::Best)]
     pub dtype: DtypeChoice,
+    /// Weights: quantized, dequantized, or per task whichever calibration measures faster.
+    #[arg(long, value_enum, default_value_t = WeightsChoice::Auto)]
+    pub weights: WeightsChoice,
     /// Where runs/<run-id>/ is written (default: results/ in the project).
     #[arg(long)]
     pub results_dir: Option<PathBuf>,
@@ -360,7 +390,7 @@ pub struct RunArgs {
     pub workers: WorkerCount,
     /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
     /// are kept, the rest are run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers", "weights", "dtype"])]
     pub resume: Option<String>,
 }
 

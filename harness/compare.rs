@@ -122,8 +122,8 @@ pub fn compare(baseline: &Path, candidate: &Path) -> Result<Comparison> {
             continue;
         };
         let configs = (
-            TaskConfig::of(&base.manifest, &result.task),
-            TaskConfig::of(&cand.manifest, &result.task),
+            TaskConfig::of(&base.manifest, &result.model, &result.task),
+            TaskConfig::of(&cand.manifest, &result.model, &result.task),
         );
         let difference = match &configs {
             (Some(b), Some(c)) => b.difference(c),

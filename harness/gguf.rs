@@ -27,6 +27,8 @@ pub struct GgufSummary {
     pub bytes_per_token: u64,
     /// Tensor bytes per ggml type name, e.g. `Q4_1` → bytes.
     pub bytes_by_type: BTreeMap<String, u64>,
+    /// Elements of all tensors (the parameter count).
+    pub parameters: u64,
     /// File size the header implies; the file must be at least this long.
     pub required_len: u64,
 }
@@ -76,6 +78,7 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
     }
 
     let mut tensor_bytes = 0u64;
+    let mut parameters = 0u64;
     let mut data_end = 0u64;
     let mut bytes_by_type = BTreeMap::new();
     let mut embedding_bytes = 0u64;
@@ -99,6 +102,7 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
             .with_context(|| format!("{}: unknown tensor type {ggml_type}", path.display()))?;
         let bytes = elements.div_ceil(block_elements) * block_bytes;
         tensor_bytes += bytes;
+        parameters = parameters.saturating_add(elements);
         match name.as_str() {
             "token_embd.weight" => embedding_bytes = bytes,
             "output.weight" => has_output_projection = true,
@@ -125,6 +129,7 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
         architecture,
         tensor_count,
         tensor_bytes,
+        parameters,
         bytes_per_token: if has_output_projection {
             tensor_bytes - embedding_bytes
         } else {

@@ -276,7 +276,7 @@ fn model_cells(runs: &[&FinishedRun]) -> (Cells, BTreeMap<String, Vec<String>>) 
                 .filter(|s| s.model == result.model && s.task == result.task)
                 .filter(|s| s.finish_reason != "supplied")
                 .collect();
-            let Some(config) = TaskConfig::of(&run.manifest, &result.task) else {
+            let Some(config) = TaskConfig::of(&run.manifest, &result.model, &result.task) else {
                 continue;
             };
             let items = item_values(&samples, &result.primary_metric);

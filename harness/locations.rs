@@ -57,6 +57,11 @@ impl Locations {
         self.project.join("hardware.toml")
     }
 
+    /// Cached calibrations (the fastest setup per model, machine and build).
+    pub fn calibration_dir(&self) -> PathBuf {
+        self.home.join("calibration")
+    }
+
     /// The vendored provider price list.
     pub fn provider_prices_file(&self) -> PathBuf {
         self.project.join("prices/open_weights_provider_prices.csv")

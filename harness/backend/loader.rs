@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::mistralrs::{LoadPath, MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION};
-use super::{ActivationDtype, Backend, BackendLoader};
+use super::{Backend, BackendLoader, Setup};
 use crate::models::{ModelCache, ModelEntry};
 
 /// Loads verified GGUFs from the cache into mistral.rs.
@@ -16,14 +16,11 @@ pub struct MistralRsLoader {
 }
 
 impl MistralRsLoader {
-    /// Loads from `cache`, computing in `dtype`.
-    pub fn new(cache: ModelCache, dtype: ActivationDtype) -> Self {
+    /// Loads from `cache`.
+    pub fn new(cache: ModelCache) -> Self {
         Self {
             cache,
-            options: MistralRsOptions {
-                dtype,
-                ..MistralRsOptions::default()
-            },
+            options: MistralRsOptions::default(),
         }
     }
 
@@ -35,11 +32,21 @@ impl MistralRsLoader {
 }
 
 impl BackendLoader for MistralRsLoader {
-    fn load(&self, model: &ModelEntry) -> Result<Box<dyn Backend>> {
+    fn load(&self, model: &ModelEntry, setup: Setup) -> Result<Box<dyn Backend>> {
         let path = self.cache.verified_path(model)?;
         let started = Instant::now();
-        eprintln!("loading {} ({})", model.id, path.display());
-        let backend = MistralRsBackend::load(&path, self.options)
+        eprintln!(
+            "loading {} ({}; {})",
+            model.id,
+            path.display(),
+            setup.describe()
+        );
+        let options = MistralRsOptions {
+            dtype: setup.dtype,
+            weights: setup.weights,
+            ..self.options
+        };
+        let backend = MistralRsBackend::load(&path, options)
             .with_context(|| format!("model {} did not load", model.id))?;
         eprintln!(
             "loaded {} in {:.1}s",

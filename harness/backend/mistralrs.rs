@@ -22,7 +22,9 @@ use mistralrs::{
 };
 use serde::{Deserialize, Serialize};
 
-use super::{cut_at_stop, ActivationDtype, Backend, BackendInfo, Generation, GenerationRequest};
+use super::{
+    cut_at_stop, ActivationDtype, Backend, BackendInfo, Generation, GenerationRequest, Weights,
+};
 use crate::tasks::{ChatMessage, Prompt};
 
 /// The mistral.rs version built in, as Cargo.lock resolved it (read by build.rs; pinned in
@@ -43,6 +45,25 @@ pub enum LoadPath {
     GgufModelBuilder,
 }
 
+/// Runs `load` on a fresh thread that sees `weights` as `CANDLE_DEQUANTIZE_ALL`. candle 0.10.2
+/// reads that variable once per thread, when the thread first builds a quantized matrix
+/// product, and mistral.rs builds a GGUF model's layers on the loading thread: a new thread
+/// per load makes the choice per model instead of once per process.
+fn load_with_weights<T: Send>(weights: Weights, load: impl FnOnce() -> T + Send) -> T {
+    let value = match weights {
+        Weights::Quantized => "0",
+        Weights::Dequantized => "1",
+    };
+    // Set while no other thread of this process is loading a model (loads are sequential).
+    std::env::set_var("CANDLE_DEQUANTIZE_ALL", value);
+    std::thread::scope(|scope| {
+        scope
+            .spawn(load)
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 /// mistral.rs's dtype for `dtype` (resolved for this CPU).
 fn model_dtype(dtype: ActivationDtype) -> ModelDType {
     match dtype.resolve() {
@@ -60,6 +81,8 @@ pub struct MistralRsOptions {
     pub load_path: LoadPath,
     /// Activation dtype.
     pub dtype: ActivationDtype,
+    /// Quantized or dequantized weights (the `Loader` path only).
+    pub weights: Weights,
     /// Keep mistral.rs's prefix cache on. Off for benchmark runs: on CPU it never evicts, so
     /// memory grows with every finished sequence, and it would make timings depend on order.
     pub prefix_cache: bool,
@@ -70,6 +93,7 @@ impl Default for MistralRsOptions {
         Self {
             load_path: LoadPath::Loader,
             dtype: ActivationDtype::Best,
+            weights: Weights::Quantized,
             prefix_cache: false,
         }
     }
@@ -93,9 +117,10 @@ impl MistralRsBackend {
             .build()?;
         let gguf = gguf.to_path_buf();
         let engine = match options.load_path {
-            LoadPath::Loader => runtime
-                .block_on(build_runner(gguf.clone(), options))
-                .map(Engine::Loader),
+            LoadPath::Loader => load_with_weights(options.weights, || {
+                runtime.block_on(build_runner(gguf.clone(), options))
+            })
+            .map(Engine::Loader),
             LoadPath::GgufModelBuilder => runtime
                 .block_on(build_with_model_builder(&gguf))
                 .map(Engine::ModelBuilder),
@@ -117,6 +142,11 @@ impl MistralRsBackend {
             }
             .into(),
             prefix_cache: builder || options.prefix_cache,
+            weights: if builder {
+                Weights::Quantized
+            } else {
+                options.weights
+            },
             load_seconds: started.elapsed().as_secs_f64(),
         };
         Ok(Self {

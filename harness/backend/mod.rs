@@ -17,8 +17,8 @@ use crate::units::{Seconds, TokensPerSecond};
 
 /// Loads a backend for a model (pulling it first if needed).
 pub trait BackendLoader {
-    /// The backend for `model`.
-    fn load(&self, model: &ModelEntry) -> Result<Box<dyn Backend>>;
+    /// The backend for `model`, running with `setup`.
+    fn load(&self, model: &ModelEntry, setup: Setup) -> Result<Box<dyn Backend>>;
     /// Backend name and version for the manifest.
     fn backend_name(&self) -> (String, String);
 }
@@ -43,7 +43,7 @@ impl Sampling {
 }
 
 /// Activation dtype the model computes in (weights stay quantized).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ActivationDtype {
     /// The fastest measured: mistral.rs's automatic choice (BF16) on CPUs that compute BF16
@@ -80,6 +80,57 @@ impl ActivationDtype {
             ActivationDtype::Bf16 => "bf16",
         }
     }
+}
+
+/// How a model's weights are held while it runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Weights {
+    /// As stored in the GGUF: quantized matrix products, which read the fewest bytes per token
+    /// (fastest decode) but redo the dequantization for every prompt row (slow prefill).
+    Quantized,
+    /// Expanded to F32 when loaded (candle's `CANDLE_DEQUANTIZE_ALL`): real matrix products,
+    /// several times faster prefill, slower decode, about 4 bytes per parameter of memory.
+    Dequantized,
+}
+
+impl Weights {
+    /// Lower-case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Quantized => "quantized",
+            Self::Dequantized => "dequantized",
+        }
+    }
+}
+
+/// How a model runs a task: its activation dtype and weights.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Setup {
+    /// Activation dtype (never `best`: resolved).
+    pub dtype: ActivationDtype,
+    /// Weights.
+    pub weights: Weights,
+}
+
+impl Setup {
+    /// `dtype f32, quantized weights`, for people.
+    pub fn describe(&self) -> String {
+        format!(
+            "dtype {}, {} weights",
+            self.dtype.as_str(),
+            self.weights.as_str()
+        )
+    }
+}
+
+/// What a run asked for: a dtype (`best`: measured) and weights (`None`: measured per task).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SetupRequest {
+    /// Activation dtype.
+    pub dtype: ActivationDtype,
+    /// Weights, when forced.
+    pub weights: Option<Weights>,
 }
 
 /// Whether the CPU has BF16 arithmetic (AVX512-BF16).
@@ -153,8 +204,15 @@ pub struct BackendInfo {
     pub dtype: String,
     /// Whether the prefix cache is on.
     pub prefix_cache: bool,
+    /// How the weights were held (absent in runs before it was recorded: quantized).
+    #[serde(default = "quantized")]
+    pub weights: Weights,
     /// Seconds spent loading the model (never counted in speed).
     pub load_seconds: Seconds,
+}
+
+fn quantized() -> Weights {
+    Weights::Quantized
 }
 
 /// An inference backend. Implementations are thread-safe so a runner may issue requests from

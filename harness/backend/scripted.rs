@@ -36,6 +36,7 @@ impl Backend for ScriptedBackend {
             device: "none".into(),
             dtype: "none".into(),
             prefix_cache: false,
+            weights: super::Weights::Quantized,
             load_seconds: 0.0,
         }
     }

@@ -3,7 +3,7 @@
 
 use anyhow::{Context, Result};
 
-use crate::backend::{BackendLoader, MistralRsLoader};
+use crate::backend::{ActivationDtype, BackendLoader, MistralRsLoader, Setup, Weights};
 use crate::cli::PerfArgs;
 use crate::gguf;
 use crate::hardware::choose_profile;
@@ -43,8 +43,16 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
         },
         sweep_workload: args.sweep_workload,
     };
-    let loader = MistralRsLoader::new(ModelCache::new(locations.models_dir()), args.dtype.into())
+    let loader = MistralRsLoader::new(ModelCache::new(locations.models_dir()))
         .with_load_path(args.load_path.into());
+    let setup = Setup {
+        dtype: ActivationDtype::from(args.dtype).resolve(),
+        weights: if args.dequantize {
+            Weights::Dequantized
+        } else {
+            Weights::Quantized
+        },
+    };
 
     eprintln!(
         "measuring memory read bandwidth ({} MiB, all cores)…",
@@ -60,8 +68,16 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
         } else {
             pull(&loader.cache, &registry, model)?
         };
-        let bytes_per_token = gguf::inspect(&path)?.bytes_per_token;
-        let backend = loader.load(model)?;
+        let summary = gguf::inspect(&path)?;
+        // Dequantized weights are read as F32: 4 bytes per parameter.
+        let bytes_per_token = match setup.weights {
+            Weights::Quantized => summary.bytes_per_token,
+            Weights::Dequantized => {
+                (summary.bytes_per_token as f64 * (summary.parameters * 4) as f64
+                    / summary.tensor_bytes.max(1) as f64) as u64
+            }
+        };
+        let backend = loader.load(model, setup)?;
         let mut report = measure(&model.id, backend.as_ref(), &options, &|step| {
             eprintln!("  {step}")
         })?;

@@ -56,6 +56,7 @@ fn request(args: &RunArgs) -> RunRequest {
 fn settings(args: &RunArgs) -> RunSettings {
     RunSettings {
         dtype: args.dtype.into(),
+        weights: args.weights.forced(),
         hardware: args.hardware.clone(),
         workers: args.workers,
         pull: !args.no_pull,

@@ -1,49 +1,98 @@
 //! Memory read bandwidth: how fast this machine streams a buffer far larger than its caches,
 //! the physical limit on decode speed (every weight is read once per generated token).
+//!
+//! Measured the way STREAM-like tools do: one thread per core, each pinned to its core, reading
+//! its own 64-byte-aligned slice that it wrote first (so its pages are mapped and local), with
+//! two independent vector accumulators; the threads start each pass together and the pass ends
+//! when the last finishes; the best of several passes counts. On a 2-core AMD EPYC this reads
+//! 28–34 GB/s, as a hand-written AVX2 C loop does there (25–36 GB/s, measured side by side).
 
+use std::sync::Barrier;
 use std::time::Instant;
 
 /// Bytes read per measurement: far beyond any CPU cache.
-pub const DEFAULT_BUFFER_BYTES: usize = 512 << 20;
+pub const DEFAULT_BUFFER_BYTES: usize = 1 << 30;
 
-/// Best read bandwidth over `rounds` passes of `threads` threads summing disjoint slices of a
-/// `buffer_bytes` buffer, in bytes per second.
+/// One cache line of data.
+#[repr(C, align(64))]
+#[derive(Debug, Clone, Copy)]
+struct Line([u64; 8]);
+
+/// Best read bandwidth over `rounds` passes of `threads` pinned threads over a `buffer_bytes`
+/// buffer, in bytes per second.
 pub fn read_bandwidth(buffer_bytes: usize, threads: usize, rounds: usize) -> f64 {
-    let words = (buffer_bytes / 8).max(threads.max(1) * 8);
-    // Written once so every page is really mapped before it is timed.
-    let buffer: Vec<u64> = (0..words as u64).collect();
     let threads = threads.max(1);
+    let rounds = rounds.max(1);
+    let per_thread = (buffer_bytes / 64 / threads).max(2);
+    let mut buffer = vec![Line([0; 8]); per_thread * threads];
+    let start = Barrier::new(threads + 1);
+    let end = Barrier::new(threads + 1);
     let mut best = f64::INFINITY;
-    for _ in 0..rounds.max(1) {
-        let started = Instant::now();
-        let total = std::thread::scope(|scope| {
-            let handles: Vec<_> = buffer
-                .chunks(words.div_ceil(threads))
-                .map(|slice| scope.spawn(move || sum_words(slice)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| h.join().expect("bandwidth thread panicked"))
-                .fold(0u64, u64::wrapping_add)
-        });
-        std::hint::black_box(total);
-        best = best.min(started.elapsed().as_secs_f64());
-    }
-    (words * 8) as f64 / best
+    std::thread::scope(|scope| {
+        for (core, slice) in buffer.chunks_mut(per_thread).enumerate() {
+            let (start, end) = (&start, &end);
+            scope.spawn(move || {
+                pin_to_core(core);
+                // Written by the thread that reads it: mapped, warm and local before timing.
+                for (i, line) in slice.iter_mut().enumerate() {
+                    *line = Line([i as u64; 8]);
+                }
+                for _ in 0..rounds {
+                    start.wait();
+                    std::hint::black_box(sum_lines(slice));
+                    end.wait();
+                }
+            });
+        }
+        for _ in 0..rounds {
+            start.wait();
+            let started = Instant::now();
+            end.wait();
+            best = best.min(started.elapsed().as_secs_f64());
+        }
+    });
+    (per_thread * threads * 64) as f64 / best
 }
 
-/// Sums with eight independent accumulators so the compiler vectorizes the loop and the loads,
-/// not the additions, set the pace.
-fn sum_words(slice: &[u64]) -> u64 {
-    let mut lanes = [0u64; 8];
-    let mut blocks = slice.chunks_exact(8);
-    for block in &mut blocks {
-        for (lane, value) in lanes.iter_mut().zip(block) {
-            *lane = lane.wrapping_add(*value);
+/// Pins the calling thread to `core` (modulo the cores it may use); best effort.
+fn pin_to_core(core: usize) {
+    // SAFETY: a zeroed cpu_set_t is valid; CPU_SET and sched_setaffinity act on our own thread.
+    unsafe {
+        let mut allowed: libc::cpu_set_t = std::mem::zeroed();
+        if libc::sched_getaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &mut allowed) != 0 {
+            return;
+        }
+        let cores: Vec<usize> = (0..libc::CPU_SETSIZE as usize)
+            .filter(|c| libc::CPU_ISSET(*c, &allowed))
+            .collect();
+        if cores.is_empty() {
+            return;
+        }
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cores[core % cores.len()], &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set);
+    }
+}
+
+/// Sums with two lines of independent accumulators so the compiler vectorizes the loop and the
+/// loads, not the additions, set the pace.
+fn sum_lines(lines: &[Line]) -> u64 {
+    let (mut even, mut odd) = ([0u64; 8], [0u64; 8]);
+    let mut pairs = lines.chunks_exact(2);
+    for pair in &mut pairs {
+        for (lane, value) in even.iter_mut().zip(pair[0].0) {
+            *lane = lane.wrapping_add(value);
+        }
+        for (lane, value) in odd.iter_mut().zip(pair[1].0) {
+            *lane = lane.wrapping_add(value);
         }
     }
-    let tail: u64 = blocks.remainder().iter().fold(0, |a, b| a.wrapping_add(*b));
-    lanes.iter().fold(tail, |a, b| a.wrapping_add(*b))
+    for line in pairs.remainder() {
+        for (lane, value) in even.iter_mut().zip(line.0) {
+            *lane = lane.wrapping_add(value);
+        }
+    }
+    even.iter().chain(&odd).fold(0, |a, b| a.wrapping_add(*b))
 }
 
 #[cfg(test)]
@@ -52,8 +101,8 @@ mod tests {
 
     #[test]
     fn sums_every_word() {
-        let words: Vec<u64> = (1..=21).collect();
-        assert_eq!(sum_words(&words), 21 * 22 / 2);
+        let lines: Vec<Line> = (1..=3).map(|i| Line([i; 8])).collect();
+        assert_eq!(sum_lines(&lines), 8 * (1 + 2 + 3));
     }
 
     #[test]

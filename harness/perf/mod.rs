@@ -132,6 +132,19 @@ impl Roofline {
             share: decode.map(|d| d / roofline),
         }
     }
+
+    /// Why this roofline cannot be right, if it cannot: a measured decode faster than the limit
+    /// means the bandwidth figure is too low (every share computed from it is too high).
+    pub fn implausible(&self) -> Option<String> {
+        let decode = self.decode_tokens_per_second?;
+        (decode > self.roofline_tokens_per_second).then(|| {
+            format!(
+                "decode measured at {decode:.1} tok/s exceeds the {:.1} tok/s the measured \
+                 bandwidth allows: the bandwidth figure is wrong (too low), ignore the share",
+                self.roofline_tokens_per_second
+            )
+        })
+    }
 }
 
 /// Everything `perf` measured for one model.
@@ -356,6 +369,12 @@ mod tests {
         let roofline = Roofline::new(10e9, 100_000_000, Some(25.0));
         assert_eq!(roofline.roofline_tokens_per_second, 100.0);
         assert_eq!(roofline.share, Some(0.25));
+        assert_eq!(roofline.implausible(), None);
+        let faster = Roofline::new(10e9, 100_000_000, Some(120.0));
+        assert!(faster
+            .implausible()
+            .unwrap()
+            .contains("bandwidth figure is wrong"));
     }
 
     #[test]

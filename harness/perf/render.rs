@@ -86,6 +86,9 @@ pub fn table(reports: &[PerfReport]) -> String {
                     .map_or("—".into(), |d| format!("{d:.1} tok/s")),
                 r.share.map_or("—".into(), |s| format!("{:.1}%", s * 100.0))
             );
+            if let Some(why) = r.implausible() {
+                let _ = writeln!(out, "  warning: {why}");
+            }
         }
     }
     out

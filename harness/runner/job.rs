@@ -2,15 +2,18 @@
 //! a [`RunRequest`], or an interrupted one resumed from its manifest — the run folder written
 //! first, models pulled, then one process or worker processes, then the summary.
 
+use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use anyhow::Result;
 
+use super::calibration::{calibrate, candidates, choose};
 use super::plan::{Catalog, RunPlan, RunRequest};
 use super::workers::{run_in_workers, WorkerCount};
 use super::{execute, new_manifest};
-use crate::backend::{ActivationDtype, MistralRsLoader};
+use crate::backend::{ActivationDtype, MistralRsLoader, Setup, SetupRequest, Weights};
 use crate::data::DataCache;
+use crate::gguf;
 use crate::hardware::choose_profile;
 use crate::locations::Locations;
 use crate::machine::MachineInfo;
@@ -31,6 +34,8 @@ pub struct Workspace {
     pub models: ModelCache,
     /// `hardware.toml`.
     pub hardware_file: PathBuf,
+    /// Cached calibrations.
+    pub calibration_dir: PathBuf,
     /// Where `runs/<run-id>/` are written.
     pub results_dir: PathBuf,
 }
@@ -45,6 +50,7 @@ impl Workspace {
             data: DataCache::new(locations.data_dir()),
             models: ModelCache::new(locations.models_dir()),
             hardware_file: locations.hardware_file(),
+            calibration_dir: locations.calibration_dir(),
             results_dir: results_dir.unwrap_or_else(|| locations.results_dir()),
         })
     }
@@ -67,8 +73,11 @@ impl Workspace {
 /// How a run executes: settings that change its speed or cost figures, not what it computes.
 #[derive(Debug, Clone)]
 pub struct RunSettings {
-    /// Activation dtype (a resumed run keeps the one it started with).
+    /// Activation dtype; `best`: the faster of F32 and mistral.rs's automatic choice, measured
+    /// (a resumed run keeps the setups it started with).
     pub dtype: ActivationDtype,
+    /// Weights; `None`: per task, quantized or dequantized, whichever calibration finds faster.
+    pub weights: Option<Weights>,
     /// Hardware price profile by name (default: the one matching this machine).
     pub hardware: Option<String>,
     /// Worker processes.
@@ -81,6 +90,7 @@ impl Default for RunSettings {
     fn default() -> Self {
         Self {
             dtype: ActivationDtype::Best,
+            weights: None,
             hardware: None,
             workers: WorkerCount::Count(1),
             pull: true,
@@ -98,9 +108,14 @@ pub fn start(
     let plan = workspace.plan(request)?;
     let machine = MachineInfo::current();
     let workers = settings.workers.resolve(&plan.models, &machine);
-    let loader = MistralRsLoader::new(workspace.models.clone(), settings.dtype);
-    let manifest = Manifest {
-        dtype: Some(settings.dtype.resolve()),
+    let loader = MistralRsLoader::new(workspace.models.clone());
+    let request = SetupRequest {
+        dtype: settings.dtype,
+        weights: settings.weights,
+    };
+    let mut manifest = Manifest {
+        dtype: Some(settings.dtype),
+        setup_request: Some(request),
         hardware: choose_profile(
             &workspace.hardware_file,
             settings.hardware.as_deref(),
@@ -113,18 +128,24 @@ pub fn start(
     // fast, and a run interrupted while pulling can be resumed.
     let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
     run_dir.write_manifest(&manifest)?;
-    if let Err(err) = fetch(&plan.models, workspace, settings.pull) {
-        // Nothing but the manifest was written: leave no empty run behind.
-        std::fs::remove_dir_all(run_dir.path()).ok();
-        return Err(err);
+    let prepared = fetch(&plan.models, workspace, settings.pull)
+        .and_then(|()| choose_setups(&plan, request, workers, workspace, &loader));
+    match prepared {
+        Ok(setups) => manifest.setups = setups,
+        Err(err) => {
+            // Nothing but the manifest was written: leave no empty run behind.
+            std::fs::remove_dir_all(run_dir.path()).ok();
+            return Err(err);
+        }
     }
+    run_dir.write_manifest(&manifest)?;
     proceed(plan, run_dir, manifest, Vec::new(), workspace, loader)
 }
 
 /// Continues the interrupted run `run_id` (its plan and dtype come from its manifest).
 pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Result<RunOutcome> {
     // The run folder is locked first: a second process on the same run stops here.
-    let (run_dir, manifest, done) = RunDir::resume(&workspace.results_dir, run_id)?;
+    let (run_dir, mut manifest, done) = RunDir::resume(&workspace.results_dir, run_id)?;
     let plan = RunPlan::resumed(
         &manifest,
         workspace.catalog(),
@@ -135,9 +156,58 @@ pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Re
         done.len()
     );
     fetch(&plan.models, workspace, settings.pull)?;
-    let dtype = manifest.dtype.unwrap_or(settings.dtype);
-    let loader = MistralRsLoader::new(workspace.models.clone(), dtype);
+    let loader = MistralRsLoader::new(workspace.models.clone());
+    if let (true, Some(request)) = (manifest.setups.is_empty(), manifest.setup_request) {
+        // Stopped before its setups were chosen (while pulling or calibrating).
+        let instances = manifest.workers.unwrap_or(1);
+        manifest.setups = choose_setups(&plan, request, instances, workspace, &loader)?;
+        run_dir.write_manifest(&manifest)?;
+    }
     proceed(plan, run_dir, manifest, done, workspace, loader)
+}
+
+/// Model → task → setup: forced by the request, or chosen by calibration.
+fn choose_setups(
+    plan: &RunPlan,
+    request: SetupRequest,
+    instances: usize,
+    workspace: &Workspace,
+    loader: &MistralRsLoader,
+) -> Result<BTreeMap<String, BTreeMap<String, Setup>>> {
+    let machine = MachineInfo::current();
+    let models = plan
+        .models
+        .iter()
+        .map(|model| {
+            let path = workspace.models.verified_path(model)?;
+            let parameters = gguf::inspect(&path)?.parameters;
+            let candidates = candidates(
+                request.dtype,
+                request.weights,
+                parameters,
+                instances,
+                &machine,
+            );
+            Ok((model, candidates))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let tasks = plan
+        .tasks
+        .iter()
+        .map(|prepared| {
+            let max_new_tokens = plan
+                .max_new_tokens
+                .unwrap_or(prepared.task.spec.generation.max_new_tokens);
+            Ok((
+                prepared.task.name().to_string(),
+                prepared.mean_prompt_chars()?,
+                max_new_tokens as f64 / 2.0,
+            ))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    choose(&models, &tasks, &mut |model, candidates| {
+        calibrate(loader, model, candidates, &workspace.calibration_dir)
+    })
 }
 
 /// Pulls (or, without `pull`, only verifies) every model of the plan.

@@ -1,6 +1,7 @@
 //! The runner: executes a plan (models × tasks × items) through a backend, scoring and appending
 //! each sample as it finishes, then writes the summary.
 
+pub mod calibration;
 mod consent;
 pub mod job;
 mod plan;
@@ -15,7 +16,10 @@ use indicatif::{ProgressBar, ProgressStyle};
 pub use consent::confirm_code_execution;
 pub use plan::{Catalog, Items, PreparedTask, RunPlan, RunRequest, DEFAULT_LIMIT, DEFAULT_SUITES};
 
-use crate::backend::{Backend, BackendLoader, Generation, GenerationRequest, Sampling};
+use crate::backend::{
+    ActivationDtype, Backend, BackendLoader, Generation, GenerationRequest, Sampling, Setup,
+    Weights,
+};
 use crate::models::ModelEntry;
 use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
@@ -42,6 +46,12 @@ pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<Str
         ..Manifest::new(&plan.run_id, command, loader.backend_name())
     }
 }
+
+/// The setup of runs that record none and name no dtype: F32 with quantized weights.
+const DEFAULT_SETUP: Setup = Setup {
+    dtype: ActivationDtype::F32,
+    weights: Weights::Quantized,
+};
 
 /// Identifies a sample within a run: model, task, item index, sample index.
 type SampleKey = (String, String, usize, usize);
@@ -73,31 +83,40 @@ pub fn execute(
     let mut busy_seconds = 0.0;
     let mut setup_seconds = 0.0;
     for (model_number, model) in plan.models.iter().enumerate() {
-        let remaining = plan.tasks.iter().enumerate().any(|(task_number, task)| {
-            planned_samples(plan, model_number, task_number).any(|(item, s)| {
+        // One backend per setup in turn: a task whose setup differs from the loaded one
+        // reloads the model.
+        let mut loaded: Option<(Setup, Box<dyn Backend>)> = None;
+        for (task_number, task) in plan.tasks.iter().enumerate() {
+            let remaining = planned_samples(plan, model_number, task_number).any(|(item, s)| {
                 !finished.contains(&(
                     model.id.clone(),
                     task.task.name().to_string(),
                     item.index,
                     s,
                 ))
-            })
-        });
-        if !remaining {
-            continue;
-        }
-        stop_if_interrupted(plan, samples.len())?;
-        let backend = loader
-            .load(model)
-            .with_context(|| format!("cannot load model {}", model.id))?;
-        let warmup_seconds = warm_up(backend.as_ref())?;
-        setup_seconds += backend.info().load_seconds + warmup_seconds;
-        model_runs.push(ModelRunRecord {
-            model: model.id.clone(),
-            backend: backend.info(),
-            warmup_seconds,
-        });
-        for task_number in 0..plan.tasks.len() {
+            });
+            if !remaining {
+                continue;
+            }
+            stop_if_interrupted(plan, samples.len())?;
+            let setup = manifest
+                .setup(&model.id, task.task.name())
+                .unwrap_or(DEFAULT_SETUP);
+            if loaded.as_ref().map(|(s, _)| *s) != Some(setup) {
+                drop(loaded.take());
+                let backend = loader
+                    .load(model, setup)
+                    .with_context(|| format!("cannot load model {}", model.id))?;
+                let warmup_seconds = warm_up(backend.as_ref())?;
+                setup_seconds += backend.info().load_seconds + warmup_seconds;
+                model_runs.push(ModelRunRecord {
+                    model: model.id.clone(),
+                    backend: backend.info(),
+                    warmup_seconds,
+                });
+                loaded = Some((setup, backend));
+            }
+            let backend = &loaded.as_ref().expect("loaded above").1;
             let new = run_task(
                 plan,
                 (model_number, model),

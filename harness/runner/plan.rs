@@ -11,7 +11,7 @@ use crate::backend::Sampling;
 use crate::data::DataCache;
 use crate::models::{ModelEntry, Registry};
 use crate::store::{new_run_id, Manifest, Shard};
-use crate::tasks::{Item, Task, TaskSet};
+use crate::tasks::{Item, Prompt, Task, TaskSet};
 
 /// Items per task when neither a limit nor every item is asked for: minutes on a laptop CPU.
 pub const DEFAULT_LIMIT: usize = 5;
@@ -96,6 +96,21 @@ pub struct PreparedTask<'a> {
     pub items: Vec<Item>,
     /// Few-shot exemplars.
     pub fewshot: Vec<serde_json::Value>,
+}
+
+impl PreparedTask<'_> {
+    /// Mean length in characters of the prompts of (up to) the first eight items.
+    pub fn mean_prompt_chars(&self) -> Result<f64> {
+        let sample: Vec<&Item> = self.items.iter().take(8).collect();
+        let mut total = 0usize;
+        for item in &sample {
+            total += match self.task.render(item, &self.fewshot)? {
+                Prompt::Completion { text } => text.len(),
+                Prompt::Chat { messages } => messages.iter().map(|m| m.content.len()).sum(),
+            };
+        }
+        Ok(total as f64 / sample.len().max(1) as f64)
+    }
 }
 
 /// Everything a run needs, checked.

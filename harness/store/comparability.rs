@@ -33,14 +33,18 @@ pub struct TaskConfig {
     pub sampling: String,
     /// Generations per item.
     pub samples_per_item: usize,
+    /// Activation dtype and weights the model ran the task with (they change outputs as well
+    /// as speed).
+    pub setup: Option<String>,
 }
 
 impl TaskConfig {
-    /// The configuration `task` ran under in the run of `manifest`; `None` when the run has no
-    /// such task.
-    pub fn of(manifest: &Manifest, task: &str) -> Option<Self> {
+    /// The configuration `model` ran `task` under in the run of `manifest`; `None` when the run
+    /// has no such task.
+    pub fn of(manifest: &Manifest, model: &str, task: &str) -> Option<Self> {
         let record = manifest.tasks.iter().find(|t| t.name == task)?;
         Some(Self {
+            setup: manifest.setup(model, task).map(|s| s.describe()),
             task: record.name.clone(),
             version: record.version,
             scoring_version: record.scored_with_version.unwrap_or(record.version),
@@ -85,6 +89,13 @@ impl TaskConfig {
             differences.push(format!(
                 "samples per item {} vs {}",
                 self.samples_per_item, other.samples_per_item
+            ));
+        }
+        if self.setup != other.setup {
+            differences.push(format!(
+                "{} vs {}",
+                self.setup.as_deref().unwrap_or("unrecorded setup"),
+                other.setup.as_deref().unwrap_or("unrecorded setup")
             ));
         }
         (!differences.is_empty()).then(|| differences.join(", "))
@@ -171,7 +182,7 @@ impl SpeedConditions {
 pub struct RunKey {
     /// Model ids with the sha256 of their weights, in run order.
     pub models: Vec<(String, String)>,
-    /// Task configurations, in run order.
+    /// Task configurations of each model, in run order.
     pub tasks: Vec<TaskConfig>,
     /// Items per task (`--limit`), if limited.
     pub limit: Option<usize>,
@@ -187,9 +198,10 @@ impl RunKey {
                 .map(|m| (m.id.clone(), m.sha256.clone()))
                 .collect(),
             tasks: manifest
-                .tasks
+                .models
                 .iter()
-                .filter_map(|t| TaskConfig::of(manifest, &t.name))
+                .flat_map(|m| manifest.tasks.iter().map(move |t| (&m.id, &t.name)))
+                .filter_map(|(model, task)| TaskConfig::of(manifest, model, task))
                 .collect(),
             limit: manifest.limit,
         }

@@ -4,7 +4,9 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use crate::backend::{ActivationDtype, BackendInfo, Generation, Sampling};
+use crate::backend::{
+    ActivationDtype, BackendInfo, Generation, Sampling, Setup, SetupRequest, Weights,
+};
 use crate::hardware::HardwareProfile;
 use crate::machine::MachineInfo;
 use crate::metrics::{Distribution, Estimate};
@@ -223,6 +225,15 @@ pub struct Manifest {
     pub dtype: Option<ActivationDtype>,
     /// Models, in run order.
     pub models: Vec<ModelRecord>,
+    /// How each model ran each task (model → task → activation dtype and weights), chosen by
+    /// calibration or forced; empty in runs before it was recorded (the run's `dtype`, quantized
+    /// weights).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub setups: BTreeMap<String, BTreeMap<String, Setup>>,
+    /// The setups the run asked to choose from (a run interrupted before `setups` were chosen
+    /// chooses them when resumed).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub setup_request: Option<SetupRequest>,
     /// Tasks, in run order.
     pub tasks: Vec<TaskRecord>,
     /// `--limit` (items per task), if any.
@@ -268,6 +279,21 @@ fn one() -> usize {
 }
 
 impl Manifest {
+    /// How `model` ran (or runs) `task`: as recorded, else the run's dtype with quantized
+    /// weights (runs before setups were recorded; `None` when neither is known).
+    pub fn setup(&self, model: &str, task: &str) -> Option<Setup> {
+        self.setups
+            .get(model)
+            .and_then(|tasks| tasks.get(task))
+            .copied()
+            .or_else(|| {
+                self.dtype.map(|dtype| Setup {
+                    dtype: dtype.resolve(),
+                    weights: Weights::Quantized,
+                })
+            })
+    }
+
     /// The manifest of a new run `run_id` started now, on this machine, by this build, through
     /// `backend` (name, version); its plan is empty (no models or tasks, greedy decoding, one
     /// sample per item) for the caller to fill in.
@@ -282,6 +308,8 @@ impl Manifest {
             backend_version: backend.1,
             dtype: None,
             models: Vec::new(),
+            setups: BTreeMap::new(),
+            setup_request: None,
             tasks: Vec::new(),
             limit: None,
             sampling: Sampling::greedy(),

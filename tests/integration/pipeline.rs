@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 use yardstick::backend::scripted::ScriptedBackend;
-use yardstick::backend::{Backend, BackendLoader, Sampling};
+use yardstick::backend::{Backend, BackendLoader, Sampling, Setup};
 use yardstick::data::DataCache;
 use yardstick::models::{ModelEntry, Registry};
 use yardstick::runner::{execute, new_manifest, RunPlan};
@@ -59,7 +59,7 @@ const TOY_DATA: &str = "{\"id\":\"s0\",\"a\":1,\"b\":2,\"sum\":3}\n\
 struct Scripted;
 
 impl BackendLoader for Scripted {
-    fn load(&self, _model: &ModelEntry) -> Result<Box<dyn Backend>> {
+    fn load(&self, _model: &ModelEntry, _setup: Setup) -> Result<Box<dyn Backend>> {
         // Right on every sum except 5 + 5.
         Ok(Box::new(ScriptedBackend::new(|prompt| {
             let numbers: Vec<i64> = prompt

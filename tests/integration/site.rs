@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use anyhow::Result;
 use yardstick::backend::scripted::ScriptedBackend;
 use yardstick::backend::Backend;
-use yardstick::backend::BackendLoader;
+use yardstick::backend::{BackendLoader, Setup};
 use yardstick::hardware::HardwareProfiles;
 use yardstick::models::ModelEntry;
 use yardstick::store::read_manifest;
@@ -25,7 +25,7 @@ const HOSTILE: &str = "<script>document.title='PWNED'</script>\
 struct Hostile;
 
 impl BackendLoader for Hostile {
-    fn load(&self, model: &ModelEntry) -> Result<Box<dyn Backend>> {
+    fn load(&self, model: &ModelEntry, _setup: Setup) -> Result<Box<dyn Backend>> {
         let honest = model.id.starts_with("smollm2");
         Ok(Box::new(ScriptedBackend::new(move |prompt| {
             let sum: i64 = prompt

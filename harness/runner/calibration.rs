@@ -1,0 +1,434 @@
+//! Calibration: the fastest setup — activation dtype, quantized or dequantized weights — for
+//! each model and task on this machine and build, chosen by measuring rather than by a CPU flag.
+//!
+//! Each candidate setup is loaded once and timed on two requests: a short prompt (about 128
+//! tokens) and a long one (about 1,000), each followed by a few generated tokens. Prefill time
+//! grows faster than the prompt (attention is quadratic: on a 2-core EPYC, SmolLM2 with
+//! dequantized weights prefills 256 tokens at 224 tok/s but 1,350 at 82), and each generated
+//! token costs more the longer the context, so the two points fit
+//! `prefill(n) = a·n + b·n²` and `decode per token(c) = d + e·c`. The result is cached per model
+//! file × machine × build under `calibration/` in the cache, so a run pays for it once. A task
+//! then gets the setup with the least expected time per item, from the lengths of its own
+//! prompts and half its generation limit. Dequantized weights are a candidate only where
+//! memory holds them (4 bytes per parameter, × 1.2, + 300 MB per model instance).
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use serde::{Deserialize, Serialize};
+
+use crate::backend::{
+    mistralrs::MISTRALRS_VERSION, ActivationDtype, Backend, BackendLoader, GenerationRequest,
+    Sampling, Setup, Weights,
+};
+use crate::files::{sha256_reader, write_atomic};
+use crate::machine::MachineInfo;
+use crate::models::ModelEntry;
+use crate::tasks::Prompt;
+
+/// One timed request: prompt tokens, seconds to the first token, generated tokens after the
+/// first, and their seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Timing {
+    /// Prompt tokens.
+    pub prompt_tokens: f64,
+    /// Seconds to the first token (prefill).
+    pub prefill_seconds: f64,
+    /// Tokens generated after the first.
+    pub decoded_tokens: f64,
+    /// Seconds they took.
+    pub decode_seconds: f64,
+}
+
+/// A setup's cost model, fitted to a short and a long request.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
+pub struct Cost {
+    /// The short request.
+    pub short: Timing,
+    /// The long request.
+    pub long: Timing,
+}
+
+impl Cost {
+    /// Seconds of prefill for `n` prompt tokens: `a·n + b·n²` through both measured points.
+    pub fn prefill_seconds(&self, n: f64) -> f64 {
+        let (n1, t1) = (self.short.prompt_tokens, self.short.prefill_seconds);
+        let (n2, t2) = (self.long.prompt_tokens, self.long.prefill_seconds);
+        let b = if n2 > n1 {
+            ((t2 / n2 - t1 / n1) / (n2 - n1)).max(0.0)
+        } else {
+            0.0
+        };
+        let a = (t1 / n1.max(1.0) - b * n1).max(0.0);
+        a * n + b * n * n
+    }
+
+    /// Seconds per generated token at context length `context`: linear through both points.
+    pub fn decode_seconds_per_token(&self, context: f64) -> f64 {
+        let per_token = |t: &Timing| t.decode_seconds / t.decoded_tokens.max(1.0);
+        let (c1, d1) = (self.short.prompt_tokens, per_token(&self.short));
+        let (c2, d2) = (self.long.prompt_tokens, per_token(&self.long));
+        let slope = if c2 > c1 {
+            ((d2 - d1) / (c2 - c1)).max(0.0)
+        } else {
+            0.0
+        };
+        (d1 + slope * (context - c1)).max(d1.min(d2))
+    }
+
+    /// Expected seconds for one item of `workload`.
+    pub fn seconds(&self, workload: Workload) -> f64 {
+        let context = workload.prompt_tokens + workload.output_tokens / 2.0;
+        self.prefill_seconds(workload.prompt_tokens)
+            + workload.output_tokens * self.decode_seconds_per_token(context)
+    }
+}
+
+/// The average item of a task, in tokens.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Workload {
+    /// Prompt tokens.
+    pub prompt_tokens: f64,
+    /// Generated tokens.
+    pub output_tokens: f64,
+}
+
+/// The setups a run may choose from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Candidates {
+    /// Activation dtypes (resolved: never `best`).
+    pub dtypes: Vec<ActivationDtype>,
+    /// Weights.
+    pub weights: Vec<Weights>,
+}
+
+impl Candidates {
+    /// Every combination, dtypes first.
+    fn setups(&self) -> Vec<Setup> {
+        self.dtypes
+            .iter()
+            .flat_map(|&dtype| {
+                self.weights
+                    .iter()
+                    .map(move |&weights| Setup { dtype, weights })
+            })
+            .collect()
+    }
+}
+
+/// What calibration measured for one model.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Calibration {
+    /// sha256 of the model file.
+    pub model_sha256: String,
+    /// The machine and build it was measured on.
+    pub conditions: String,
+    /// Each setup measured, with its cost model.
+    pub measured: Vec<(Setup, Cost)>,
+    /// Characters of prompt text per token (to turn prompt lengths into tokens).
+    pub chars_per_token: f64,
+}
+
+impl Calibration {
+    /// The measured setup (of those `allowed`) with the least expected time per item of
+    /// `workload`.
+    pub fn best_for(&self, workload: Workload, allowed: &[Setup]) -> Option<Setup> {
+        self.measured
+            .iter()
+            .filter(|(setup, _)| allowed.contains(setup))
+            .min_by(|a, b| a.1.seconds(workload).total_cmp(&b.1.seconds(workload)))
+            .map(|(setup, _)| *setup)
+    }
+}
+
+/// The machine and build a calibration holds for: the CPU, its cores and the binary's
+/// versions (yardstick, mistral.rs) and compiled SIMD features.
+pub fn conditions() -> String {
+    let machine = MachineInfo::current();
+    format!(
+        "{}; {} cores; yardstick {}; mistral.rs {}; {}",
+        machine.cpu_model,
+        machine.logical_cores,
+        crate::HARNESS_VERSION,
+        MISTRALRS_VERSION,
+        machine.simd_compiled.join(",")
+    )
+}
+
+/// The calibration of `model` for `candidates`: from the cache in `cache_dir` when it holds
+/// every candidate for these conditions, else measured (and cached).
+pub fn calibrate(
+    loader: &dyn BackendLoader,
+    model: &ModelEntry,
+    candidates: &Candidates,
+    cache_dir: &Path,
+) -> Result<Calibration> {
+    let conditions = conditions();
+    let file = cache_dir.join(format!(
+        "{}-{}.json",
+        &model.sha256[..model.sha256.len().min(16)],
+        &sha256_hex(conditions.as_bytes())[..16]
+    ));
+    let mut calibration = std::fs::read(&file)
+        .ok()
+        .and_then(|bytes| serde_json::from_slice::<Calibration>(&bytes).ok())
+        .filter(|c| c.model_sha256 == model.sha256 && c.conditions == conditions)
+        .unwrap_or(Calibration {
+            model_sha256: model.sha256.clone(),
+            conditions,
+            measured: Vec::new(),
+            chars_per_token: 0.0,
+        });
+    // The dtype is chosen on the first kind of weights; the others are measured with it only.
+    let first_weights = candidates.weights[0];
+    let first: Vec<Setup> = candidates
+        .dtypes
+        .iter()
+        .map(|&dtype| Setup {
+            dtype,
+            weights: first_weights,
+        })
+        .collect();
+    let mut changed = false;
+    for &setup in &first {
+        changed |= measure_once(&mut calibration, loader, model, setup)?;
+    }
+    let reference = Workload {
+        prompt_tokens: 512.0,
+        output_tokens: 128.0,
+    };
+    let dtype = calibration
+        .best_for(reference, &first)
+        .map_or(candidates.dtypes[0], |s| s.dtype);
+    for &weights in &candidates.weights[1..] {
+        changed |= measure_once(&mut calibration, loader, model, Setup { dtype, weights })?;
+    }
+    if !changed {
+        return Ok(calibration);
+    }
+    std::fs::create_dir_all(cache_dir)
+        .with_context(|| format!("cannot create {}", cache_dir.display()))?;
+    write_atomic(&file, &serde_json::to_vec_pretty(&calibration)?)?;
+    Ok(calibration)
+}
+
+/// Measures `setup` unless `calibration` already holds it; whether it measured.
+fn measure_once(
+    calibration: &mut Calibration,
+    loader: &dyn BackendLoader,
+    model: &ModelEntry,
+    setup: Setup,
+) -> Result<bool> {
+    if calibration.measured.iter().any(|(m, _)| *m == setup) {
+        return Ok(false);
+    }
+    if calibration.measured.is_empty() {
+        eprintln!(
+            "calibrating {} on this machine (once per model, machine and build)",
+            model.id
+        );
+    }
+    let backend = loader.load(model, setup)?;
+    let (cost, chars_per_token) = measure(backend.as_ref())
+        .with_context(|| format!("calibrating {} ({})", model.id, setup.describe()))?;
+    eprintln!(
+        "  {}: prefill {:.0} tok/s at {:.0} tokens, {:.0} at {:.0}; decode {:.1} tok/s",
+        setup.describe(),
+        cost.short.prompt_tokens / cost.short.prefill_seconds,
+        cost.short.prompt_tokens,
+        cost.long.prompt_tokens / cost.long.prefill_seconds,
+        cost.long.prompt_tokens,
+        1.0 / cost.decode_seconds_per_token(cost.short.prompt_tokens)
+    );
+    calibration.measured.push((setup, cost));
+    calibration.chars_per_token = chars_per_token;
+    Ok(true)
+}
+
+fn sha256_hex(bytes: &[u8]) -> String {
+    sha256_reader(bytes, None).expect("hashing bytes in memory cannot fail")
+}
+
+/// The short and the long request on a loaded backend, and characters per prompt token.
+fn measure(backend: &dyn Backend) -> Result<(Cost, f64)> {
+    let completion = |text: &str, max_new_tokens: usize| GenerationRequest {
+        prompt: Prompt::Completion {
+            text: text.to_string(),
+        },
+        max_new_tokens,
+        stop: Vec::new(),
+        sampling: Sampling::greedy(),
+    };
+    backend.generate(&completion("Hello", 2))?;
+    let sentence =
+        "The committee reviewed the quarterly figures, the staffing plan and the budget \
+                    for the new laboratory, then asked for a revised timeline. ";
+    let timed = |text: &str| -> Result<Timing> {
+        let generation = backend.generate(&completion(text, 17))?;
+        Ok(Timing {
+            prompt_tokens: generation.prompt_tokens as f64,
+            prefill_seconds: generation.time_to_first_token,
+            decoded_tokens: generation.completion_tokens.saturating_sub(1) as f64,
+            decode_seconds: generation.total_latency - generation.time_to_first_token,
+        })
+    };
+    let short_text = sentence.repeat(5);
+    let short = timed(&short_text)?;
+    let long = timed(&sentence.repeat(40))?;
+    let chars_per_token = short_text.len() as f64 / short.prompt_tokens.max(1.0);
+    Ok((Cost { short, long }, chars_per_token))
+}
+
+/// The setups to choose from for `model`: `dtype` (`best`: F32 and mistral.rs's automatic
+/// choice, measured) and `weights` (`None`: both, where memory holds dequantized weights for
+/// `instances` model instances at once).
+pub fn candidates(
+    dtype: ActivationDtype,
+    weights: Option<Weights>,
+    parameters: u64,
+    instances: usize,
+    machine: &MachineInfo,
+) -> Candidates {
+    let dtypes = match dtype {
+        ActivationDtype::Best => vec![ActivationDtype::F32, ActivationDtype::Auto],
+        fixed => vec![fixed],
+    };
+    let dequantized_fits = machine.memory_bytes.is_some_and(|memory| {
+        let per_instance = parameters * 4 * 6 / 5 + (300 << 20);
+        per_instance * instances.max(1) as u64 <= memory * 4 / 5
+    });
+    let weights = match weights {
+        Some(fixed) => vec![fixed],
+        None if dequantized_fits => vec![Weights::Quantized, Weights::Dequantized],
+        None => vec![Weights::Quantized],
+    };
+    Candidates { dtypes, weights }
+}
+
+/// Model → task → setup: for each model, each task's fastest setup by `calibration_of` (called
+/// only for models with more than one candidate), from each task's `workload` (in characters of
+/// prompt and tokens of output).
+pub fn choose(
+    models: &[(&ModelEntry, Candidates)],
+    tasks: &[(String, f64, f64)],
+    calibration_of: &mut dyn FnMut(&ModelEntry, &Candidates) -> Result<Calibration>,
+) -> Result<BTreeMap<String, BTreeMap<String, Setup>>> {
+    let mut setups = BTreeMap::new();
+    for (model, candidates) in models {
+        let all = candidates.setups();
+        let per_task: BTreeMap<String, Setup> = if all.len() == 1 {
+            tasks
+                .iter()
+                .map(|(task, _, _)| (task.clone(), all[0]))
+                .collect()
+        } else {
+            let calibration = calibration_of(model, candidates)?;
+            tasks
+                .iter()
+                .map(|(task, prompt_chars, output_tokens)| {
+                    let workload = Workload {
+                        prompt_tokens: prompt_chars / calibration.chars_per_token.max(0.5),
+                        output_tokens: *output_tokens,
+                    };
+                    let setup = calibration.best_for(workload, &all).unwrap_or(all[0]);
+                    (task.clone(), setup)
+                })
+                .collect()
+        };
+        setups.insert(model.id.clone(), per_task);
+    }
+    Ok(setups)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn setup(dtype: ActivationDtype, weights: Weights) -> Setup {
+        Setup { dtype, weights }
+    }
+
+    /// A cost model from prefill speeds at 128 and 1,024 tokens and a decode speed.
+    fn cost(prefill_short: f64, prefill_long: f64, decode: f64) -> Cost {
+        let timing = |tokens: f64, prefill: f64| Timing {
+            prompt_tokens: tokens,
+            prefill_seconds: tokens / prefill,
+            decoded_tokens: 16.0,
+            decode_seconds: 16.0 / decode,
+        };
+        Cost {
+            short: timing(128.0, prefill_short),
+            long: timing(1024.0, prefill_long),
+        }
+    }
+
+    #[test]
+    fn the_cost_model_goes_through_both_measured_points() {
+        let c = cost(200.0, 100.0, 20.0);
+        assert!((c.prefill_seconds(128.0) - 128.0 / 200.0).abs() < 1e-9);
+        assert!((c.prefill_seconds(1024.0) - 1024.0 / 100.0).abs() < 1e-9);
+        // Quadratic: twice the long prompt costs more than twice as much.
+        assert!(c.prefill_seconds(2048.0) > 2.0 * c.prefill_seconds(1024.0));
+        assert!((c.decode_seconds_per_token(500.0) - 1.0 / 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn long_prompts_pick_fast_prefill_and_long_outputs_fast_decode() {
+        // SmolLM2's measured shape here: dequantized prefill about 4× faster, decode 0.7×.
+        let quantized = setup(ActivationDtype::F32, Weights::Quantized);
+        let dequantized = setup(ActivationDtype::F32, Weights::Dequantized);
+        let calibration = Calibration {
+            model_sha256: "m".into(),
+            conditions: "c".into(),
+            measured: vec![
+                (quantized, cost(49.0, 38.0, 35.0)),
+                (dequantized, cost(220.0, 100.0, 22.0)),
+            ],
+            chars_per_token: 4.0,
+        };
+        let both = [quantized, dequantized];
+        let few_shot = Workload {
+            prompt_tokens: 900.0,
+            output_tokens: 128.0,
+        };
+        assert_eq!(calibration.best_for(few_shot, &both), Some(dequantized));
+        let short_prompt_long_answer = Workload {
+            prompt_tokens: 20.0,
+            output_tokens: 400.0,
+        };
+        assert_eq!(
+            calibration.best_for(short_prompt_long_answer, &both),
+            Some(quantized)
+        );
+        assert_eq!(
+            calibration.best_for(few_shot, &[quantized]),
+            Some(quantized)
+        );
+    }
+
+    #[test]
+    fn dequantized_weights_are_a_candidate_only_where_memory_holds_them() {
+        let machine = |gib: u64| MachineInfo {
+            memory_bytes: Some(gib << 30),
+            ..MachineInfo::current()
+        };
+        let half_billion = 500_000_000;
+        let both = candidates(ActivationDtype::F32, None, half_billion, 2, &machine(24));
+        assert_eq!(both.weights, [Weights::Quantized, Weights::Dequantized]);
+        let small = candidates(ActivationDtype::F32, None, half_billion, 2, &machine(4));
+        assert_eq!(small.weights, [Weights::Quantized]);
+        let forced = candidates(
+            ActivationDtype::F32,
+            Some(Weights::Dequantized),
+            1,
+            1,
+            &machine(1),
+        );
+        assert_eq!(forced.weights, [Weights::Dequantized]);
+        assert_eq!(
+            candidates(ActivationDtype::Best, None, 1, 1, &machine(24)).dtypes,
+            [ActivationDtype::F32, ActivationDtype::Auto]
+        );
+    }
+}
