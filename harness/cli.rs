@@ -73,6 +73,28 @@ impl WeightsChoice {
     }
 }
 
+/// `run --prefix-cache`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum PrefixCacheChoice {
+    /// On for tasks whose prompts mostly share their start (few-shot exemplars).
+    Auto,
+    /// On for every task.
+    On,
+    /// Off for every task.
+    Off,
+}
+
+impl PrefixCacheChoice {
+    /// The forced setting; `None` for `auto`.
+    pub fn forced(self) -> Option<bool> {
+        match self {
+            Self::Auto => None,
+            Self::On => Some(true),
+            Self::Off => Some(false),
+        }
+    }
+}
+
 choice! {
     /// `perf --load-path`.
     LoadPathChoice => LoadPath {
@@ -362,6 +384,10 @@ pub struct RunArgs {
     /// Weights: quantized, dequantized, or per task whichever calibration measures faster.
     #[arg(long, value_enum, default_value_t = WeightsChoice::Auto)]
     pub weights: WeightsChoice,
+    /// Reuse the computation of a prompt start shared with an earlier item (mistral.rs's
+    /// prefix cache, reloaded before it holds 256 MB); `auto`: for few-shot tasks.
+    #[arg(long, value_enum, default_value_t = PrefixCacheChoice::Auto)]
+    pub prefix_cache: PrefixCacheChoice,
     /// Where runs/<run-id>/ is written (default: results/ in the project).
     #[arg(long)]
     pub results_dir: Option<PathBuf>,
@@ -390,7 +416,7 @@ pub struct RunArgs {
     pub workers: WorkerCount,
     /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
     /// are kept, the rest are run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers", "weights", "dtype"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers", "weights", "dtype", "prefix_cache"])]
     pub resume: Option<String>,
 }
 

@@ -29,11 +29,21 @@ pub struct GgufSummary {
     pub bytes_by_type: BTreeMap<String, u64>,
     /// Elements of all tensors (the parameter count).
     pub parameters: u64,
+    /// Key and value elements cached per token (2 × layers × key-value heads × head width),
+    /// when the metadata gives the shape.
+    pub kv_values_per_token: Option<u64>,
     /// File size the header implies; the file must be at least this long.
     pub required_len: u64,
 }
 
 const MAGIC: &[u8; 4] = b"GGUF";
+/// Metadata key endings that give a transformer's shape.
+const SHAPE_KEYS: [&str; 4] = [
+    ".block_count",
+    ".embedding_length",
+    ".attention.head_count",
+    ".attention.head_count_kv",
+];
 const MAX_STRING: u64 = 64 * 1024 * 1024;
 const MAX_COUNT: u64 = 100_000_000;
 
@@ -67,15 +77,36 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
 
     let mut architecture = None;
     let mut alignment: u64 = 32;
+    // `<arch>.block_count`, `.embedding_length`, `.attention.head_count(_kv)` (u32 values).
+    let mut shape: BTreeMap<String, u64> = BTreeMap::new();
     for _ in 0..kv_count {
         let key = reader.string()?;
         let value_type = reader.u32()?;
         match (key.as_str(), value_type) {
             ("general.architecture", 8) => architecture = Some(reader.string()?),
             ("general.alignment", 4) => alignment = u64::from(reader.u32()?).max(1),
+            (key, 4) if SHAPE_KEYS.iter().any(|k| key.ends_with(k)) => {
+                let suffix = SHAPE_KEYS
+                    .iter()
+                    .find(|k| key.ends_with(*k))
+                    .expect("matched");
+                shape.insert(suffix.to_string(), u64::from(reader.u32()?));
+            }
             _ => reader.skip_value(value_type)?,
         }
     }
+    let kv_values_per_token = match (
+        shape.get(".block_count"),
+        shape.get(".embedding_length"),
+        shape.get(".attention.head_count"),
+        shape.get(".attention.head_count_kv"),
+    ) {
+        (Some(&layers), Some(&width), Some(&heads), kv_heads) if heads > 0 => {
+            let kv_heads = kv_heads.copied().unwrap_or(heads);
+            Some(2 * layers * kv_heads * (width / heads))
+        }
+        _ => None,
+    };
 
     let mut tensor_bytes = 0u64;
     let mut parameters = 0u64;
@@ -130,6 +161,7 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
         tensor_count,
         tensor_bytes,
         parameters,
+        kv_values_per_token,
         bytes_per_token: if has_output_projection {
             tensor_bytes - embedding_bytes
         } else {

@@ -38,6 +38,11 @@ impl MachineInfo {
     }
 }
 
+/// Resident memory of this process now (Linux `VmRSS`).
+pub fn current_rss_bytes() -> Option<Bytes> {
+    proc_kib("/proc/self/status", "VmRSS:")
+}
+
 /// Peak resident memory of this process so far (Linux `VmHWM`).
 pub fn peak_rss_bytes() -> Option<Bytes> {
     proc_kib("/proc/self/status", "VmHWM:")

@@ -44,6 +44,7 @@ impl BackendLoader for MistralRsLoader {
         let options = MistralRsOptions {
             dtype: setup.dtype,
             weights: setup.weights,
+            prefix_cache: setup.prefix_cache,
             ..self.options
         };
         let backend = MistralRsBackend::load(&path, options)

@@ -104,33 +104,47 @@ impl Weights {
     }
 }
 
-/// How a model runs a task: its activation dtype and weights.
+/// How a model runs a task: its activation dtype, weights, and whether prompts reuse the
+/// cached computation of a shared prefix.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Setup {
     /// Activation dtype (never `best`: resolved).
     pub dtype: ActivationDtype,
     /// Weights.
     pub weights: Weights,
+    /// mistral.rs's prefix cache: a prompt starting like an earlier sequence reuses its keys
+    /// and values (few-shot exemplars are computed once, not once per item).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub prefix_cache: bool,
 }
 
 impl Setup {
-    /// `dtype f32, quantized weights`, for people.
+    /// `dtype f32, quantized weights[, prefix cache]`, for people.
     pub fn describe(&self) -> String {
         format!(
-            "dtype {}, {} weights",
+            "dtype {}, {} weights{}",
             self.dtype.as_str(),
-            self.weights.as_str()
+            self.weights.as_str(),
+            if self.prefix_cache {
+                ", prefix cache"
+            } else {
+                ""
+            }
         )
     }
 }
 
-/// What a run asked for: a dtype (`best`: measured) and weights (`None`: measured per task).
+/// What a run asked for: a dtype (`best`: measured), weights (`None`: measured per task) and
+/// the prefix cache (`None`: on for tasks whose prompts share most of their text).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SetupRequest {
     /// Activation dtype.
     pub dtype: ActivationDtype,
     /// Weights, when forced.
     pub weights: Option<Weights>,
+    /// Prefix cache, when forced.
+    #[serde(default)]
+    pub prefix_cache: Option<bool>,
 }
 
 /// Whether the CPU has BF16 arithmetic (AVX512-BF16).

@@ -52,6 +52,7 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
         } else {
             Weights::Quantized
         },
+        prefix_cache: false,
     };
 
     eprintln!(

@@ -57,6 +57,7 @@ fn settings(args: &RunArgs) -> RunSettings {
     RunSettings {
         dtype: args.dtype.into(),
         weights: args.weights.forced(),
+        prefix_cache: args.prefix_cache.forced(),
         hardware: args.hardware.clone(),
         workers: args.workers,
         pull: !args.no_pull,

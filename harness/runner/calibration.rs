@@ -27,6 +27,8 @@ use crate::machine::MachineInfo;
 use crate::models::ModelEntry;
 use crate::tasks::Prompt;
 
+use super::loaded::PREFIX_CACHE_ALLOWANCE;
+
 /// One timed request: prompt tokens, seconds to the first token, generated tokens after the
 /// first, and their seconds.
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
@@ -109,9 +111,11 @@ impl Candidates {
         self.dtypes
             .iter()
             .flat_map(|&dtype| {
-                self.weights
-                    .iter()
-                    .map(move |&weights| Setup { dtype, weights })
+                self.weights.iter().map(move |&weights| Setup {
+                    dtype,
+                    weights,
+                    prefix_cache: false,
+                })
             })
             .collect()
     }
@@ -188,6 +192,7 @@ pub fn calibrate(
         .map(|&dtype| Setup {
             dtype,
             weights: first_weights,
+            prefix_cache: false,
         })
         .collect();
     let mut changed = false;
@@ -202,7 +207,12 @@ pub fn calibrate(
         .best_for(reference, &first)
         .map_or(candidates.dtypes[0], |s| s.dtype);
     for &weights in &candidates.weights[1..] {
-        changed |= measure_once(&mut calibration, loader, model, Setup { dtype, weights })?;
+        let setup = Setup {
+            dtype,
+            weights,
+            prefix_cache: false,
+        };
+        changed |= measure_once(&mut calibration, loader, model, setup)?;
     }
     if !changed {
         return Ok(calibration);
@@ -306,36 +316,72 @@ pub fn candidates(
     Candidates { dtypes, weights }
 }
 
+/// What a task's prompts and answers look like, for choosing its setup.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaskShape {
+    /// Task name.
+    pub task: String,
+    /// Mean prompt length in characters.
+    pub prompt_chars: f64,
+    /// Characters every prompt shares at its start (few-shot exemplars, instructions).
+    pub shared_prefix_chars: f64,
+    /// Expected generated tokens per item.
+    pub output_tokens: f64,
+    /// Whether the task runs with the prefix cache (then only the rest of each prompt is
+    /// prefilled).
+    pub prefix_cache: bool,
+}
+
+/// A model to choose setups for: its candidates and the key and value elements it caches per
+/// token (from the GGUF; how fast its prefix cache fills).
+pub type ModelChoice<'m> = (&'m ModelEntry, Candidates, Option<u64>);
+
 /// Model → task → setup: for each model, each task's fastest setup by `calibration_of` (called
-/// only for models with more than one candidate), from each task's `workload` (in characters of
-/// prompt and tokens of output).
+/// only for models with more than one candidate). With the prefix cache, an item prefills only
+/// what it does not share, plus its share of the full prefill after each reload (the cache
+/// holds [`PREFIX_CACHE_ALLOWANCE`] of F32 keys and values before the model is reloaded).
 pub fn choose(
-    models: &[(&ModelEntry, Candidates)],
-    tasks: &[(String, f64, f64)],
+    models: &[ModelChoice],
+    tasks: &[TaskShape],
     calibration_of: &mut dyn FnMut(&ModelEntry, &Candidates) -> Result<Calibration>,
 ) -> Result<BTreeMap<String, BTreeMap<String, Setup>>> {
     let mut setups = BTreeMap::new();
-    for (model, candidates) in models {
+    for (model, candidates, kv_values_per_token) in models {
         let all = candidates.setups();
-        let per_task: BTreeMap<String, Setup> = if all.len() == 1 {
-            tasks
-                .iter()
-                .map(|(task, _, _)| (task.clone(), all[0]))
-                .collect()
-        } else {
-            let calibration = calibration_of(model, candidates)?;
-            tasks
-                .iter()
-                .map(|(task, prompt_chars, output_tokens)| {
-                    let workload = Workload {
-                        prompt_tokens: prompt_chars / calibration.chars_per_token.max(0.5),
-                        output_tokens: *output_tokens,
-                    };
-                    let setup = calibration.best_for(workload, &all).unwrap_or(all[0]);
-                    (task.clone(), setup)
-                })
-                .collect()
+        let calibration = match all.len() {
+            1 => None,
+            _ => Some(calibration_of(model, candidates)?),
         };
+        let per_task: BTreeMap<String, Setup> = tasks
+            .iter()
+            .map(|shape| {
+                let chosen = calibration.as_ref().map_or(all[0], |calibration| {
+                    let tokens = |chars: f64| chars / calibration.chars_per_token.max(0.5);
+                    let prompt = tokens(shape.prompt_chars);
+                    let prefilled = if shape.prefix_cache {
+                        let unshared = tokens(shape.prompt_chars - shape.shared_prefix_chars);
+                        let per_item = kv_values_per_token.unwrap_or(0) as f64
+                            * 4.0
+                            * (prompt + shape.output_tokens);
+                        let items_per_load =
+                            (PREFIX_CACHE_ALLOWANCE as f64 / per_item.max(1.0)).max(1.0);
+                        unshared + (prompt - unshared) / items_per_load
+                    } else {
+                        prompt
+                    };
+                    let workload = Workload {
+                        prompt_tokens: prefilled,
+                        output_tokens: shape.output_tokens,
+                    };
+                    calibration.best_for(workload, &all).unwrap_or(all[0])
+                });
+                let setup = Setup {
+                    prefix_cache: shape.prefix_cache,
+                    ..chosen
+                };
+                (shape.task.clone(), setup)
+            })
+            .collect();
         setups.insert(model.id.clone(), per_task);
     }
     Ok(setups)
@@ -346,7 +392,11 @@ mod tests {
     use super::*;
 
     fn setup(dtype: ActivationDtype, weights: Weights) -> Setup {
-        Setup { dtype, weights }
+        Setup {
+            dtype,
+            weights,
+            prefix_cache: false,
+        }
     }
 
     /// A cost model from prefill speeds at 128 and 1,024 tokens and a decode speed.

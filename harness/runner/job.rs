@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::calibration::{calibrate, candidates, choose};
+use super::calibration::{calibrate, candidates, choose, TaskShape};
 use super::plan::{Catalog, RunPlan, RunRequest};
 use super::workers::{run_in_workers, WorkerCount};
 use super::{execute, new_manifest};
@@ -78,6 +78,8 @@ pub struct RunSettings {
     pub dtype: ActivationDtype,
     /// Weights; `None`: per task, quantized or dequantized, whichever calibration finds faster.
     pub weights: Option<Weights>,
+    /// Prefix cache; `None`: on for tasks whose prompts mostly share their start.
+    pub prefix_cache: Option<bool>,
     /// Hardware price profile by name (default: the one matching this machine).
     pub hardware: Option<String>,
     /// Worker processes.
@@ -91,6 +93,7 @@ impl Default for RunSettings {
         Self {
             dtype: ActivationDtype::Best,
             weights: None,
+            prefix_cache: None,
             hardware: None,
             workers: WorkerCount::Count(1),
             pull: true,
@@ -112,6 +115,7 @@ pub fn start(
     let request = SetupRequest {
         dtype: settings.dtype,
         weights: settings.weights,
+        prefix_cache: settings.prefix_cache,
     };
     let mut manifest = Manifest {
         dtype: Some(settings.dtype),
@@ -166,6 +170,10 @@ pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Re
     proceed(plan, run_dir, manifest, done, workspace, loader)
 }
 
+/// The share of a task's prompt its items must have in common for the prefix cache to be on
+/// (unless forced): the few-shot tasks, whose exemplars are most of every prompt.
+const PREFIX_CACHE_SHARE: f64 = 0.5;
+
 /// Model → task → setup: forced by the request, or chosen by calibration.
 fn choose_setups(
     plan: &RunPlan,
@@ -180,7 +188,8 @@ fn choose_setups(
         .iter()
         .map(|model| {
             let path = workspace.models.verified_path(model)?;
-            let parameters = gguf::inspect(&path)?.parameters;
+            let summary = gguf::inspect(&path)?;
+            let parameters = summary.parameters;
             let candidates = candidates(
                 request.dtype,
                 request.weights,
@@ -188,7 +197,7 @@ fn choose_setups(
                 instances,
                 &machine,
             );
-            Ok((model, candidates))
+            Ok((model, candidates, summary.kv_values_per_token))
         })
         .collect::<Result<Vec<_>>>()?;
     let tasks = plan
@@ -198,11 +207,17 @@ fn choose_setups(
             let max_new_tokens = plan
                 .max_new_tokens
                 .unwrap_or(prepared.task.spec.generation.max_new_tokens);
-            Ok((
-                prepared.task.name().to_string(),
-                prepared.mean_prompt_chars()?,
-                max_new_tokens as f64 / 2.0,
-            ))
+            let prompt_chars = prepared.mean_prompt_chars()?;
+            let shared_prefix_chars = prepared.shared_prefix_chars()?;
+            Ok(TaskShape {
+                task: prepared.task.name().to_string(),
+                prompt_chars,
+                shared_prefix_chars,
+                output_tokens: max_new_tokens as f64 / 2.0,
+                prefix_cache: request
+                    .prefix_cache
+                    .unwrap_or(shared_prefix_chars >= PREFIX_CACHE_SHARE * prompt_chars),
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     choose(&models, &tasks, &mut |model, candidates| {

@@ -4,6 +4,7 @@
 pub mod calibration;
 mod consent;
 pub mod job;
+mod loaded;
 mod plan;
 pub mod workers;
 
@@ -17,16 +18,16 @@ pub use consent::confirm_code_execution;
 pub use plan::{Catalog, Items, PreparedTask, RunPlan, RunRequest, DEFAULT_LIMIT, DEFAULT_SUITES};
 
 use crate::backend::{
-    ActivationDtype, Backend, BackendLoader, Generation, GenerationRequest, Sampling, Setup,
-    Weights,
+    ActivationDtype, BackendLoader, Generation, GenerationRequest, Setup, Weights,
 };
 use crate::models::ModelEntry;
 use crate::scoring::{executes_code, sandbox, score};
 use crate::store::{
-    finish_run, DatasetRecord, Manifest, ModelRecord, ModelRunRecord, RunDir, RunOutcome,
-    RunTiming, SampleRecord, TaskRecord,
+    finish_run, DatasetRecord, Manifest, ModelRecord, RunDir, RunOutcome, RunTiming, SampleRecord,
+    TaskRecord,
 };
 use crate::tasks::{Item, Prompt, Task};
+use loaded::Loaded;
 
 /// The manifest of a new run of `plan` through `loader`'s backend.
 pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<String>) -> Manifest {
@@ -51,6 +52,7 @@ pub fn new_manifest(plan: &RunPlan, loader: &dyn BackendLoader, command: Vec<Str
 const DEFAULT_SETUP: Setup = Setup {
     dtype: ActivationDtype::F32,
     weights: Weights::Quantized,
+    prefix_cache: false,
 };
 
 /// Identifies a sample within a run: model, task, item index, sample index.
@@ -85,7 +87,7 @@ pub fn execute(
     for (model_number, model) in plan.models.iter().enumerate() {
         // One backend per setup in turn: a task whose setup differs from the loaded one
         // reloads the model.
-        let mut loaded: Option<(Setup, Box<dyn Backend>)> = None;
+        let mut loaded: Option<Loaded> = None;
         for (task_number, task) in plan.tasks.iter().enumerate() {
             let remaining = planned_samples(plan, model_number, task_number).any(|(item, s)| {
                 !finished.contains(&(
@@ -102,32 +104,28 @@ pub fn execute(
             let setup = manifest
                 .setup(&model.id, task.task.name())
                 .unwrap_or(DEFAULT_SETUP);
-            if loaded.as_ref().map(|(s, _)| *s) != Some(setup) {
-                drop(loaded.take());
-                let backend = loader
-                    .load(model, setup)
-                    .with_context(|| format!("cannot load model {}", model.id))?;
-                let warmup_seconds = warm_up(backend.as_ref())?;
-                setup_seconds += backend.info().load_seconds + warmup_seconds;
-                model_runs.push(ModelRunRecord {
-                    model: model.id.clone(),
-                    backend: backend.info(),
-                    warmup_seconds,
-                });
-                loaded = Some((setup, backend));
+            if loaded.as_ref().map(|l| l.setup) != Some(setup) {
+                if let Some(previous) = loaded.take() {
+                    setup_seconds += previous.setup_seconds;
+                    model_runs.extend(previous.records);
+                }
+                loaded = Some(Loaded::load(loader, model, setup)?);
             }
-            let backend = &loaded.as_ref().expect("loaded above").1;
             let new = run_task(
                 plan,
                 (model_number, model),
                 task_number,
-                backend.as_ref(),
+                loaded.as_mut().expect("loaded above"),
                 &mut run_dir,
                 &finished,
                 &mut busy_seconds,
             )?;
             samples.extend(new);
             stop_if_interrupted(plan, samples.len())?;
+        }
+        if let Some(last) = loaded.take() {
+            setup_seconds += last.setup_seconds;
+            model_runs.extend(last.records);
         }
     }
 
@@ -185,27 +183,11 @@ fn planned_samples<'p>(
         .flat_map(move |(_, item)| (0..per_item).map(move |s| (item, s)))
 }
 
-/// One tiny generation so one-off costs (allocations, kernel setup) stay out of the timings.
-fn warm_up(backend: &dyn Backend) -> Result<f64> {
-    let started = Instant::now();
-    backend
-        .generate(&GenerationRequest {
-            prompt: Prompt::Completion {
-                text: "Hello".into(),
-            },
-            max_new_tokens: 2,
-            stop: Vec::new(),
-            sampling: Sampling::greedy(),
-        })
-        .context("the warm-up generation failed")?;
-    Ok(started.elapsed().as_secs_f64())
-}
-
 fn run_task(
     plan: &RunPlan,
     (model_number, model): (usize, &ModelEntry),
     task_number: usize,
-    backend: &dyn Backend,
+    loaded: &mut Loaded,
     run_dir: &mut RunDir,
     finished: &HashSet<SampleKey>,
     busy_seconds: &mut f64,
@@ -255,10 +237,12 @@ fn run_task(
             if crate::interrupt::requested().is_some() {
                 break; // stopped by a signal: what is written stays, `execute` reports it
             }
+            loaded.bound_memory()?;
             let prompt = task.render(item, &prepared.fewshot)?;
             let reference = task.reference(item)?;
             let requested = Instant::now();
-            let generation = backend
+            let generation = loaded
+                .backend()
                 .generate(&GenerationRequest {
                     prompt: prompt.clone(),
                     max_new_tokens,

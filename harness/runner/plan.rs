@@ -11,7 +11,7 @@ use crate::backend::Sampling;
 use crate::data::DataCache;
 use crate::models::{ModelEntry, Registry};
 use crate::store::{new_run_id, Manifest, Shard};
-use crate::tasks::{Item, Prompt, Task, TaskSet};
+use crate::tasks::{Item, Task, TaskSet};
 
 /// Items per task when neither a limit nor every item is asked for: minutes on a laptop CPU.
 pub const DEFAULT_LIMIT: usize = 5;
@@ -99,17 +99,41 @@ pub struct PreparedTask<'a> {
 }
 
 impl PreparedTask<'_> {
+    /// The prompt texts of (up to) the first eight items.
+    fn sample_prompts(&self) -> Result<Vec<String>> {
+        self.items
+            .iter()
+            .take(8)
+            .map(|item| Ok(self.task.render(item, &self.fewshot)?.display_text()))
+            .collect()
+    }
+
     /// Mean length in characters of the prompts of (up to) the first eight items.
     pub fn mean_prompt_chars(&self) -> Result<f64> {
-        let sample: Vec<&Item> = self.items.iter().take(8).collect();
-        let mut total = 0usize;
-        for item in &sample {
-            total += match self.task.render(item, &self.fewshot)? {
-                Prompt::Completion { text } => text.len(),
-                Prompt::Chat { messages } => messages.iter().map(|m| m.content.len()).sum(),
-            };
-        }
-        Ok(total as f64 / sample.len().max(1) as f64)
+        let prompts = self.sample_prompts()?;
+        let total: usize = prompts.iter().map(String::len).sum();
+        Ok(total as f64 / prompts.len().max(1) as f64)
+    }
+
+    /// Characters at the start that the prompts of (up to) the first eight items all share
+    /// (0 with fewer than two items).
+    pub fn shared_prefix_chars(&self) -> Result<f64> {
+        let prompts = self.sample_prompts()?;
+        let Some((first, rest)) = prompts.split_first() else {
+            return Ok(0.0);
+        };
+        let shared = rest
+            .iter()
+            .map(|other| {
+                first
+                    .bytes()
+                    .zip(other.bytes())
+                    .take_while(|(a, b)| a == b)
+                    .count()
+            })
+            .min()
+            .unwrap_or(0);
+        Ok(shared as f64)
     }
 }
 

@@ -290,6 +290,7 @@ impl Manifest {
                 self.dtype.map(|dtype| Setup {
                     dtype: dtype.resolve(),
                     weights: Weights::Quantized,
+                    prefix_cache: false,
                 })
             })
     }
