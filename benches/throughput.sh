@@ -87,5 +87,10 @@ done
 echo "== harness overhead: the default quick suite"
 ys run --no-pull --results-dir "$out/results" --run-id default-suite > "$out/default-suite.txt"
 
+# The suite comparison (benches/suite_vs_llama_server.sh) keeps its own block of the page.
+suite_block=$(sed -n '/<!-- suite-vs-llama-server:start -->/,/<!-- suite-vs-llama-server:end -->/p' docs/PERFORMANCE.md 2>/dev/null || true)
 python3 benches/performance_report.py "$out" "$cores" "$reps" > docs/PERFORMANCE.md
+if [ -n "$suite_block" ]; then
+  printf '\n## Suite speed against llama-server\n\n%s\n' "$suite_block" >> docs/PERFORMANCE.md
+fi
 echo "wrote docs/PERFORMANCE.md"

@@ -458,6 +458,62 @@ mod tests {
     }
 
     #[test]
+    fn with_the_prefix_cache_only_the_unshared_prompt_counts() {
+        let quantized = setup(ActivationDtype::F32, Weights::Quantized);
+        let dequantized = setup(ActivationDtype::F32, Weights::Dequantized);
+        let calibration = Calibration {
+            model_sha256: "m".into(),
+            conditions: "c".into(),
+            measured: vec![
+                (quantized, cost(49.0, 38.0, 35.0)),
+                (dequantized, cost(220.0, 100.0, 22.0)),
+            ],
+            chars_per_token: 4.0,
+        };
+        let model = ModelEntry {
+            id: "m".into(),
+            display_name: "m".into(),
+            family: "f".into(),
+            architecture: "llama".into(),
+            parameters: "1".into(),
+            quantization: "Q4".into(),
+            license: "MIT".into(),
+            size_bytes: 1,
+            sha256: "0".repeat(64),
+            source: crate::models::Source::Path {
+                path: "m.gguf".into(),
+            },
+            provider_ids: Vec::new(),
+        };
+        let candidates = Candidates {
+            dtypes: vec![ActivationDtype::F32],
+            weights: vec![Weights::Quantized, Weights::Dequantized],
+        };
+        // 8-shot: 5,400 characters of which 5,000 are the exemplars; 128 tokens out.
+        let shape = |prefix_cache| TaskShape {
+            task: "few-shot".into(),
+            prompt_chars: 5400.0,
+            shared_prefix_chars: 5000.0,
+            output_tokens: 128.0,
+            prefix_cache,
+        };
+        let pick = |prefix_cache, kv_values| {
+            let models = [(&model, candidates.clone(), kv_values)];
+            choose(&models, &[shape(prefix_cache)], &mut |_, _| {
+                Ok(calibration.clone())
+            })
+            .unwrap()["m"]["few-shot"]
+        };
+        // Without the cache the long prompt dominates: dequantized.
+        assert_eq!(pick(false, Some(11_520)).weights, Weights::Dequantized);
+        // With it, and a small model's keys and values (many items per load): quantized, for
+        // its faster decode; the setup records the cache.
+        let cached = pick(true, Some(1_000));
+        assert_eq!(cached.weights, Weights::Quantized);
+        assert!(cached.prefix_cache);
+    }
+
+    #[test]
     fn dequantized_weights_are_a_candidate_only_where_memory_holds_them() {
         let machine = |gib: u64| MachineInfo {
             memory_bytes: Some(gib << 30),
