@@ -40,7 +40,8 @@ def table(report, manifest):
         for task, ours in m["yardstick_backend_seconds"].items():
             cached = m["llama_server_seconds"]["cached"][task]
             setup = m["yardstick_setups"].get(task)
-            setup = f"{setup['dtype']}, {setup['weights']}" if setup else "—"
+            setup = (f"{setup['dtype']}, {setup['weights']}"
+                     + (", prefix cache" if setup.get("prefix_cache") else "")) if setup else "—"
             lines.append(
                 f"| {model} | {task} | {m['items'][task]} | {setup} | {ours:.1f} | {cached:.1f} | "
                 f"{m['llama_server_seconds']['uncached'][task]:.1f} | "
@@ -57,7 +58,7 @@ def table(report, manifest):
             f"{m['samples']} | | | | | | |")
     lines.append("")
     lines.append(f"yardstick's whole run took {report['yardstick_wall_seconds']:.1f} s of wall time "
-                 "(loading, calibration-free warm-up and scoring included).")
+                 "(model loads, warm-ups and scoring included; the one-off calibration was not part of it).")
     return "\n".join(lines)
 
 
