@@ -344,6 +344,24 @@ enum Engine {
     ModelBuilder(mistralrs::Model),
 }
 
+impl Drop for MistralRsBackend {
+    /// Stops the engine and waits until its thread has let go of the model, so a model loaded
+    /// next never shares memory with this one (mistral.rs's own drop only asks the engine to
+    /// stop).
+    fn drop(&mut self) {
+        let Ok(sender) = self.sender() else {
+            return;
+        };
+        self.runtime.block_on(async {
+            if sender.send(Request::Terminate).await.is_ok() {
+                // The engine drops its receiver when its loop ends.
+                let _ =
+                    tokio::time::timeout(std::time::Duration::from_secs(60), sender.closed()).await;
+            }
+        });
+    }
+}
+
 impl Engine {
     fn runner(&self) -> &MistralRs {
         match self {

@@ -68,8 +68,13 @@ impl<'l> Loaded<'l> {
         if resident <= budget {
             return Ok(());
         }
-        // The old backend goes first: two copies of the model never live at once.
+        // The old backend goes first: two copies of the model never live at once; and the
+        // memory it freed goes back to the system, not only to the allocator.
         drop(self.backend.take());
+        // SAFETY: malloc_trim only releases free memory of this process's heap.
+        unsafe {
+            libc::malloc_trim(0);
+        }
         let (backend, record) = load_warm(self.loader, self.model, self.setup)?;
         self.backend = Some(backend);
         self.setup_seconds += record.backend.load_seconds + record.warmup_seconds;
