@@ -25,33 +25,46 @@ pub fn read_bandwidth(buffer_bytes: usize, threads: usize, rounds: usize) -> f64
     let rounds = rounds.max(1);
     let per_thread = (buffer_bytes / 64 / threads).max(2);
     let mut buffer = vec![Line([0; 8]); per_thread * threads];
-    let start = Barrier::new(threads + 1);
-    let end = Barrier::new(threads + 1);
-    let mut best = f64::INFINITY;
-    std::thread::scope(|scope| {
-        for (core, slice) in buffer.chunks_mut(per_thread).enumerate() {
-            let (start, end) = (&start, &end);
-            scope.spawn(move || {
-                pin_to_core(core);
-                // Written by the thread that reads it: mapped, warm and local before timing.
-                for (i, line) in slice.iter_mut().enumerate() {
-                    *line = Line([i as u64; 8]);
-                }
-                for _ in 0..rounds {
-                    start.wait();
-                    std::hint::black_box(sum_lines(slice));
-                    end.wait();
-                }
-            });
-        }
-        for _ in 0..rounds {
-            start.wait();
-            let started = Instant::now();
-            end.wait();
-            best = best.min(started.elapsed().as_secs_f64());
-        }
+    let start = Barrier::new(threads);
+    // Each thread times its own passes: the clock of a coordinating thread would wait for a
+    // free core while the readers hold them all, and miss the pass.
+    let spans: Vec<Vec<(Instant, Instant)>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = buffer
+            .chunks_mut(per_thread)
+            .enumerate()
+            .map(|(core, slice)| {
+                let start = &start;
+                scope.spawn(move || {
+                    pin_to_core(core);
+                    // Written by the thread that reads it: mapped, warm and local before timing.
+                    for (i, line) in slice.iter_mut().enumerate() {
+                        *line = Line([i as u64; 8]);
+                    }
+                    (0..rounds)
+                        .map(|_| {
+                            start.wait();
+                            let began = Instant::now();
+                            std::hint::black_box(sum_lines(slice));
+                            (began, Instant::now())
+                        })
+                        .collect()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().expect("bandwidth thread panicked"))
+            .collect()
     });
-    (per_thread * threads * 64) as f64 / best
+    // A pass lasts from its first thread's start to its last thread's end.
+    let best = (0..rounds)
+        .map(|round| {
+            let began = spans.iter().map(|s| s[round].0).min().expect("threads");
+            let ended = spans.iter().map(|s| s[round].1).max().expect("threads");
+            ended.duration_since(began).as_secs_f64()
+        })
+        .fold(f64::INFINITY, f64::min);
+    (per_thread * threads * 64) as f64 / best.max(f64::MIN_POSITIVE)
 }
 
 /// Pins the calling thread to `core` (modulo the cores it may use); best effort.
