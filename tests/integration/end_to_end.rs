@@ -67,11 +67,26 @@ fn run_writes_scored_samples_summary_and_manifest() {
     assert_eq!(summary.results[0].n, 2);
     assert!(summary.models[0].backend.load_seconds > 0.0);
     assert_eq!(summary.models[0].backend.name, "mistral.rs");
-    assert!(!summary.models[0].backend.prefix_cache);
+    // 8-shot GSM8K: every prompt starts with the same exemplars, so the prefix cache is on, and
+    // the setup the run chose is recorded for the model and task.
+    assert!(summary.models[0].backend.prefix_cache);
     assert!(summary.peak_rss_bytes.unwrap() > 50_000_000);
     let manifest: Manifest =
         serde_json::from_slice(&fs::read(folder.join("manifest.json")).unwrap()).unwrap();
     assert_eq!(manifest.backend_version, mistralrs_in_cargo_lock());
+    let setup = manifest.setups[MODEL]["gsm8k"];
+    assert!(setup.prefix_cache, "{setup:?}");
+    assert_eq!(
+        (setup.weights, setup.dtype),
+        (
+            summary.models[0].backend.weights,
+            match summary.models[0].backend.dtype.as_str() {
+                "f32" => yardstick::backend::ActivationDtype::F32,
+                _ => yardstick::backend::ActivationDtype::Auto,
+            }
+        ),
+        "the backend ran the recorded setup"
+    );
     assert_eq!(
         manifest.models[0].sha256,
         "b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53"
