@@ -423,9 +423,9 @@ mod tests {
         assert!((c.decode_seconds_per_token(500.0) - 1.0 / 20.0).abs() < 1e-9);
     }
 
-    #[test]
-    fn long_prompts_pick_fast_prefill_and_long_outputs_fast_decode() {
-        // SmolLM2's measured shape here: dequantized prefill about 4× faster, decode 0.7×.
+    /// Quantized and dequantized F32 setups with SmolLM2's measured shape here (dequantized
+    /// prefill about 4× faster, decode 0.7×), and their calibration.
+    fn smollm2_shaped() -> (Setup, Setup, Calibration) {
         let quantized = setup(ActivationDtype::F32, Weights::Quantized);
         let dequantized = setup(ActivationDtype::F32, Weights::Dequantized);
         let calibration = Calibration {
@@ -437,6 +437,12 @@ mod tests {
             ],
             chars_per_token: 4.0,
         };
+        (quantized, dequantized, calibration)
+    }
+
+    #[test]
+    fn long_prompts_pick_fast_prefill_and_long_outputs_fast_decode() {
+        let (quantized, dequantized, calibration) = smollm2_shaped();
         let both = [quantized, dequantized];
         let few_shot = Workload {
             prompt_tokens: 900.0,
@@ -459,17 +465,7 @@ mod tests {
 
     #[test]
     fn with_the_prefix_cache_only_the_unshared_prompt_counts() {
-        let quantized = setup(ActivationDtype::F32, Weights::Quantized);
-        let dequantized = setup(ActivationDtype::F32, Weights::Dequantized);
-        let calibration = Calibration {
-            model_sha256: "m".into(),
-            conditions: "c".into(),
-            measured: vec![
-                (quantized, cost(49.0, 38.0, 35.0)),
-                (dequantized, cost(220.0, 100.0, 22.0)),
-            ],
-            chars_per_token: 4.0,
-        };
+        let (_, _, calibration) = smollm2_shaped();
         let model = ModelEntry {
             id: "m".into(),
             display_name: "m".into(),

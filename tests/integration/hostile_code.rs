@@ -10,12 +10,11 @@ use std::net::TcpListener;
 use std::path::Path;
 
 use yardstick::data::DataCache;
-use yardstick::rescore::{score_completions, Scorers};
 use yardstick::scoring::Outcome;
-use yardstick::store::{read_samples, RunDir};
+use yardstick::store::read_samples;
 use yardstick::tasks::TaskSet;
 
-use crate::support::provisioned_cache;
+use crate::support::{provisioned_cache, score_completions_file};
 
 #[test]
 fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
@@ -87,18 +86,13 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
     .unwrap();
     drop(out);
 
-    let run_dir = RunDir::create(work.path(), "hostile").unwrap();
-    let outcome = score_completions(
-        (&file, "hostile"),
+    let outcome = score_completions_file(
+        work.path(),
+        ("hostile", "hostile"),
+        &file,
         task,
-        Scorers {
-            tasks: &tasks,
-            data: &data,
-        },
-        run_dir,
-        Vec::new(),
-    )
-    .unwrap();
+        (&tasks, &data),
+    );
     let samples = read_samples(&outcome.run_dir).unwrap();
     assert_eq!(samples.len(), hostile.len() + 1);
 

@@ -12,12 +12,11 @@ use std::collections::BTreeMap;
 use std::io::Write;
 
 use yardstick::data::DataCache;
-use yardstick::rescore::{score_completions, Scorers};
 use yardstick::scoring::score;
-use yardstick::store::{read_samples, RunDir};
+use yardstick::store::read_samples;
 use yardstick::tasks::TaskSet;
 
-use crate::support::{provisioned_cache, run_reference};
+use crate::support::{provisioned_cache, run_reference, score_completions_file};
 
 fn tasks() -> TaskSet {
     TaskSet::discover(&provisioned_cache().tasks_dir()).unwrap()
@@ -144,18 +143,13 @@ fn humaneval_verdicts_equal_human_evals_on_every_completion() {
         writeln!(out, "{line}").unwrap();
     }
     drop(out);
-    let run_dir = RunDir::create(work.path(), "scored").unwrap();
-    let outcome = score_completions(
-        (&file, "fixture"),
+    let outcome = score_completions_file(
+        work.path(),
+        ("scored", "fixture"),
+        &file,
         task,
-        Scorers {
-            tasks: &tasks,
-            data: &data,
-        },
-        run_dir,
-        Vec::new(),
-    )
-    .unwrap();
+        (&tasks, &data),
+    );
     let samples = read_samples(&outcome.run_dir).unwrap();
     assert_eq!(samples.len(), cases.len());
 

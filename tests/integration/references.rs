@@ -7,12 +7,11 @@ use std::fs;
 use std::io::Write;
 
 use yardstick::data::DataCache;
-use yardstick::rescore::{score_completions, Scorers};
 use yardstick::scoring::{score, Outcome};
-use yardstick::store::{read_samples, summarize, RunDir, SampleRecord};
+use yardstick::store::{read_samples, summarize, SampleRecord};
 use yardstick::tasks::TaskSet;
 
-use crate::support::provisioned_cache;
+use crate::support::{provisioned_cache, score_completions_file};
 
 fn tasks() -> TaskSet {
     TaskSet::discover(&provisioned_cache().tasks_dir()).unwrap()
@@ -34,18 +33,13 @@ fn score_humaneval(lines: &[(String, String)]) -> Vec<SampleRecord> {
         )
         .unwrap();
     }
-    let run_dir = RunDir::create(work.path(), "scored").unwrap();
-    let outcome = score_completions(
-        (&file, "fixture"),
+    let outcome = score_completions_file(
+        work.path(),
+        ("scored", "fixture"),
+        &file,
         task,
-        Scorers {
-            tasks: &tasks,
-            data: &data,
-        },
-        run_dir,
-        Vec::new(),
-    )
-    .unwrap();
+        (&tasks, &data),
+    );
     let samples = read_samples(&outcome.run_dir).unwrap();
     assert_eq!(samples.len(), lines.len());
     samples

