@@ -62,7 +62,11 @@ impl<'l> Loaded<'l> {
     /// Between samples: reloads the model (emptying its prefix cache) when resident memory has
     /// passed the budget.
     pub fn bound_memory(&mut self) -> Result<()> {
-        let (Some(budget), Some(resident)) = (self.budget, current_rss_bytes()) else {
+        // Only with the prefix cache on is there a budget (and a reason to read /proc).
+        let Some(budget) = self.budget else {
+            return Ok(());
+        };
+        let Some(resident) = current_rss_bytes() else {
             return Ok(());
         };
         if resident <= budget {
