@@ -12,6 +12,7 @@ fn rendering(c: &mut Criterion) {
     let renderer = PromptRenderer::compile(&PromptSpec {
         style: PromptStyle::Completion,
         system: None,
+        assistant_prefix: None,
         template: "{% for shot in fewshot %}Question: {{ shot.question }}\nAnswer: {{ shot.answer }}\n\n{% endfor %}Question: {{ doc.question }}\nAnswer:".into(),
     })
     .unwrap();

@@ -5,11 +5,11 @@
 # seconds, model loads and peak memory.
 #
 #   benches/prefix_cache_agreement.sh [MODEL] [TASK] [ITEMS] [WEIGHTS]
-#   (defaults: smollm2-135m-instruct gsm8k 30 dequantized)
+#   (defaults: smollm2-135m-instruct gsm8k_cot 30 dequantized)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 model="${1:-smollm2-135m-instruct}"
-task="${2:-gsm8k}"
+task="${2:-gsm8k_cot}"
 items="${3:-30}"
 weights="${4:-dequantized}"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yardstick/cargo-target}"

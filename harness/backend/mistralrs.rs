@@ -168,7 +168,8 @@ impl MistralRsBackend {
     async fn stream(&self, request: &GenerationRequest) -> Result<Generation> {
         let sender = self.sender()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
-        let (messages, completion_text) = match &request.prompt {
+        let prompt = self.sendable(&request.prompt).await?;
+        let (messages, completion_text) = match &prompt {
             Prompt::Completion { text } => (
                 RequestMessage::Completion {
                     text: text.clone(),
@@ -271,21 +272,73 @@ impl MistralRsBackend {
         Ok(self.tokenize(&Prompt::Completion { text }).await?.len())
     }
 
+    /// The prompt as mistral.rs takes it: a chat that ends in an open assistant turn becomes
+    /// the completion text the chat template renders for it (mistral.rs 0.8.1 cannot continue
+    /// an assistant turn); anything else as it is.
+    async fn sendable(&self, prompt: &Prompt) -> Result<Prompt> {
+        match prompt {
+            Prompt::Chat { messages } if ends_in_assistant_turn(messages) => {
+                Ok(Prompt::Completion {
+                    text: self.open_assistant_turn(messages).await?,
+                })
+            }
+            other => Ok(other.clone()),
+        }
+    }
+
+    /// The chat template's text for `messages` up to the end of the last (assistant) turn's
+    /// content, without its end-of-turn marker: the template renders the turns with a marker
+    /// appended to the last one, and the text is cut at the marker — EvalPlus's
+    /// `make_raw_chat_prompt`, and what Hugging Face's `continue_final_message` gives.
+    async fn open_assistant_turn(&self, messages: &[ChatMessage]) -> Result<String> {
+        /// EvalPlus's `_MAGIC_SPLITTER_`.
+        const MARKER: &str = "-[[]]-this-is-really-our-highest-priority-[[]]-";
+        let mut marked = messages.to_vec();
+        if let Some(last) = marked.last_mut() {
+            last.content.push_str(MARKER);
+        }
+        let tokens = self
+            .tokenize_request(Either::Left(text_messages(&marked)?), false, false)
+            .await?;
+        let rendered = self.detokenize(tokens).await?;
+        match rendered.split_once(MARKER) {
+            Some((open, _)) => Ok(open.to_string()),
+            None => bail!(
+                "the model's chat template lost the assistant turn's text (no end marker in \
+                 {rendered:?}); this task needs a template that renders assistant turns"
+            ),
+        }
+    }
+
     /// Token ids of `prompt` as generation would see them: a completion with the tokenizer's
     /// special tokens, a chat through the GGUF's chat template with the generation prompt.
     async fn tokenize(&self, prompt: &Prompt) -> Result<Vec<u32>> {
-        let text = match prompt {
-            Prompt::Completion { text } => Either::Right(text.clone()),
-            Prompt::Chat { messages } => Either::Left(text_messages(messages)?.into()),
-        };
+        match self.sendable(prompt).await? {
+            Prompt::Completion { text } => {
+                self.tokenize_request(Either::Right(text), false, true)
+                    .await
+            }
+            Prompt::Chat { messages } => {
+                self.tokenize_request(Either::Left(text_messages(&messages)?), true, true)
+                    .await
+            }
+        }
+    }
+
+    async fn tokenize_request(
+        &self,
+        text: Either<TextMessages, String>,
+        add_generation_prompt: bool,
+        add_special_tokens: bool,
+    ) -> Result<Vec<u32>> {
         let sender = self.sender()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
         sender
             .send(Request::Tokenize(TokenizationRequest {
-                text,
+                text: text.map_left(Into::into),
                 tools: None,
-                add_generation_prompt: matches!(prompt, Prompt::Chat { .. }),
-                add_special_tokens: true,
+                add_generation_prompt,
+                add_special_tokens,
                 enable_thinking: None,
                 reasoning_effort: None,
                 response: tx,
@@ -455,6 +508,11 @@ fn first_piece(delta: &str, logprob: Option<&ResponseLogprob>) -> String {
         Some(raw) if raw.trim_start() == delta && !raw.contains('\u{FFFD}') => raw.into_owned(),
         _ => delta.to_string(),
     }
+}
+
+/// Whether the chat's last turn is the assistant's (to be continued, not answered).
+fn ends_in_assistant_turn(messages: &[ChatMessage]) -> bool {
+    messages.last().is_some_and(|m| m.role == "assistant")
 }
 
 fn chat_messages(messages: &[ChatMessage]) -> Result<RequestMessage> {

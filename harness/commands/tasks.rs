@@ -49,7 +49,7 @@ pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
                     items.len()
                 );
             };
-            let fewshot = task.load_fewshot(&cache)?;
+            let fewshot = task.load_fewshot(&cache, items.len())?;
             let prompt = task.render(chosen, &fewshot)?;
             let text = match model {
                 None => prompt.display_text(),

@@ -11,7 +11,7 @@ use crate::backend::Sampling;
 use crate::data::DataCache;
 use crate::models::{ModelEntry, Registry};
 use crate::store::{new_run_id, Manifest, Shard};
-use crate::tasks::{Item, Task, TaskSet};
+use crate::tasks::{Exemplars, Item, Task, TaskSet};
 
 /// Items per task when neither a limit nor every item is asked for: minutes on a laptop CPU.
 pub const DEFAULT_LIMIT: usize = 5;
@@ -95,7 +95,7 @@ pub struct PreparedTask<'a> {
     /// Items to evaluate (already limited).
     pub items: Vec<Item>,
     /// Few-shot exemplars.
-    pub fewshot: Vec<serde_json::Value>,
+    pub fewshot: Exemplars,
 }
 
 impl PreparedTask<'_> {
@@ -305,10 +305,11 @@ impl<'a> RunPlan<'a> {
         tasks
             .iter()
             .map(|task| {
+                let items = task.load_items(data, limit)?;
                 Ok(PreparedTask {
                     task,
-                    items: task.load_items(data, limit)?,
-                    fewshot: task.load_fewshot(data)?,
+                    fewshot: task.load_fewshot(data, items.len())?,
+                    items,
                 })
             })
             .collect()

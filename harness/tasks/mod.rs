@@ -3,6 +3,7 @@
 
 mod exact_match;
 mod extract;
+mod fewshot;
 mod prompt;
 mod records;
 mod spec;
@@ -15,6 +16,7 @@ use anyhow::{bail, Context, Result};
 
 pub use exact_match::{ExactMatch, INVALID};
 pub use extract::{normalize_number, ExtractionChain};
+pub use fewshot::{Exemplars, FewShotSampler, LM_EVAL_FEWSHOT_SEED};
 pub use prompt::{ChatMessage, Prompt, PromptRenderer};
 pub use spec::{
     DataFormat, ExecutionSpec, FewShotSpec, FilterSpec, GenerationSpec, ItemsSpec, MetricKind,
@@ -91,6 +93,17 @@ impl Task {
                 );
             }
         }
+        if let Some(fewshot) = &spec.fewshot {
+            match (&fewshot.dataset, fewshot.samples.is_empty()) {
+                (Some(_), false) => bail!(
+                    "[fewshot] has both `dataset` and `samples`; keep one of them as the pool"
+                ),
+                (None, true) => bail!(
+                    "[fewshot] needs a pool: `dataset = {{ file = …, sha256 = … }}` or `samples = [ … ]`"
+                ),
+                _ => {}
+            }
+        }
         let program = spec
             .execution
             .as_ref()
@@ -158,8 +171,8 @@ impl Task {
     pub fn datasets(&self) -> Vec<&DatasetRef> {
         let mut all = vec![&self.spec.dataset];
         all.extend(self.spec.items.split.as_ref());
-        if let Some(fewshot) = &self.spec.fewshot {
-            all.push(&fewshot.dataset);
+        if let Some(dataset) = self.spec.fewshot.as_ref().and_then(|f| f.dataset.as_ref()) {
+            all.push(dataset);
         }
         all
     }
@@ -212,31 +225,46 @@ impl Task {
             .collect())
     }
 
-    /// Reads the few-shot exemplars (empty when the task is zero-shot).
-    pub fn load_fewshot(&self, cache: &DataCache) -> Result<Vec<serde_json::Value>> {
-        match &self.spec.fewshot {
-            None => Ok(Vec::new()),
-            Some(fewshot) => {
-                let path = cache.locate(&fewshot.dataset)?;
-                let records = read_jsonl(&path, Some(fewshot.count))?;
-                if records.len() < fewshot.count {
-                    bail!(
-                        "task {}: few-shot pool {} has {} records, fewer than fewshot.count = {}",
-                        self.spec.name,
-                        fewshot.dataset.file,
-                        records.len(),
-                        fewshot.count
-                    );
-                }
-                Ok(records)
-            }
+    /// The few-shot exemplars of items `0..items` (none when the task is zero-shot).
+    pub fn load_fewshot(&self, cache: &DataCache, items: usize) -> Result<Exemplars> {
+        let Some(fewshot) = &self.spec.fewshot else {
+            return Ok(Exemplars::default());
+        };
+        // The first-n sampler needs only the first `count` records of a pool file.
+        let read_limit = match fewshot.sampler {
+            FewShotSampler::FirstN => Some(fewshot.count),
+            FewShotSampler::LmEvalRandom => None,
+        };
+        let (mut pool, source) = match &fewshot.dataset {
+            Some(dataset) => (
+                read_jsonl(&cache.locate(dataset)?, read_limit)?,
+                dataset.file.as_str(),
+            ),
+            None => (fewshot.samples.clone(), "fewshot.samples"),
+        };
+        if pool.len() < fewshot.count {
+            bail!(
+                "task {}: the few-shot pool {source} has {} records, fewer than fewshot.count = {}",
+                self.spec.name,
+                pool.len(),
+                fewshot.count
+            );
         }
+        Ok(match fewshot.sampler {
+            FewShotSampler::FirstN => {
+                pool.truncate(fewshot.count);
+                Exemplars::fixed(pool)
+            }
+            FewShotSampler::LmEvalRandom => {
+                Exemplars::lm_eval_random(pool, fewshot.count, fewshot.seed, items)
+            }
+        })
     }
 
     /// The prompt for `item`.
-    pub fn render(&self, item: &Item, fewshot: &[serde_json::Value]) -> Result<Prompt> {
+    pub fn render(&self, item: &Item, exemplars: &Exemplars) -> Result<Prompt> {
         self.renderer
-            .render(&item.doc, fewshot, item.index)
+            .render(&item.doc, &exemplars.for_item(item.index), item.index)
             .with_context(|| format!("task {}, item {}", self.spec.name, item.id))
     }
 
@@ -410,8 +438,79 @@ mod tests {
         let set = shipped();
         let gsm8k = set.get("gsm8k").unwrap();
         assert_eq!(gsm8k.spec.suite, "math");
-        assert_eq!(gsm8k.spec.fewshot.as_ref().unwrap().count, 8);
-        assert!(set.select(&[], &["math".into()]).unwrap().len() >= 2);
+        let fewshot = gsm8k.spec.fewshot.as_ref().unwrap();
+        assert_eq!(
+            (fewshot.count, fewshot.sampler),
+            (5, FewShotSampler::LmEvalRandom)
+        );
+        assert!(set.select(&[], &["math".into()]).unwrap().len() >= 3);
+    }
+
+    #[test]
+    fn gsm8k_cot_reference_is_the_final_number_and_strict_reads_the_answer_sentence() {
+        let set = shipped();
+        let task = set.get("gsm8k_cot").unwrap();
+        let item = Item {
+            index: 0,
+            id: "x".into(),
+            doc: serde_json::json!({"question": "q", "answer": "2+2=4\n#### 1,004 "}),
+        };
+        assert_eq!(task.reference(&item).unwrap(), "1,004");
+        let extracted = task.extract("4 + 1000 = 1004. The answer is 1,004.\n\n");
+        assert_eq!(extracted[0].1.as_deref(), Some("1,004"));
+        assert!(task
+            .exact_match(0)
+            .unwrap()
+            .matches(extracted[0].1.as_deref(), "1,004"));
+        let exemplars = task
+            .load_fewshot(&DataCache::new(PathBuf::new()), 1)
+            .unwrap();
+        assert!(exemplars.is_fixed());
+        assert_eq!(exemplars.for_item(0).len(), 8);
+    }
+
+    #[test]
+    fn humaneval_instruct_opens_the_assistant_turn_in_a_python_fence() {
+        let set = shipped();
+        let task = set.get("humaneval_instruct").unwrap();
+        let item = Item {
+            index: 0,
+            id: "x".into(),
+            doc: serde_json::json!({"prompt": "\ndef f(x):\n    \"\"\"Doc.\"\"\"\n\n"}),
+        };
+        let Prompt::Chat { messages } = task.render(&item, &Exemplars::default()).unwrap() else {
+            panic!("a chat prompt expected");
+        };
+        assert_eq!(messages.len(), 2);
+        assert!(
+            messages[0]
+                .content
+                .ends_with("\n```\ndef f(x):\n    \"\"\"Doc.\"\"\"\n```\n"),
+            "the problem is stripped and fenced: {:?}",
+            messages[0].content
+        );
+        assert_eq!(messages[1].role, "assistant");
+        assert!(messages[1].content.ends_with("tests:\n```python\n"));
+        assert!(task.spec.generation.stop.contains(&"\n```\n".to_string()));
+    }
+
+    #[test]
+    fn a_fewshot_pool_is_a_dataset_or_samples_never_both_or_neither() {
+        let text = fs::read_to_string(shipped().get("gsm8k_cot").unwrap().path.clone()).unwrap();
+        let samples = text.find("[[fewshot.samples]]").unwrap()..text.find("[prompt]").unwrap();
+        let mut neither = text.clone();
+        neither.replace_range(samples, "");
+        let err = format!(
+            "{:#}",
+            Task::parse(&neither, Path::new("t.toml")).unwrap_err()
+        );
+        assert!(err.contains("needs a pool"), "{err}");
+        let both = text.replace(
+            "[fewshot]\ncount = 8\n",
+            "[fewshot]\ncount = 8\ndataset = { file = \"gsm8k/train.jsonl\", sha256 = \"00\", license = \"MIT\" }\n",
+        );
+        let err = format!("{:#}", Task::parse(&both, Path::new("t.toml")).unwrap_err());
+        assert!(err.contains("both `dataset` and `samples`"), "{err}");
     }
 
     #[test]

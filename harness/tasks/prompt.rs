@@ -15,7 +15,9 @@ pub enum Prompt {
         /// The text.
         text: String,
     },
-    /// Chat turns passed through the model's own chat template.
+    /// Chat turns passed through the model's own chat template. When the last turn is the
+    /// assistant's, the model continues that turn (it is left open: no end-of-turn token and no
+    /// new generation prompt), as Hugging Face's `continue_final_message` does.
     Chat {
         /// The turns, in order.
         messages: Vec<ChatMessage>,
@@ -51,12 +53,20 @@ pub struct PromptRenderer {
     template: Template,
     style: PromptStyle,
     system: Option<String>,
+    assistant_prefix: Option<String>,
 }
 
 impl PromptRenderer {
     /// Compiles the template of `spec`; syntax errors carry the template line.
     pub fn compile(spec: &PromptSpec) -> Result<Self> {
+        if spec.assistant_prefix.is_some() && spec.style != PromptStyle::Chat {
+            anyhow::bail!(
+                "prompt.assistant_prefix needs style = \"chat\" (a completion prompt is continued \
+                 as it is: write the prefix at the end of the template instead)"
+            );
+        }
         Ok(Self {
+            assistant_prefix: spec.assistant_prefix.clone(),
             template: Template::compile(&spec.template, "prompt.template")?,
             style: spec.style,
             system: spec.system.clone(),
@@ -88,6 +98,12 @@ impl PromptRenderer {
                     role: "user".into(),
                     content: text,
                 });
+                if let Some(prefix) = &self.assistant_prefix {
+                    messages.push(ChatMessage {
+                        role: "assistant".into(),
+                        content: prefix.clone(),
+                    });
+                }
                 Prompt::Chat { messages }
             }
         })
@@ -103,6 +119,7 @@ mod tests {
         PromptSpec {
             style,
             system: None,
+            assistant_prefix: None,
             template: template.into(),
         }
     }
@@ -134,6 +151,25 @@ mod tests {
         };
         assert_eq!(messages.len(), 1);
         assert_eq!(messages[0].content, "Solve: x");
+    }
+
+    #[test]
+    fn assistant_prefix_opens_the_assistant_turn_after_the_user_turn() {
+        let mut with_prefix = spec(PromptStyle::Chat, "Solve: {{ doc.q }}");
+        with_prefix.assistant_prefix = Some("Here:\n```python\n".into());
+        let renderer = PromptRenderer::compile(&with_prefix).unwrap();
+        let Prompt::Chat { messages } = renderer.render(&json!({"q": "x"}), &[], 0).unwrap() else {
+            panic!("chat expected")
+        };
+        let roles: Vec<&str> = messages.iter().map(|m| m.role.as_str()).collect();
+        assert_eq!(roles, ["user", "assistant"]);
+        assert_eq!(messages[1].content, "Here:\n```python\n");
+        let mut on_completion = spec(PromptStyle::Completion, "x");
+        on_completion.assistant_prefix = Some("y".into());
+        let err = PromptRenderer::compile(&on_completion)
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("assistant_prefix needs style"), "{err}");
     }
 
     #[test]

@@ -3,6 +3,7 @@
 
 use serde::{Deserialize, Serialize};
 
+use super::fewshot::{FewShotSampler, LM_EVAL_FEWSHOT_SEED};
 use crate::data::DatasetRef;
 
 /// A task spec as written in `task.toml`.
@@ -112,14 +113,30 @@ fn default_timeout() -> f64 {
     3.0
 }
 
-/// Few-shot exemplars drawn from a second dataset file.
+/// Few-shot exemplars: a pool (a second dataset file, or records written in the spec) and how
+/// each item's exemplars are drawn from it.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FewShotSpec {
     /// Number of exemplars placed before each question.
     pub count: usize,
     /// Where the exemplars come from (records of the same shape as the items).
-    pub dataset: DatasetRef,
+    #[serde(default)]
+    pub dataset: Option<DatasetRef>,
+    /// Exemplar records written in the spec itself (instead of `dataset`), e.g. a paper's
+    /// hand-written chain-of-thought exemplars.
+    #[serde(default)]
+    pub samples: Vec<serde_json::Value>,
+    /// How each item's exemplars are chosen (default: the first `count`).
+    #[serde(default)]
+    pub sampler: FewShotSampler,
+    /// Seed of the `lm-eval-random` sampler (default: lm-evaluation-harness's 1234).
+    #[serde(default = "default_fewshot_seed")]
+    pub seed: u32,
+}
+
+fn default_fewshot_seed() -> u32 {
+    LM_EVAL_FEWSHOT_SEED
 }
 
 /// Completion (raw text continued by the model) or chat (rendered text sent as a user turn
@@ -142,6 +159,10 @@ pub struct PromptSpec {
     /// System message for chat prompts.
     #[serde(default)]
     pub system: Option<String>,
+    /// Chat only: the assistant's turn starts with this text and the model continues it
+    /// (EvalPlus's response prefix; Hugging Face's `continue_final_message`).
+    #[serde(default)]
+    pub assistant_prefix: Option<String>,
     /// minijinja template; sees `doc` (the item's record), `fewshot` (exemplar records) and
     /// `index`.
     pub template: String,

