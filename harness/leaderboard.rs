@@ -28,7 +28,7 @@ use crate::machine::MachineInfo;
 use crate::metrics::cost::{self_hosted, usd_for_seconds};
 use crate::metrics::paired::sign_flip_p_value;
 use crate::metrics::{percentile, Estimate, TokenPrices};
-use crate::models::Registry;
+use crate::models::{PublishedScore, Registry};
 use crate::prices::{ProviderPriceSummary, ProviderPrices};
 use crate::store::{
     complete_runs, finished_runs, quality_index, FinishedRun, ModelRecord, SampleRecord,
@@ -83,6 +83,9 @@ pub struct ModelRow {
     pub machine: MachineInfo,
     /// Versions: harness, git commit, backend, backend version, dtype.
     pub versions: BTreeMap<String, String>,
+    /// Figures published for the model (models.toml), each beside this board's result on the
+    /// matching task.
+    pub published: Vec<Reproduction>,
     /// The run's samples of this model (sample browser).
     #[serde(skip)]
     pub samples: Vec<SampleRecord>,
@@ -719,6 +722,43 @@ fn speed_and_cost(
         versions,
         samples: samples_of(run, id).cloned().collect(),
         tasks,
+        published: Vec::new(),
+    }
+}
+
+/// A published figure beside this board's result on the task whose setting matches it.
+#[derive(Debug, Clone, Serialize)]
+pub struct Reproduction {
+    /// The figure, its setting and source.
+    pub published: PublishedScore,
+    /// The matching task's headline metric key, when the board has a result for it.
+    pub metric: Option<String>,
+    /// The board's result on that task (a proportion, with its 95% interval).
+    pub here: Option<Estimate>,
+    /// Whether the published figure lies inside that interval.
+    pub within_interval: Option<bool>,
+}
+
+impl Reproduction {
+    /// `published` beside the row's result for its task (none when it names no task or the row
+    /// has no result for it).
+    pub fn of(published: &PublishedScore, row: &ModelRow) -> Self {
+        let result = published
+            .task
+            .as_deref()
+            .and_then(|task| row.tasks.iter().find(|t| t.task == task));
+        let here = result
+            .and_then(|r| r.metrics.get(&r.primary_metric))
+            .cloned();
+        let fraction = published.value / 100.0;
+        Self {
+            published: published.clone(),
+            metric: result.map(|r| r.primary_metric.clone()),
+            within_interval: here
+                .as_ref()
+                .map(|e| (e.ci_low..=e.ci_high).contains(&fraction)),
+            here,
+        }
     }
 }
 
@@ -747,8 +787,20 @@ pub fn load_leaderboard(
             .map(|m| m.provider_ids.clone())
             .unwrap_or_default()
     };
+    let mut board = Leaderboard::build(&runs, prices, &provider_ids);
+    if let Some(registry) = registry {
+        for row in &mut board.rows {
+            if let Ok(model) = registry.get(&row.id) {
+                row.published = model
+                    .published
+                    .iter()
+                    .map(|p| Reproduction::of(p, row))
+                    .collect();
+            }
+        }
+    }
     Ok(LoadedLeaderboard {
-        board: Leaderboard::build(&runs, prices, &provider_ids),
+        board,
         runs: runs.len(),
         skipped,
     })
@@ -934,6 +986,30 @@ mod tests {
         // Ranked models first, best index first; c (no index) last.
         let order: Vec<&str> = after.rows.iter().map(|r| r.id.as_str()).collect();
         assert_eq!(order.last(), Some(&"c"), "{order:?}");
+    }
+
+    #[test]
+    fn a_published_figure_sits_beside_the_matching_tasks_result_and_its_interval() {
+        let board = board(&[run("full", 1, &[ran("a", "code", 40, half)])]);
+        let row = &board.rows[0];
+        let figure = |value: f64, task: Option<&str>| PublishedScore {
+            benchmark: "Code".into(),
+            value,
+            setting: "greedy".into(),
+            source: "a report".into(),
+            task: task.map(str::to_string),
+        };
+        let inside = Reproduction::of(&figure(50.0, Some("code")), row);
+        let here = inside.here.clone().unwrap();
+        assert_eq!((here.n, here.value), (40, 0.5));
+        assert_eq!(inside.metric.as_deref(), Some(METRIC));
+        assert_eq!(inside.within_interval, Some(true));
+        let outside = Reproduction::of(&figure(95.0, Some("code")), row);
+        assert_eq!(outside.within_interval, Some(false), "{:?}", outside.here);
+        for unmatched in [figure(50.0, None), figure(50.0, Some("math"))] {
+            let reproduction = Reproduction::of(&unmatched, row);
+            assert!(reproduction.here.is_none() && reproduction.within_interval.is_none());
+        }
     }
 
     #[test]

@@ -7,4 +7,4 @@ mod registry;
 
 pub use cache::{ModelCache, ModelStatus};
 pub use pull::{pull, pull_using, quantize_into_cache};
-pub use registry::{ModelEntry, Registry, Source, WheelPart};
+pub use registry::{ModelEntry, PublishedScore, Registry, Source, WheelPart};

@@ -34,6 +34,27 @@ pub struct ModelEntry {
     /// Provider model ids this model matches in price lists.
     #[serde(default)]
     pub provider_ids: Vec<String>,
+    /// Figures published for this model (model card, technical report), to set beside
+    /// yardstick's own.
+    #[serde(default)]
+    pub published: Vec<PublishedScore>,
+}
+
+/// A score published for a model, with where and how it was measured.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct PublishedScore {
+    /// The benchmark as the source names it, e.g. `HumanEval`.
+    pub benchmark: String,
+    /// The published score, in percent.
+    pub value: f64,
+    /// The setting the source states: shots, prompt, metric, harness, weights.
+    pub setting: String,
+    /// Where it is published: document, table, address.
+    pub source: String,
+    /// The yardstick task that matches the setting most closely, if one does.
+    #[serde(default)]
+    pub task: Option<String>,
 }
 
 /// Where a model's GGUF comes from.
@@ -124,6 +145,15 @@ impl Registry {
                     "model {id}: sha256 {:?} is not 64 lower-case hex characters",
                     model.sha256
                 );
+            }
+            for published in &model.published {
+                if !(0.0..=100.0).contains(&published.value) {
+                    bail!(
+                        "model {id}: published {} value {} must be a percentage from 0 to 100",
+                        published.benchmark,
+                        published.value
+                    );
+                }
             }
             match &mut model.source {
                 Source::Pip { wheels } if wheels.is_empty() => {
@@ -239,6 +269,31 @@ mod tests {
         .replace(SHA, "abc");
         let err = format!("{:#}", Registry::parse(&text, Path::new("/")).unwrap_err());
         assert!(err.contains("model a: sha256"), "{err}");
+    }
+
+    #[test]
+    fn published_figures_are_read_and_a_value_beyond_100_percent_is_refused() {
+        let published = |value: &str| {
+            format!(
+                "default = \"a\"\n{}\n[[model.published]]\nbenchmark = \"HumanEval\"\nvalue = {value}\n\
+                 setting = \"greedy\"\nsource = \"report\"\ntask = \"humaneval\"\n",
+                entry("a", "{ kind = \"path\", path = \"/m.gguf\" }")
+            )
+        };
+        let registry = Registry::parse(&published("61.6"), Path::new("/")).unwrap();
+        let figure = &registry.get("a").unwrap().published[0];
+        assert_eq!(
+            (figure.value, figure.task.as_deref()),
+            (61.6, Some("humaneval"))
+        );
+        let err = format!(
+            "{:#}",
+            Registry::parse(&published("616"), Path::new("/")).unwrap_err()
+        );
+        assert!(
+            err.contains("model a: published HumanEval value 616"),
+            "{err}"
+        );
     }
 
     #[test]

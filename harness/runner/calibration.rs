@@ -480,6 +480,7 @@ mod tests {
                 path: "m.gguf".into(),
             },
             provider_ids: Vec::new(),
+            published: Vec::new(),
         };
         let candidates = Candidates {
             dtypes: vec![ActivationDtype::F32],

@@ -169,6 +169,21 @@ fn the_site_has_every_page_chart_and_export() {
     assert!(
         chart.contains("SmolLM2 135M Instruct") && chart.contains("Qwen2.5 Coder 0.5B Instruct")
     );
+    // The figures models.toml publishes for the model, each beside this board's result (the toy
+    // run has none of their tasks).
+    let page = std::fs::read_to_string(site.join("models/smollm2-135m-instruct.html")).unwrap();
+    for expected in [
+        "Published figures",
+        "IFEval",
+        "29.9%",
+        "no yardstick task has this setting",
+        "no result for gsm8k yet",
+    ] {
+        assert!(
+            page.contains(expected),
+            "{expected:?} missing from the model page"
+        );
+    }
 }
 
 #[test]
