@@ -470,9 +470,9 @@ mod tests {
     }
 
     #[test]
-    fn humaneval_instruct_opens_the_assistant_turn_in_a_python_fence() {
+    fn humaneval_evalplus_opens_the_assistant_turn_in_a_python_fence() {
         let set = shipped();
-        let task = set.get("humaneval_instruct").unwrap();
+        let task = set.get("humaneval_evalplus").unwrap();
         let item = Item {
             index: 0,
             id: "x".into(),

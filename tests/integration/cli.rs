@@ -34,7 +34,7 @@ fn unknown_task_and_suite_list_the_valid_ones() {
         "gsm8k",
         "gsm8k_chat",
         "humaneval",
-        "pubmedqa",
+        "pubmedqa_chat",
     ];
     assert!(listed.iter().all(|name| err.contains(name)), "{err}");
     let out = yardstick(project.path(), &["run", "--suite", "poetry"], &[]);

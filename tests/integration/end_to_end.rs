@@ -221,7 +221,7 @@ fn two_workers_write_the_samples_of_one() {
                 "--model",
                 MODEL,
                 "--task",
-                "gsm8k_chat,pubmedqa",
+                "gsm8k_chat,pubmedqa_chat",
                 "--limit",
                 "3",
                 "--max-new-tokens",

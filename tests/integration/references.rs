@@ -117,7 +117,7 @@ fn humaneval_several_samples_give_unbiased_pass_at_k() {
 #[test]
 fn pubmedqa_accuracy_and_macro_f1_match_a_confusion_matrix() {
     let tasks = tasks();
-    let task = tasks.get("pubmedqa").unwrap();
+    let task = tasks.get("pubmedqa_chat").unwrap();
     let data = DataCache::new(provisioned_cache().data_dir());
     let items = task.load_items(&data, None).unwrap();
     assert_eq!(items.len(), 500);
@@ -155,7 +155,7 @@ fn pubmedqa_accuracy_and_macro_f1_match_a_confusion_matrix() {
         let scored = score(task, item, output, &reference).unwrap();
         let mut sample = SampleRecord::supplied(
             "fixture",
-            "pubmedqa",
+            "pubmedqa_chat",
             1,
             (item.index, &item.id),
             0,
