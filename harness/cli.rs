@@ -171,8 +171,37 @@ pub enum Command {
     /// Measure speed on synthetic workloads: repeated single requests, a concurrency sweep, and
     /// decode speed against the memory-bandwidth roofline.
     Perf(PerfArgs),
+    /// Write a finished run's results in another tool's format (lm-evaluation-harness's results
+    /// file), so tooling built for it reads yardstick's results.
+    Export(ExportArgs),
     /// Print versions, SIMD features, cores, memory and cache locations.
     Doctor,
+}
+
+/// `yardstick export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The run: an id under results/runs/ or a run folder.
+    pub run: String,
+    /// The format to write.
+    #[arg(long, value_enum)]
+    pub format: ExportFormat,
+    /// The model to export (lm-eval writes one file per model); needed when the run has several.
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Write here instead of to standard output (replaced atomically).
+    #[arg(long, short)]
+    pub output: Option<PathBuf>,
+    /// Where run ids are looked up (default: results/ in the project).
+    #[arg(long)]
+    pub results_dir: Option<PathBuf>,
+}
+
+/// `export --format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ExportFormat {
+    /// lm-evaluation-harness's results JSON (`results`, `versions`, `n-shot`, `configs`, …).
+    LmEval,
 }
 
 /// `yardstick nightly`.

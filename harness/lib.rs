@@ -18,6 +18,7 @@ pub mod commands;
 pub mod compare;
 pub mod data;
 pub mod doctor;
+pub mod export;
 pub mod files;
 pub mod gguf;
 pub mod hardware;

@@ -2,6 +2,7 @@
 
 mod compare;
 mod data;
+mod export;
 mod merge;
 mod models;
 mod nightly;
@@ -40,6 +41,7 @@ pub fn dispatch(cli: Cli, command_line: Vec<String>) -> Result<ExitCode> {
         Command::Merge(args) => merge::run(args, &locations, command_line),
         Command::Perf(args) => perf::run(args, &locations),
         Command::Report(args) => report::run(args, &locations),
+        Command::Export(args) => export::run(&args, &locations),
         Command::Doctor => {
             print!("{}", crate::doctor::report(&locations));
             Ok(())

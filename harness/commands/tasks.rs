@@ -15,8 +15,15 @@ pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
     let cache = DataCache::new(locations.data_dir());
     match command {
         TasksCommand::List => {
+            let width = tasks
+                .all()
+                .iter()
+                .map(|t| t.name().len())
+                .max()
+                .unwrap_or(0)
+                .max(4);
             println!(
-                "{:<14} {:<12} {:>7} {:>7}  {:<8} description",
+                "{:<width$} {:<12} {:>7} {:>7}  {:<8} description",
                 "name", "suite", "items", "version", "license"
             );
             for task in tasks.all() {
@@ -26,7 +33,7 @@ pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
                     "?".to_string()
                 };
                 println!(
-                    "{:<14} {:<12} {:>7} {:>7}  {:<8} {}",
+                    "{:<width$} {:<12} {:>7} {:>7}  {:<8} {}",
                     task.name(),
                     task.spec.suite,
                     items,

