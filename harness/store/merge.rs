@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 use std::path::PathBuf;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
@@ -127,6 +127,15 @@ pub fn merge(
     manifest.finished_at = None;
     run_dir.write_manifest(&manifest)?;
     run_dir.replace_samples(&samples)?;
+    // The parts ran side by side (workers) or on other machines (shards): the merged run's wall
+    // time is its longest part's, then the merge.
+    let longest_part = parts
+        .iter()
+        .map(|p| p.summary.wall_seconds)
+        .fold(0.0, f64::max);
+    let started = started
+        .checked_sub(Duration::from_secs_f64(longest_part))
+        .unwrap_or(started);
     let models = parts.into_iter().flat_map(|p| p.summary.models).collect();
     finish_run(
         run_dir,

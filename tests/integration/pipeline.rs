@@ -191,7 +191,18 @@ fn shards_merged_equal_the_unsharded_run() {
     assert_eq!(sizes, vec![3, 3, 2], "round-robin over the work units");
 
     let merged_dir = RunDir::create(results.path(), "merged").unwrap();
+    // One shard ran for 100 s (on another machine, say): the merged run took at least that.
+    let summary_file = shards[1].join("summary.json");
+    let mut slow: serde_json::Value =
+        serde_json::from_slice(&fs::read(&summary_file).unwrap()).unwrap();
+    slow["wall_seconds"] = serde_json::json!(100.0);
+    fs::write(&summary_file, serde_json::to_vec(&slow).unwrap()).unwrap();
     let merged = merge(&shards, &tasks, merged_dir, MergeOrigin::default()).unwrap();
+    assert!(
+        (100.0..110.0).contains(&merged.summary.wall_seconds),
+        "the merged run's wall time is its longest part's plus the merge: {}",
+        merged.summary.wall_seconds
+    );
     let strip = |samples: Vec<yardstick::store::SampleRecord>| -> Vec<_> {
         samples
             .into_iter()
