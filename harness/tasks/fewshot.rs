@@ -60,13 +60,22 @@ impl Exemplars {
     }
 
     /// The exemplars of the item at `index`, in prompt order.
+    ///
+    /// # Panics
+    /// When the draws were made for fewer items than `index + 1`: a prompt without its
+    /// exemplars would be silently wrong, so this is a caller's bug.
     pub fn for_item(&self, index: usize) -> Vec<serde_json::Value> {
         match &self.per_item {
             None => self.pool.clone(),
-            Some(per_item) => per_item
-                .get(index)
-                .map(|chosen| chosen.iter().map(|&i| self.pool[i].clone()).collect())
-                .unwrap_or_default(),
+            Some(per_item) => {
+                let chosen = per_item.get(index).unwrap_or_else(|| {
+                    panic!(
+                        "exemplars were drawn for {} items, not for item {index}",
+                        per_item.len()
+                    )
+                });
+                chosen.iter().map(|&i| self.pool[i].clone()).collect()
+            }
         }
     }
 
@@ -195,5 +204,10 @@ mod tests {
         let distinct: std::collections::HashSet<String> =
             first.iter().map(|v| v.to_string()).collect();
         assert_eq!(distinct.len(), 5);
+        let beyond = std::panic::catch_unwind(|| exemplars.for_item(3));
+        assert!(
+            beyond.is_err(),
+            "an item past the draws has no exemplars to give"
+        );
     }
 }
