@@ -433,6 +433,15 @@ mod tests {
         TaskSet::discover(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks")).unwrap()
     }
 
+    /// Item 0 of a task, holding `doc`.
+    fn item_with(doc: serde_json::Value) -> Item {
+        Item {
+            index: 0,
+            id: "x".into(),
+            doc,
+        }
+    }
+
     #[test]
     fn shipped_tasks_load() {
         let set = shipped();
@@ -450,11 +459,7 @@ mod tests {
     fn gsm8k_cot_reference_is_the_final_number_and_strict_reads_the_answer_sentence() {
         let set = shipped();
         let task = set.get("gsm8k_cot").unwrap();
-        let item = Item {
-            index: 0,
-            id: "x".into(),
-            doc: serde_json::json!({"question": "q", "answer": "2+2=4\n#### 1,004 "}),
-        };
+        let item = item_with(serde_json::json!({"question": "q", "answer": "2+2=4\n#### 1,004 "}));
         assert_eq!(task.reference(&item).unwrap(), "1,004");
         let extracted = task.extract("4 + 1000 = 1004. The answer is 1,004.\n\n");
         assert_eq!(extracted[0].1.as_deref(), Some("1,004"));
@@ -473,11 +478,8 @@ mod tests {
     fn humaneval_evalplus_opens_the_assistant_turn_in_a_python_fence() {
         let set = shipped();
         let task = set.get("humaneval_evalplus").unwrap();
-        let item = Item {
-            index: 0,
-            id: "x".into(),
-            doc: serde_json::json!({"prompt": "\ndef f(x):\n    \"\"\"Doc.\"\"\"\n\n"}),
-        };
+        let item =
+            item_with(serde_json::json!({"prompt": "\ndef f(x):\n    \"\"\"Doc.\"\"\"\n\n"}));
         let Prompt::Chat { messages } = task.render(&item, &Exemplars::default()).unwrap() else {
             panic!("a chat prompt expected");
         };
@@ -517,11 +519,7 @@ mod tests {
     fn gsm8k_reference_and_filters() {
         let set = shipped();
         let task = set.get("gsm8k").unwrap();
-        let item = Item {
-            index: 0,
-            id: "x".into(),
-            doc: serde_json::json!({"question": "q", "answer": "2+2=4\n#### 1,004"}),
-        };
+        let item = item_with(serde_json::json!({"question": "q", "answer": "2+2=4\n#### 1,004"}));
         // lm-eval's target is the whole answer; exact_match's ignore rules reduce it to 1004.
         let reference = task.reference(&item).unwrap();
         assert_eq!(reference, "2+2=4\n#### 1,004");
