@@ -58,9 +58,11 @@ pub fn resolve_run(arg: &str, results_dir: &Path) -> Result<PathBuf> {
         return Ok(under_results);
     }
     bail!(
-        "no run {arg:?}: neither {} nor {} holds a {SAMPLES_FILE}",
+        "no run {arg:?}: neither {} nor {} holds a {SAMPLES_FILE}; give a run folder, or a run \
+         id under {} (--results-dir DIR looks elsewhere)",
         as_path.display(),
-        under_results.display()
+        under_results.display(),
+        run_folder(results_dir, "").display()
     )
 }
 
