@@ -106,6 +106,14 @@ for task, metrics in exported.get("results", {}).items():
 print(json.dumps({"problems": problems, "rows": make_table(exported)}))
 "#####;
 
+/// lm-eval's standard error of a mean metric, on the outcomes given.
+const LM_EVAL_MEAN_STDERR: &str = r#####"
+import json, sys, types
+sys.modules.setdefault("sacrebleu", types.ModuleType("sacrebleu"))  # imported, not used here
+from lm_eval.api.metrics import mean_stderr
+print(json.dumps(mean_stderr(json.load(sys.stdin))))
+"#####;
+
 #[test]
 fn lm_eval_export_follows_lm_evals_schema_and_its_own_table_reads_it() {
     let toy = toy();
@@ -137,6 +145,25 @@ fn lm_eval_export_follows_lm_evals_schema_and_its_own_table_reads_it() {
     assert_eq!(
         exported["configs"]["toy_sums"]["generation_kwargs"]["until"],
         serde_json::json!(["\n"])
+    );
+
+    // The standard error is the one lm-eval computes for a mean (its own `mean_stderr`).
+    let outcomes: Vec<f64> = run
+        .samples
+        .iter()
+        .filter(|s| s.model == model)
+        .map(|s| s.scores["exact_match,first-number"])
+        .collect();
+    assert!(
+        outcomes.contains(&0.0) && outcomes.contains(&1.0),
+        "{outcomes:?}"
+    );
+    let theirs = run_reference(LM_EVAL_MEAN_STDERR, &serde_json::json!(outcomes));
+    let theirs = theirs.as_f64().unwrap();
+    assert!(
+        (estimate.stderr - theirs).abs() < 1e-12,
+        "stderr {} here, {theirs} by lm-eval",
+        estimate.stderr
     );
 
     let read = run_reference(LM_EVAL_READS, &exported);
