@@ -126,6 +126,10 @@ def tables(models, best, results):
                 f"| {f'`{task}`' if task else '—'} | {here} | {detail} | {row_verdict} |"
             )
         others = sorted(t for (m, t) in best if m == model["id"] and t not in matched)
+        matched_scores = {
+            task: item_scores(best[(model["id"], task)][1], best[(model["id"], task)][0], results)
+            for task in sorted(matched)
+        } if others else {}
         if others:
             lines += ["", "Other results of this model (the measurements the explanations below use):", ""]
             lines += [
@@ -138,8 +142,7 @@ def tables(models, best, results):
                 # The published-setting tasks scored on exactly this result's items (a paired view).
                 mine = item_scores(manifest, result, results)
                 paired = []
-                for other in sorted(matched):
-                    theirs = item_scores(best[(model["id"], other)][1], best[(model["id"], other)][0], results)
+                for other, theirs in matched_scores.items():
                     shared = [item for item in mine if item in theirs]
                     if shared:
                         paired.append(
