@@ -1,5 +1,7 @@
 //! Records the git commit the binary is built from and the mistral.rs version Cargo.lock
-//! resolved, for run manifests.
+//! resolved, for run manifests; lists the shipped task specs (`tasks/**/task.toml`) so the
+//! binary carries them as its built-in configuration layer.
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 fn main() {
@@ -26,7 +28,41 @@ fn main() {
         })
         .expect("Cargo.lock lists mistralrs");
     println!("cargo:rustc-env=YARDSTICK_MISTRALRS_VERSION={mistralrs}");
+    write_shipped_tasks();
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
+}
+
+/// Writes `$OUT_DIR/shipped_tasks.rs`: `(path under tasks/, include_str!(spec))` for every spec.
+fn write_shipped_tasks() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    let mut specs = Vec::new();
+    find_specs(&root, &mut specs);
+    specs.sort();
+    let mut code = String::from("&[\n");
+    for spec in &specs {
+        let relative = spec.strip_prefix(&root).expect("under tasks/");
+        code.push_str(&format!(
+            "    ({:?}, include_str!({:?})),\n",
+            relative.to_string_lossy(),
+            spec.to_string_lossy()
+        ));
+    }
+    code.push_str("]\n");
+    let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
+    std::fs::write(out.join("shipped_tasks.rs"), code).expect("OUT_DIR is writable");
+    println!("cargo:rerun-if-changed=tasks");
+}
+
+fn find_specs(dir: &Path, out: &mut Vec<PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("tasks/ is readable") {
+        let path = entry.expect("tasks/ is readable").path();
+        if path.is_dir() {
+            println!("cargo:rerun-if-changed={}", path.display());
+            find_specs(&path, out);
+        } else if path.file_name().is_some_and(|name| name == "task.toml") {
+            out.push(path);
+        }
+    }
 }

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::backend::mistralrs::LoadPath;
-use crate::backend::{ActivationDtype, Weights};
+use crate::backend::{ActivationDtype, ComputeDevice, Weights};
 use crate::models::quantize::QuantType;
 use crate::runner::workers::WorkerCount;
 use crate::select::PriceBasis;
@@ -137,6 +137,10 @@ pub struct Cli {
     /// What to do.
     #[command(subcommand)]
     pub command: Command,
+    /// Add a folder of task definitions (folders with a task.toml) for this invocation; a task
+    /// named like a shipped or user task replaces it. Repeatable; later folders win.
+    #[arg(long = "tasks-dir", value_name = "DIR", global = true)]
+    pub tasks_dirs: Vec<PathBuf>,
 }
 
 /// Subcommands.
@@ -443,9 +447,13 @@ pub struct RunArgs {
         conflicts_with = "shard"
     )]
     pub workers: WorkerCount,
+    /// Where models run: cpu, cuda, cuda:N, metal (default: the best device this build has;
+    /// GPUs need a build with `--features cuda` or `metal`, see docs/GPU.md).
+    #[arg(long, value_name = "DEVICE", default_value_t = ComputeDevice::best_compiled())]
+    pub device: ComputeDevice,
     /// Continue the interrupted run RUN_ID (its plan comes from its manifest): finished samples
     /// are kept, the rest are run.
-    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers", "weights", "dtype", "prefix_cache"])]
+    #[arg(long, value_name = "RUN_ID", conflicts_with_all = ["models", "tasks", "suites", "limit", "full", "samples", "temperature", "run_id", "max_new_tokens", "shard", "workers", "weights", "dtype", "prefix_cache", "device"])]
     pub resume: Option<String>,
 }
 
@@ -462,8 +470,25 @@ pub enum ModelsCommand {
         #[arg(long, conflicts_with = "ids")]
         all: bool,
     },
-    /// Requantize a model's GGUF and register the result in models.toml as a variant (its own
-    /// id, sha256 and parent), so it runs and appears on the leaderboard like any model.
+    /// Register a GGUF of your own: a file, an http(s):// address, or hf://ORG/REPO/FILE.gguf
+    /// (downloaded, resumable). Reads its header, computes its sha256, refuses architectures
+    /// mistral.rs cannot load, and writes the entry to your registry
+    /// ($YARDSTICK_CONFIG/models.toml, default ~/.config/yardstick/models.toml).
+    Add {
+        /// A GGUF file, an http(s):// address, or hf://ORG/REPO/FILE.gguf.
+        target: String,
+        /// Id of the new entry (default: the file name without .gguf, lower-case).
+        #[arg(long)]
+        id: Option<String>,
+        /// Hub revision (branch, tag or commit) for hf:// targets; a commit pins the file.
+        #[arg(long)]
+        revision: Option<String>,
+        /// Write the entry to this registry file instead of the user's.
+        #[arg(long, value_name = "FILE")]
+        registry: Option<PathBuf>,
+    },
+    /// Requantize a model's GGUF and register the result as a variant (its own id, sha256 and
+    /// parent) in your registry, so it runs and appears on the leaderboard like any model.
     Quantize {
         /// The model to quantize.
         id: String,
@@ -473,6 +498,10 @@ pub enum ModelsCommand {
         /// Id of the variant (default: <id>-<type>).
         #[arg(long = "as", value_name = "NEW_ID")]
         new_id: Option<String>,
+        /// Write the entry to this registry file instead of the user's (e.g. a checkout's
+        /// models.toml, to ship the variant).
+        #[arg(long, value_name = "FILE")]
+        registry: Option<PathBuf>,
     },
 }
 

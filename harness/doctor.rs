@@ -1,5 +1,5 @@
-//! `yardstick doctor`: versions, build features, machine and cache locations, for bug reports
-//! and for checking that the fast kernels are compiled in.
+//! `yardstick doctor`: versions, build features, machine, cache locations and configuration
+//! layers, for bug reports and for checking that the fast kernels are compiled in.
 
 use std::fmt::Write;
 use std::process::Command;
@@ -52,7 +52,14 @@ pub fn report(locations: &Locations) -> String {
     line("cache", locations.home.display().to_string());
     line("  models", locations.models_dir().display().to_string());
     line("  data", locations.data_dir().display().to_string());
-    line("project", locations.project.display().to_string());
+    line("results", locations.results_dir().display().to_string());
+    line(
+        "configuration",
+        "layers, lowest first; a higher one adds entries or replaces those of the same id".into(),
+    );
+    for (layer, holds) in crate::config::describe(locations) {
+        line(&format!("  {layer}"), holds);
+    }
     out
 }
 

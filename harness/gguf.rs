@@ -1,5 +1,6 @@
 //! A small GGUF header reader: enough to tell a real, complete GGUF file from a truncated or
-//! foreign one before handing it to the backend, and to describe it (architecture, tensor bytes).
+//! foreign one before handing it to the backend, and to describe it (architecture, name, file
+//! type, context length, chat template, tensor bytes and types, parameter count).
 //!
 //! Format: <https://github.com/ggml-org/ggml/blob/master/docs/gguf.md>.
 
@@ -17,6 +18,18 @@ pub struct GgufSummary {
     pub version: u32,
     /// `general.architecture`, e.g. `llama`, `qwen2`.
     pub architecture: Option<String>,
+    /// `general.name`, e.g. `Qwen2.5 Coder 1.5B Instruct GGUF`.
+    pub name: Option<String>,
+    /// `general.basename`, e.g. `Qwen2.5-Coder` (the model family).
+    pub basename: Option<String>,
+    /// `general.license`, e.g. `apache-2.0`.
+    pub license: Option<String>,
+    /// `general.file_type` (llama.cpp's `llama_ftype`), e.g. 15 for Q4_K_M.
+    pub file_type: Option<u32>,
+    /// `<arch>.context_length`: the context the model was trained for.
+    pub context_length: Option<u64>,
+    /// Whether `tokenizer.chat_template` is present (a chat model can be prompted in turns).
+    pub has_chat_template: bool,
     /// Number of tensors.
     pub tensor_count: u64,
     /// Bytes of tensor data (the weights read per token by a dense model).
@@ -76,6 +89,12 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
     let kv_count = reader.count()?;
 
     let mut architecture = None;
+    let mut name = None;
+    let mut basename = None;
+    let mut license = None;
+    let mut file_type = None;
+    let mut context_length = None;
+    let mut has_chat_template = false;
     let mut alignment: u64 = 32;
     // `<arch>.block_count`, `.embedding_length`, `.attention.head_count(_kv)` (u32 values).
     let mut shape: BTreeMap<String, u64> = BTreeMap::new();
@@ -84,6 +103,18 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
         let value_type = reader.u32()?;
         match (key.as_str(), value_type) {
             ("general.architecture", 8) => architecture = Some(reader.string()?),
+            ("general.name", 8) => name = Some(reader.string()?),
+            ("general.basename", 8) => basename = Some(reader.string()?),
+            ("general.license", 8) => license = Some(reader.string()?),
+            ("general.file_type", 4) => file_type = Some(reader.u32()?),
+            ("tokenizer.chat_template", 8) => {
+                has_chat_template = true;
+                reader.skip_value(8)?;
+            }
+            (key, 4) if key.ends_with(".context_length") => {
+                context_length = Some(u64::from(reader.u32()?));
+            }
+            (key, 10) if key.ends_with(".context_length") => context_length = Some(reader.u64()?),
             ("general.alignment", 4) => alignment = u64::from(reader.u32()?).max(1),
             (key, 4) if SHAPE_KEYS.iter().any(|k| key.ends_with(k)) => {
                 let suffix = SHAPE_KEYS
@@ -158,6 +189,12 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
     Ok(GgufSummary {
         version,
         architecture,
+        name,
+        basename,
+        license,
+        file_type,
+        context_length,
+        has_chat_template,
         tensor_count,
         tensor_bytes,
         parameters,
@@ -169,6 +206,88 @@ pub fn inspect(path: &Path) -> Result<GgufSummary> {
         },
         bytes_by_type,
         required_len,
+    })
+}
+
+impl GgufSummary {
+    /// The quantization as llama.cpp names the file type (e.g. `Q4_K_M`), else the tensor type
+    /// holding the most bytes.
+    pub fn quantization(&self) -> String {
+        self.file_type
+            .and_then(file_type_name)
+            .map(str::to_string)
+            .or_else(|| {
+                self.bytes_by_type
+                    .iter()
+                    .max_by_key(|(_, bytes)| **bytes)
+                    .map(|(name, _)| name.clone())
+            })
+            .unwrap_or_else(|| "unknown".into())
+    }
+
+    /// The parameter count as usually written: `135M`, `1.5B`.
+    pub fn parameters_label(&self) -> String {
+        let n = self.parameters as f64;
+        if n >= 1e9 {
+            format!("{:.1}B", n / 1e9).replace(".0B", "B")
+        } else {
+            format!("{:.0}M", n / 1e6)
+        }
+    }
+
+    /// The tensor types by share of the weight bytes, largest first: `Q4_K 71%, Q6_K 21%, F32 8%`.
+    pub fn type_mix(&self) -> String {
+        let mut types: Vec<(&String, &u64)> = self.bytes_by_type.iter().collect();
+        types.sort_by(|a, b| b.1.cmp(a.1).then(a.0.cmp(b.0)));
+        types
+            .iter()
+            .map(|(name, bytes)| {
+                format!(
+                    "{name} {:.0}%",
+                    100.0 * **bytes as f64 / self.tensor_bytes.max(1) as f64
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// llama.cpp's name of a `general.file_type` value (`llama_ftype`).
+pub fn file_type_name(file_type: u32) -> Option<&'static str> {
+    Some(match file_type {
+        0 => "F32",
+        1 => "F16",
+        2 => "Q4_0",
+        3 => "Q4_1",
+        7 => "Q8_0",
+        8 => "Q5_0",
+        9 => "Q5_1",
+        10 => "Q2_K",
+        11 => "Q3_K_S",
+        12 => "Q3_K_M",
+        13 => "Q3_K_L",
+        14 => "Q4_K_S",
+        15 => "Q4_K_M",
+        16 => "Q5_K_S",
+        17 => "Q5_K_M",
+        18 => "Q6_K",
+        19 => "IQ2_XXS",
+        20 => "IQ2_XS",
+        21 => "Q2_K_S",
+        22 => "IQ3_XS",
+        23 => "IQ3_XXS",
+        24 => "IQ1_S",
+        25 => "IQ4_NL",
+        26 => "IQ3_S",
+        27 => "IQ3_M",
+        28 => "IQ2_S",
+        29 => "IQ2_M",
+        30 => "IQ4_XS",
+        31 => "IQ1_M",
+        32 => "BF16",
+        36 => "TQ1_0",
+        37 => "TQ2_0",
+        _ => return None,
     })
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
+use crate::machine::DeviceDescription;
 use crate::machine::MachineInfo;
 
 /// One priced machine class.
@@ -33,8 +34,11 @@ pub struct HardwareProfile {
 pub struct MachineMatch {
     /// Exact logical core count.
     pub logical_cores: Option<usize>,
-    /// Whether the machine has a GPU (yardstick runs on CPU only today: `false` profiles match).
+    /// Whether the run uses a GPU (`false` profiles match CPU runs, `true` ones GPU runs).
     pub gpu: Option<bool>,
+    /// Text the GPU's name must contain (case-insensitive), e.g. `H100`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gpu_name: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -81,6 +85,17 @@ impl HardwareProfiles {
         })
     }
 
+    /// These profiles with `higher`'s added; a profile of the same name is replaced in place.
+    pub fn overlaid_with(mut self, higher: Self) -> Self {
+        for profile in higher.profiles {
+            match self.profiles.iter_mut().find(|p| p.name == profile.name) {
+                Some(lower) => *lower = profile,
+                None => self.profiles.push(profile),
+            }
+        }
+        self
+    }
+
     /// Every profile, in file order.
     pub fn all(&self) -> &[HardwareProfile] {
         &self.profiles
@@ -100,13 +115,26 @@ impl HardwareProfiles {
             })
     }
 
-    /// The first profile whose `match` fits `machine` (a CPU-only machine).
-    pub fn matching(&self, machine: &MachineInfo) -> Option<&HardwareProfile> {
+    /// The first profile whose `match` fits `machine` and the run's GPU (`None`: a CPU run).
+    pub fn matching(
+        &self,
+        machine: &MachineInfo,
+        gpu: Option<&DeviceDescription>,
+    ) -> Option<&HardwareProfile> {
         self.profiles.iter().find(|profile| {
-            profile.matches.as_ref().is_some_and(|m| {
-                m.logical_cores
-                    .is_none_or(|cores| cores == machine.logical_cores)
-                    && m.gpu != Some(true)
+            profile.matches.as_ref().is_some_and(|m| match gpu {
+                None => {
+                    m.logical_cores
+                        .is_none_or(|cores| cores == machine.logical_cores)
+                        && m.gpu != Some(true)
+                }
+                Some(gpu) => {
+                    let name = gpu.name.as_deref().unwrap_or_default().to_lowercase();
+                    m.gpu == Some(true)
+                        && m.gpu_name
+                            .as_ref()
+                            .is_some_and(|wanted| name.contains(&wanted.to_lowercase()))
+                }
             })
         })
     }
@@ -115,17 +143,14 @@ impl HardwareProfiles {
 /// The price profile a run is costed with: the one named (`--hardware`), else the profile of
 /// `path` matching `machine`; none when nothing is named and `path` does not exist.
 pub fn choose_profile(
-    path: &Path,
+    profiles: &HardwareProfiles,
     name: Option<&str>,
     machine: &MachineInfo,
+    gpu: Option<&DeviceDescription>,
 ) -> Result<Option<HardwareProfile>> {
-    if name.is_none() && !path.exists() {
-        return Ok(None);
-    }
-    let profiles = HardwareProfiles::load(path)?;
     Ok(match name {
         Some(name) => Some(profiles.get(name)?.clone()),
-        None => profiles.matching(machine).cloned(),
+        None => profiles.matching(machine, gpu).cloned(),
     })
 }
 
@@ -162,8 +187,8 @@ date = "2026-01-02"
         let profiles = HardwareProfiles::parse(TWO).unwrap();
         assert_eq!(profiles.get("gpu").unwrap().usd_per_hour, 2.0);
         assert!(format!("{:#}", profiles.get("tpu").unwrap_err()).contains("small, gpu"));
-        assert_eq!(profiles.matching(&machine(2)).unwrap().name, "small");
-        assert!(profiles.matching(&machine(16)).is_none());
+        assert_eq!(profiles.matching(&machine(2), None).unwrap().name, "small");
+        assert!(profiles.matching(&machine(16), None).is_none());
     }
 
     #[test]
@@ -186,8 +211,28 @@ date = "2026-01-02"
         let profiles = HardwareProfiles::load(&path).unwrap();
         assert!(profiles.all().len() >= 4);
         assert_eq!(
-            profiles.matching(&machine(2)).unwrap().name,
+            profiles.matching(&machine(2), None).unwrap().name,
             "cloud-cpu-2vcpu-16gib"
         );
+        let gpu = |name: &str| DeviceDescription {
+            name: Some(name.into()),
+            memory_bytes: None,
+        };
+        let for_gpu = |name: &str| {
+            profiles
+                .matching(&machine(2), Some(&gpu(name)))
+                .map(|p| p.name.clone())
+        };
+        assert_eq!(
+            for_gpu("NVIDIA H100 80GB HBM3").as_deref(),
+            Some("cloud-gpu-h100")
+        );
+        assert_eq!(for_gpu("NVIDIA L4").as_deref(), Some("cloud-gpu-l4"));
+        assert_eq!(
+            for_gpu("NVIDIA A100-SXM4-40GB").as_deref(),
+            Some("cloud-gpu-a100-40gb")
+        );
+        // An unpriced GPU gets no profile (a CPU profile would misprice it).
+        assert_eq!(for_gpu("NVIDIA H200"), None);
     }
 }

@@ -1,4 +1,6 @@
-//! Where yardstick keeps things: the cache (`YARDSTICK_HOME`) and the project's own files.
+//! Where yardstick keeps things: the cache (`YARDSTICK_HOME`), the user's configuration layer
+//! (`YARDSTICK_CONFIG`), a project folder in the current directory, extra task folders, and the
+//! results folder. Which files each layer holds, and how they combine, is `config`'s job.
 
 use std::path::{Path, PathBuf};
 
@@ -8,33 +10,60 @@ pub struct Locations {
     /// Cache root: models, datasets. `YARDSTICK_HOME`, else `$XDG_CACHE_HOME/yardstick`, else
     /// `~/.cache/yardstick`.
     pub home: PathBuf,
-    /// The project folder holding `models.toml` and `tasks/`.
-    pub project: PathBuf,
+    /// The user's configuration layer: `YARDSTICK_CONFIG`, else `$XDG_CONFIG_HOME/yardstick`,
+    /// else `~/.config/yardstick`. It may not exist.
+    pub config: PathBuf,
+    /// A yardstick checkout or install folder (one holding `models.toml`): the current
+    /// directory when it is one. Its files replace the built-in ones, file by file.
+    pub project: Option<PathBuf>,
+    /// Extra task folders for this invocation (`--tasks-dir`), lowest precedence first.
+    pub task_dirs: Vec<PathBuf>,
+    /// Where results go by default: the project's `results/`, else `$XDG_DATA_HOME/yardstick/results`
+    /// (`~/.local/share/yardstick/results`).
+    pub default_results: PathBuf,
 }
 
 impl Locations {
-    /// Locations from the environment: the cache from `YARDSTICK_HOME`, the project from the
-    /// current directory when it holds `models.toml`, else the folder the binary was built from.
+    /// Locations from the environment and the current directory.
     pub fn from_env() -> Self {
-        let home = std::env::var_os("YARDSTICK_HOME")
-            .filter(|v| !v.is_empty())
-            .map(PathBuf::from)
-            .unwrap_or_else(default_home);
+        let home = env_path("YARDSTICK_HOME")
+            .unwrap_or_else(|| xdg_dir("XDG_CACHE_HOME", ".cache").join("yardstick"));
+        let config = env_path("YARDSTICK_CONFIG")
+            .unwrap_or_else(|| xdg_dir("XDG_CONFIG_HOME", ".config").join("yardstick"));
         let cwd = std::env::current_dir().unwrap_or_else(|_| PathBuf::from("."));
-        let project = if cwd.join("models.toml").is_file() {
-            cwd
-        } else {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        let project = cwd.join("models.toml").is_file().then_some(cwd);
+        let default_results = match &project {
+            Some(project) => project.join("results"),
+            None => xdg_dir("XDG_DATA_HOME", ".local/share")
+                .join("yardstick")
+                .join("results"),
         };
-        Self { home, project }
+        Self {
+            home,
+            config,
+            project,
+            task_dirs: Vec::new(),
+            default_results,
+        }
     }
 
-    /// Locations rooted at explicit folders (tests, embedding).
+    /// Locations rooted at explicit folders (tests, embedding): the cache `home` and the project
+    /// folder `project`, with no user layer.
     pub fn new(home: impl Into<PathBuf>, project: impl Into<PathBuf>) -> Self {
+        let project = project.into();
         Self {
             home: home.into(),
-            project: project.into(),
+            config: PathBuf::from("/nonexistent/yardstick-user-layer"),
+            default_results: project.join("results"),
+            project: Some(project),
+            task_dirs: Vec::new(),
         }
+    }
+
+    /// The same locations with `dirs` added as task folders (`--tasks-dir`).
+    pub fn with_task_dirs(mut self, dirs: Vec<PathBuf>) -> Self {
+        self.task_dirs.extend(dirs);
+        self
     }
 
     /// Where verified model files live.
@@ -47,43 +76,42 @@ impl Locations {
         self.home.join("data")
     }
 
-    /// The model registry.
-    pub fn registry_file(&self) -> PathBuf {
-        self.project.join("models.toml")
-    }
-
-    /// Hardware price profiles.
-    pub fn hardware_file(&self) -> PathBuf {
-        self.project.join("hardware.toml")
-    }
-
     /// Cached calibrations (the fastest setup per model, machine and build).
     pub fn calibration_dir(&self) -> PathBuf {
         self.home.join("calibration")
     }
 
-    /// The vendored provider price list.
-    pub fn provider_prices_file(&self) -> PathBuf {
-        self.project.join("prices/open_weights_provider_prices.csv")
+    /// The project's copy of a shipped file (`models.toml`, `tasks`, …), if there is a project
+    /// and it has one.
+    pub fn project_file(&self, relative: &str) -> Option<PathBuf> {
+        self.project
+            .as_ref()
+            .map(|project| project.join(relative))
+            .filter(|path| path.exists())
     }
 
-    /// The task definitions.
-    pub fn tasks_dir(&self) -> PathBuf {
-        self.project.join("tasks")
+    /// The user layer's registry, where `models add` and `models quantize` write.
+    pub fn user_registry_file(&self) -> PathBuf {
+        self.config.join("models.toml")
     }
 
     /// Default results folder.
     pub fn results_dir(&self) -> PathBuf {
-        self.project.join("results")
+        self.default_results.clone()
     }
 }
 
-fn default_home() -> PathBuf {
-    if let Some(xdg) = std::env::var_os("XDG_CACHE_HOME").filter(|v| !v.is_empty()) {
-        return Path::new(&xdg).join("yardstick");
-    }
-    let home = std::env::var_os("HOME")
+fn env_path(name: &str) -> Option<PathBuf> {
+    std::env::var_os(name)
+        .filter(|v| !v.is_empty())
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from("."));
-    home.join(".cache").join("yardstick")
+}
+
+/// `$VAR` if set, else `~/<fallback>`.
+fn xdg_dir(var: &str, fallback: &str) -> PathBuf {
+    if let Some(dir) = env_path(var) {
+        return dir;
+    }
+    let home = env_path("HOME").unwrap_or_else(|| PathBuf::from("."));
+    Path::new(&home).join(fallback)
 }

@@ -1,6 +1,8 @@
 //! The machine a run happens on: CPU, cores, memory, SIMD features, and the process's peak
 //! memory. Linux details come from /proc; elsewhere fields say `unknown`.
 
+use std::process::Command;
+
 use serde::{Deserialize, Serialize};
 
 use crate::units::Bytes;
@@ -108,6 +110,41 @@ fn simd_detected() -> Vec<String> {
     simd_compiled()
 }
 
+/// What a device is.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+pub struct DeviceDescription {
+    /// e.g. `NVIDIA H100 80GB HBM3`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Device memory.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory_bytes: Option<u64>,
+}
+
+/// Name and memory of CUDA GPU `index` from `nvidia-smi`.
+pub fn cuda_gpu(index: usize) -> Option<DeviceDescription> {
+    let output = Command::new("nvidia-smi")
+        .args([
+            "--query-gpu=name,memory.total",
+            "--format=csv,noheader,nounits",
+            "-i",
+            &index.to_string(),
+        ])
+        .output()
+        .ok()
+        .filter(|o| o.status.success())?;
+    parse_nvidia_smi(&String::from_utf8_lossy(&output.stdout))
+}
+
+/// `NAME, MEMORY_MIB` (nvidia-smi's csv without header and units).
+fn parse_nvidia_smi(line: &str) -> Option<DeviceDescription> {
+    let (name, memory) = line.lines().next()?.rsplit_once(',')?;
+    Some(DeviceDescription {
+        name: Some(name.trim().to_string()),
+        memory_bytes: memory.trim().parse::<u64>().ok().map(|mib| mib << 20),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -135,5 +172,12 @@ mod tests {
         for feature in &machine.simd_compiled {
             assert!(machine.simd_detected.contains(feature), "{feature}");
         }
+    }
+
+    #[test]
+    fn nvidia_smi_lines_give_name_and_memory() {
+        let described = parse_nvidia_smi("NVIDIA H100 80GB HBM3, 81559\n").unwrap();
+        assert_eq!(described.name.as_deref(), Some("NVIDIA H100 80GB HBM3"));
+        assert_eq!(described.memory_bytes, Some(81559 << 20));
     }
 }

@@ -5,6 +5,7 @@ use std::path::Path;
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+use crate::backend::ComputeDevice;
 use crate::runner::job::RunSettings;
 use crate::runner::workers::WorkerCount;
 use crate::runner::{Items, RunRequest};
@@ -32,6 +33,10 @@ pub struct NightlyConfig {
     pub hardware: Option<String>,
     /// Worker processes: a number (`workers = 2`) or `"auto"`.
     pub workers: Option<WorkersSetting>,
+    /// Where models run: `"cpu"`, `"cuda"`, `"cuda:N"`, `"metal"` (default: the best device
+    /// the build has).
+    #[serde(default)]
+    pub device: Option<ComputeDevice>,
     /// Prefix of run ids (`<prefix>-YYYYMMDD`).
     #[serde(default = "default_prefix")]
     pub run_prefix: String,
@@ -117,6 +122,7 @@ impl NightlyConfig {
                 .as_ref()
                 .and_then(|w| w.count().ok())
                 .unwrap_or(WorkerCount::Count(1)),
+            device: self.device.unwrap_or_else(ComputeDevice::best_compiled),
             ..RunSettings::default()
         }
     }

@@ -57,15 +57,20 @@ impl ProviderPrices {
         if !path.exists() {
             return Ok(Self::default());
         }
-        let mut reader = csv::Reader::from_path(path)
+        let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read provider prices {}", path.display()))?;
+        Self::parse(&text, &path.display().to_string())
+    }
+
+    /// Parses CSV text with the snapshot's columns; errors name `origin` and the line.
+    pub fn parse(text: &str, origin: &str) -> Result<Self> {
+        let mut reader = csv::Reader::from_reader(text.as_bytes());
         let mut offers = Vec::new();
         for (row, record) in reader.deserialize().enumerate() {
             let offer: ProviderOffer = record.with_context(|| {
                 format!(
-                    "{} line {}: not a price row (expected provider_id, provider_name, \
+                    "{origin} line {}: not a price row (expected provider_id, provider_name, \
                      model_id, …, usd_per_mtok_input, usd_per_mtok_output)",
-                    path.display(),
                     row + 2
                 )
             })?;

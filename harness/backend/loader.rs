@@ -5,7 +5,7 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 
 use super::mistralrs::{LoadPath, MistralRsBackend, MistralRsOptions, MISTRALRS_VERSION};
-use super::{Backend, BackendLoader, Setup};
+use super::{Backend, BackendLoader, ComputeDevice, Setup};
 use crate::models::{ModelCache, ModelEntry};
 
 /// Loads verified GGUFs from the cache into mistral.rs.
@@ -22,6 +22,17 @@ impl MistralRsLoader {
             cache,
             options: MistralRsOptions::default(),
         }
+    }
+
+    /// The device models are loaded onto.
+    pub fn device(&self) -> ComputeDevice {
+        self.options.device
+    }
+
+    /// Loads onto `device` (default: the CPU).
+    pub fn with_device(mut self, device: ComputeDevice) -> Self {
+        self.options.device = device;
+        self
     }
 
     /// Loads through `load_path` instead of the default loader.

@@ -23,7 +23,8 @@ use mistralrs::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    cut_at_stop, ActivationDtype, Backend, BackendInfo, Generation, GenerationRequest, Weights,
+    cut_at_stop, ActivationDtype, Backend, BackendInfo, ComputeDevice, Generation,
+    GenerationRequest, Weights,
 };
 use crate::tasks::{ChatMessage, Prompt};
 
@@ -86,6 +87,8 @@ pub struct MistralRsOptions {
     /// Keep mistral.rs's prefix cache on. Off for benchmark runs: on CPU it never evicts, so
     /// memory grows with every finished sequence, and it would make timings depend on order.
     pub prefix_cache: bool,
+    /// Where the model runs.
+    pub device: ComputeDevice,
 }
 
 impl Default for MistralRsOptions {
@@ -95,6 +98,7 @@ impl Default for MistralRsOptions {
             dtype: ActivationDtype::Best,
             weights: Weights::Quantized,
             prefix_cache: false,
+            device: ComputeDevice::Cpu,
         }
     }
 }
@@ -122,7 +126,7 @@ impl MistralRsBackend {
             })
             .map(Engine::Loader),
             LoadPath::GgufModelBuilder => runtime
-                .block_on(build_with_model_builder(&gguf))
+                .block_on(build_with_model_builder(&gguf, options.device))
                 .map(Engine::ModelBuilder),
         }
         .with_context(|| format!("mistral.rs could not load {}", gguf.display()))?;
@@ -134,7 +138,7 @@ impl MistralRsBackend {
                 "mistral.rs".into()
             },
             version: MISTRALRS_VERSION.into(),
-            device: "cpu".into(),
+            device: options.device.to_string(),
             dtype: if builder {
                 "auto"
             } else {
@@ -426,7 +430,7 @@ impl Engine {
 
 /// Loads `gguf` the way an application using mistral.rs's high-level API would: the local
 /// folder and file through `GgufModelBuilder` with every default.
-async fn build_with_model_builder(gguf: &Path) -> Result<mistralrs::Model> {
+async fn build_with_model_builder(gguf: &Path, device: ComputeDevice) -> Result<mistralrs::Model> {
     let folder = gguf
         .parent()
         .context("model path has no folder")?
@@ -437,9 +441,12 @@ async fn build_with_model_builder(gguf: &Path) -> Result<mistralrs::Model> {
         .context("model path has no file name")?
         .to_string_lossy()
         .into_owned();
-    mistralrs::GgufModelBuilder::new(folder, vec![file])
-        .build()
-        .await
+    let builder = mistralrs::GgufModelBuilder::new(folder, vec![file]);
+    if device.is_cpu() {
+        builder.with_force_cpu().build().await
+    } else {
+        builder.build().await
+    }
 }
 
 async fn build_runner(gguf: PathBuf, options: MistralRsOptions) -> Result<Arc<MistralRs>> {
@@ -478,7 +485,7 @@ async fn build_runner(gguf: PathBuf, options: MistralRsOptions) -> Result<Arc<Mi
     let pipeline = loader.load_model_from_path(
         &paths,
         &model_dtype(options.dtype),
-        &Device::Cpu,
+        &candle_device(options.device)?,
         true,
         DeviceMapSetting::Auto(AutoDeviceMapParams::default_text()),
         None,
@@ -494,6 +501,18 @@ async fn build_runner(gguf: PathBuf, options: MistralRsOptions) -> Result<Arc<Mi
         .build()
         .await;
     Ok(runner)
+}
+
+/// candle's handle on `device`; a GPU this build or machine lacks is an error saying so.
+fn candle_device(device: ComputeDevice) -> Result<Device> {
+    device.check_compiled()?;
+    match device {
+        ComputeDevice::Cpu => Ok(Device::Cpu),
+        ComputeDevice::Cuda(index) => Device::new_cuda(index)
+            .with_context(|| format!("no usable CUDA GPU {index} (--device cuda:{index})")),
+        ComputeDevice::Metal(index) => Device::new_metal(index)
+            .with_context(|| format!("no usable Metal GPU {index} (--device metal:{index})")),
+    }
 }
 
 /// The untrimmed text of a completion's first streamed chunk. mistral.rs strips leading

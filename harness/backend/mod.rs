@@ -2,10 +2,12 @@
 //! ([`Generation`]). The mistral.rs implementation is the only code that touches `mistralrs`;
 //! [`scripted::ScriptedBackend`] answers from a script for fast pipeline tests.
 
+pub mod device;
 mod loader;
 pub mod mistralrs;
 pub mod scripted;
 
+pub use device::{ComputeDevice, DeviceDescription};
 pub use loader::MistralRsLoader;
 
 use anyhow::Result;

@@ -5,10 +5,9 @@ use anyhow::Result;
 use crate::cli::DataCommand;
 use crate::data::DataCache;
 use crate::locations::Locations;
-use crate::tasks::TaskSet;
 
 pub(super) fn run(command: DataCommand, locations: &Locations) -> Result<()> {
-    let tasks = TaskSet::discover(&locations.tasks_dir())?;
+    let tasks = crate::config::tasks(locations)?;
     let known = tasks.datasets();
     let cache = DataCache::new(locations.data_dir());
     match command {

@@ -8,7 +8,6 @@ use crate::export::{facts_from, lm_eval_results};
 use crate::files::write_atomic;
 use crate::locations::Locations;
 use crate::store::{read_finished_run, resolve_run};
-use crate::tasks::TaskSet;
 
 pub(super) fn run(args: &ExportArgs, locations: &Locations) -> Result<()> {
     let results_dir = args
@@ -30,7 +29,7 @@ pub(super) fn run(args: &ExportArgs, locations: &Locations) -> Result<()> {
             )
         }
     };
-    let tasks = TaskSet::discover(&locations.tasks_dir())?;
+    let tasks = crate::config::tasks(locations)?;
     let data = DataCache::new(locations.data_dir());
     // The whole split's size, when its data is cached and the spec is the one the run used.
     let facts = |task: &str, version: u32| {

@@ -7,10 +7,9 @@ use crate::locations::Locations;
 use crate::report::table;
 use crate::store::{merge, MergeOrigin};
 use crate::store::{new_run_id, resolve_run, RunDir};
-use crate::tasks::TaskSet;
 
 pub(super) fn run(args: MergeArgs, locations: &Locations, command_line: Vec<String>) -> Result<()> {
-    let tasks = TaskSet::discover(&locations.tasks_dir())?;
+    let tasks = crate::config::tasks(locations)?;
     let results_dir = args
         .results_dir
         .clone()

@@ -26,7 +26,7 @@ pub const EXIT_REGRESSION: u8 = 3;
 /// Runs the parsed command; the exit status on success. `command_line` is the process's own,
 /// recorded in the manifest of any run the command writes.
 pub fn dispatch(cli: Cli, command_line: Vec<String>) -> Result<ExitCode> {
-    let locations = Locations::from_env();
+    let locations = Locations::from_env().with_task_dirs(cli.tasks_dirs);
     match &cli.command {
         Command::Compare(args) => return compare::run(args, &locations),
         Command::Nightly(args) => return nightly::run(args, &locations, command_line),

@@ -11,7 +11,6 @@ use crate::compare::compare;
 use crate::leaderboard::load_leaderboard;
 use crate::locations::Locations;
 use crate::nightly::NightlyConfig;
-use crate::prices::ProviderPrices;
 use crate::report::write_site;
 use crate::runner::job::{self, Workspace};
 use crate::store::{
@@ -76,7 +75,7 @@ pub(super) fn run(
         }
     };
 
-    let prices = ProviderPrices::load(&locations.provider_prices_file())?;
+    let prices = crate::config::provider_prices(locations)?;
     let site_dir = results_dir.join("site");
     write_site(
         &site_dir,

@@ -9,13 +9,13 @@ use crate::gguf;
 use crate::hardware::choose_profile;
 use crate::locations::Locations;
 use crate::machine::MachineInfo;
-use crate::models::{pull, ModelCache, Registry};
+use crate::models::{pull, ModelCache};
 use crate::perf::bandwidth::{read_bandwidth, DEFAULT_BUFFER_BYTES};
 use crate::perf::render;
 use crate::perf::{measure, PerfOptions, PerfReport, Roofline};
 
 pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
-    let registry = Registry::load(&locations.registry_file())?;
+    let registry = crate::config::registry(locations)?;
     let models = if args.models.is_empty() {
         vec![registry.default_model()]
     } else {
@@ -25,9 +25,10 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
             .collect::<Result<Vec<_>>>()?
     };
     let hardware = choose_profile(
-        &locations.hardware_file(),
+        &crate::config::hardware(locations)?,
         args.hardware.as_deref(),
         &MachineInfo::current(),
+        None,
     )?;
     let results_dir = args
         .results_dir

@@ -5,8 +5,6 @@ use anyhow::Result;
 use crate::cli::ReportArgs;
 use crate::leaderboard::load_leaderboard;
 use crate::locations::Locations;
-use crate::models::Registry;
-use crate::prices::ProviderPrices;
 use crate::report::{exports, write_site};
 
 pub(super) fn run(args: ReportArgs, locations: &Locations) -> Result<()> {
@@ -16,8 +14,8 @@ pub(super) fn run(args: ReportArgs, locations: &Locations) -> Result<()> {
         .unwrap_or_else(|| locations.results_dir());
     let site_dir = args.out.clone().unwrap_or_else(|| results_dir.join("site"));
     // The registry only adds provider ids: a report of results from elsewhere needs none.
-    let registry = Registry::load(&locations.registry_file()).ok();
-    let prices = ProviderPrices::load(&locations.provider_prices_file())?;
+    let registry = crate::config::registry(locations).ok();
+    let prices = crate::config::provider_prices(locations)?;
     let loaded = load_leaderboard(&results_dir, registry.as_ref(), &prices)?;
     write_site(&site_dir, &loaded)?;
     for (dir, reason) in &loaded.skipped {

@@ -9,14 +9,13 @@ use crate::report::table;
 use crate::rescore::{rescore_run, score_completions, Scorers};
 use crate::runner::confirm_code_execution;
 use crate::store::{new_run_id, read_samples, resolve_run, RunDir};
-use crate::tasks::TaskSet;
 
 pub(super) fn run(
     args: RescoreArgs,
     locations: &Locations,
     command_line: Vec<String>,
 ) -> Result<()> {
-    let tasks = TaskSet::discover(&locations.tasks_dir())?;
+    let tasks = crate::config::tasks(locations)?;
     let data = DataCache::new(locations.data_dir());
     let scorers = Scorers {
         tasks: &tasks,

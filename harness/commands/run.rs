@@ -61,5 +61,6 @@ fn settings(args: &RunArgs) -> RunSettings {
         hardware: args.hardware.clone(),
         workers: args.workers,
         pull: !args.no_pull,
+        device: args.device,
     }
 }

@@ -5,8 +5,6 @@ use anyhow::Result;
 use crate::cli::SelectArgs;
 use crate::leaderboard::load_leaderboard;
 use crate::locations::Locations;
-use crate::models::Registry;
-use crate::prices::ProviderPrices;
 use crate::select::{select, Criteria};
 
 pub(super) fn run(args: &SelectArgs, locations: &Locations) -> Result<()> {
@@ -22,8 +20,8 @@ pub(super) fn run(args: &SelectArgs, locations: &Locations) -> Result<()> {
         .results_dir
         .clone()
         .unwrap_or_else(|| locations.results_dir());
-    let registry = Registry::load(&locations.registry_file()).ok();
-    let prices = ProviderPrices::load(&locations.provider_prices_file())?;
+    let registry = crate::config::registry(locations).ok();
+    let prices = crate::config::provider_prices(locations)?;
     let loaded = load_leaderboard(&results_dir, registry.as_ref(), &prices)?;
     if loaded.board.rows.is_empty() {
         anyhow::bail!(

@@ -7,11 +7,10 @@ use crate::backend::Backend;
 use crate::cli::TasksCommand;
 use crate::data::DataCache;
 use crate::locations::Locations;
-use crate::models::{ModelCache, Registry};
-use crate::tasks::TaskSet;
+use crate::models::ModelCache;
 
 pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
-    let tasks = TaskSet::discover(&locations.tasks_dir())?;
+    let tasks = crate::config::tasks(locations)?;
     let cache = DataCache::new(locations.data_dir());
     match command {
         TasksCommand::List => {
@@ -61,7 +60,7 @@ pub(super) fn run(command: TasksCommand, locations: &Locations) -> Result<()> {
             let text = match model {
                 None => prompt.display_text(),
                 Some(id) => {
-                    let registry = Registry::load(&locations.registry_file())?;
+                    let registry = crate::config::registry(locations)?;
                     let entry = registry.get(&id)?;
                     let path = ModelCache::new(locations.models_dir()).verified_path(entry)?;
                     MistralRsBackend::load(&path, MistralRsOptions::default())?

@@ -74,9 +74,10 @@ impl ModelCache {
     /// Where the model's GGUF is (pulled models) or is expected (path sources).
     pub fn gguf_path(&self, model: &ModelEntry) -> PathBuf {
         match &model.source {
-            Source::Pip { .. } | Source::Quantize { .. } => {
-                self.dir.join(format!("{}.gguf", model.id))
-            }
+            Source::Pip { .. }
+            | Source::Quantize { .. }
+            | Source::Url { .. }
+            | Source::Hf { .. } => self.dir.join(format!("{}.gguf", model.id)),
             Source::Path { path } => path.clone(),
         }
     }
@@ -102,22 +103,29 @@ impl ModelCache {
         match self.status(model)? {
             ModelStatus::Verified => {}
             ModelStatus::Missing => match &model.source {
-                Source::Pip { .. } | Source::Quantize { .. } => bail!(
+                Source::Pip { .. }
+                | Source::Quantize { .. }
+                | Source::Url { .. }
+                | Source::Hf { .. } => bail!(
                     "model {} is not in the cache ({}); fetch it with `yardstick models pull {}`",
                     model.id,
                     path.display(),
                     model.id
                 ),
                 Source::Path { .. } => bail!(
-                    "model {}: file {} does not exist; fix `source.path` in models.toml",
+                    "model {}: file {} does not exist; fix `source.path` in {}",
                     model.id,
-                    path.display()
+                    path.display(),
+                    model.origin
                 ),
             },
             ModelStatus::Mismatch { actual } => {
                 let expected = &model.sha256;
                 match &model.source {
-                    Source::Pip { .. } | Source::Quantize { .. } => {
+                    Source::Pip { .. }
+                    | Source::Quantize { .. }
+                    | Source::Url { .. }
+                    | Source::Hf { .. } => {
                         fs::remove_file(&path).ok();
                         self.forget(model);
                         bail!(

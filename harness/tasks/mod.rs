@@ -320,24 +320,46 @@ pub struct TaskSet {
 impl TaskSet {
     /// Loads every `task.toml` under `dir` (recursively).
     pub fn discover(dir: &Path) -> Result<Self> {
+        Ok(Self {
+            tasks: Self::load_dir(dir)?,
+        })
+    }
+
+    /// The specs found under `dir` (recursively), each name once.
+    pub fn load_dir(dir: &Path) -> Result<Vec<Task>> {
         let mut paths = Vec::new();
         find_specs(dir, &mut paths)
             .with_context(|| format!("cannot read the tasks folder {}", dir.display()))?;
         paths.sort();
         let mut tasks: Vec<Task> = Vec::new();
         for path in paths {
-            let task = Task::load(&path)?;
-            if let Some(other) = tasks.iter().find(|t| t.name() == task.name()) {
-                bail!(
-                    "task name {:?} is used by both {} and {}",
-                    task.name(),
-                    other.path.display(),
-                    path.display()
-                );
-            }
-            tasks.push(task);
+            push_unique(&mut tasks, Task::load(&path)?)?;
         }
-        Ok(Self { tasks })
+        Ok(tasks)
+    }
+
+    /// Specs given as text (the built-in layer): `(path named in messages, text)`, each name once.
+    pub fn parse_specs(specs: &[(PathBuf, &str)]) -> Result<Vec<Task>> {
+        let mut tasks: Vec<Task> = Vec::new();
+        for (path, text) in specs {
+            let task = Task::parse(text, path)
+                .with_context(|| format!("invalid task spec {}", path.display()))?;
+            push_unique(&mut tasks, task)?;
+        }
+        Ok(tasks)
+    }
+
+    /// The tasks of several layers, lowest first: a higher layer's task replaces a lower
+    /// layer's task of the same name.
+    pub fn from_layers(layers: Vec<Vec<Task>>) -> Self {
+        let mut tasks: Vec<Task> = Vec::new();
+        for task in layers.into_iter().flatten() {
+            match tasks.iter_mut().find(|t| t.name() == task.name()) {
+                Some(lower) => *lower = task,
+                None => tasks.push(task),
+            }
+        }
+        Self { tasks }
     }
 
     /// All tasks, sorted by suite then name.
@@ -410,6 +432,20 @@ impl TaskSet {
     fn names(&self) -> Vec<&str> {
         self.all().into_iter().map(Task::name).collect()
     }
+}
+
+/// Adds `task` unless its name is taken within the same layer.
+fn push_unique(tasks: &mut Vec<Task>, task: Task) -> Result<()> {
+    if let Some(other) = tasks.iter().find(|t| t.name() == task.name()) {
+        bail!(
+            "task name {:?} is used by both {} and {}",
+            task.name(),
+            other.path.display(),
+            task.path.display()
+        );
+    }
+    tasks.push(task);
+    Ok(())
 }
 
 fn find_specs(dir: &Path, out: &mut Vec<PathBuf>) -> Result<()> {

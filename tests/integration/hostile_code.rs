@@ -12,7 +12,6 @@ use std::path::Path;
 use yardstick::data::DataCache;
 use yardstick::scoring::Outcome;
 use yardstick::store::read_samples;
-use yardstick::tasks::TaskSet;
 
 use crate::support::{provisioned_cache, score_completions_file};
 
@@ -62,7 +61,7 @@ fn hostile_programs_fail_with_a_reason_and_the_rest_scores_normally() {
     ];
 
     let cache = provisioned_cache();
-    let tasks = TaskSet::discover(&cache.tasks_dir()).unwrap();
+    let tasks = yardstick::config::tasks(cache).unwrap();
     let task = tasks.get("humaneval").unwrap();
     let data = DataCache::new(cache.data_dir());
     let first = task.load_items(&data, Some(1)).unwrap().remove(0);

@@ -21,7 +21,7 @@ const LAYERS: &[&[&str]] = &[
     &[
         "gguf", "data", "metrics", "hardware", "prices", "models", "tasks",
     ],
-    &["scoring", "backend"],
+    &["scoring", "backend", "config"],
     &["store"],
     &["runner"],
     &["rescore", "compare", "leaderboard", "perf", "export"],

@@ -14,6 +14,8 @@
 //! - `layers`: modules use only their own layer of lib.rs and those below, with no circle;
 //! - `help`: the documented defaults of `run` are what a bare run plans;
 //! - `hostile_code`: generated programs that attack the machine end as scored failures;
+//! - `hub`: `models add`/`pull` from a loopback Hub: resume after a kill, wrong hash, gated repo;
+//! - `installed`: a copied binary runs from an empty folder on its built-in and user layers;
 //! - `site`: the leaderboard in headless chromium (escaping, console, sorting);
 //! - `nightly`: nightly runs, history and `select` on real results of both shipped models.
 
@@ -24,6 +26,8 @@ mod end_to_end;
 mod export;
 mod help;
 mod hostile_code;
+mod hub;
+mod installed;
 mod layers;
 mod nightly;
 mod pipeline;

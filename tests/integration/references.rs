@@ -14,7 +14,7 @@ use yardstick::tasks::TaskSet;
 use crate::support::{provisioned_cache, score_completions_file};
 
 fn tasks() -> TaskSet {
-    TaskSet::discover(&provisioned_cache().tasks_dir()).unwrap()
+    yardstick::config::tasks(provisioned_cache()).unwrap()
 }
 
 /// Scores a completions file for humaneval; returns the scored samples.

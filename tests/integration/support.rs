@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use yardstick::data::DataCache;
 use yardstick::locations::Locations;
-use yardstick::models::{pull, ModelCache, Registry};
+use yardstick::models::{pull, ModelCache};
 use yardstick::tasks::TaskSet;
 
 /// The project folder (where models.toml and tasks/ are).
@@ -21,7 +21,7 @@ pub fn provisioned_cache() -> &'static Locations {
     static CACHE: OnceLock<Locations> = OnceLock::new();
     CACHE.get_or_init(|| {
         let locations = Locations::new(Locations::from_env().home, project_dir());
-        let tasks = TaskSet::discover(&locations.tasks_dir()).expect("shipped tasks load");
+        let tasks = yardstick::config::tasks(&locations).expect("shipped tasks load");
         let data = DataCache::new(locations.data_dir());
         let source = std::env::var_os("YARDSTICK_DATASETS")
             .map(PathBuf::from)
@@ -42,16 +42,26 @@ pub fn pulled_model(id: &str) -> PathBuf {
     static PULL: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _guard = PULL.lock().unwrap_or_else(|e| e.into_inner());
     let locations = provisioned_cache();
-    let registry = Registry::load(&locations.registry_file()).unwrap();
+    let registry = yardstick::config::registry(locations).unwrap();
     let model = registry.get(id).unwrap();
     pull(&ModelCache::new(locations.models_dir()), &registry, model)
         .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
-/// Runs the yardstick binary in `cwd` with extra environment.
+/// A user configuration folder that does not exist: tests see the shipped configuration only,
+/// whatever the machine's `~/.config/yardstick` holds.
+pub fn no_user_layer() -> PathBuf {
+    PathBuf::from("/nonexistent/yardstick-tests-user-layer")
+}
+
+/// Runs the yardstick binary in `cwd` with extra environment (and no user layer unless `env`
+/// sets `YARDSTICK_CONFIG`).
 pub fn yardstick(cwd: &Path, args: &[&str], env: &[(&str, &Path)]) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_yardstick"));
-    command.current_dir(cwd).args(args);
+    command
+        .current_dir(cwd)
+        .args(args)
+        .env("YARDSTICK_CONFIG", no_user_layer());
     for (key, value) in env {
         command.env(key, value);
     }
@@ -71,7 +81,8 @@ pub fn cached_binary(results: &Path, args: &[&str]) -> Command {
     let cache = provisioned_cache();
     let mut command = Command::new(env!("CARGO_BIN_EXE_yardstick"));
     command
-        .current_dir(&cache.project)
+        .current_dir(project_dir())
+        .env("YARDSTICK_CONFIG", no_user_layer())
         .env("YARDSTICK_HOME", &cache.home)
         .args(args)
         .arg("--results-dir")
