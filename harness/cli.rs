@@ -178,8 +178,28 @@ pub enum Command {
     /// Write a finished run's results in another tool's format (lm-evaluation-harness's results
     /// file), so tooling built for it reads yardstick's results.
     Export(ExportArgs),
+    /// Score continuations by log-likelihood, as lm-evaluation-harness's `loglikelihood`
+    /// requests: reads JSONL lines {"context": …, "continuations": […]}, writes one JSONL line
+    /// of scores (summed log-probability, greedy or not, tokens) per input line.
+    Loglikelihood(LoglikelihoodArgs),
     /// Print versions, SIMD features, cores, memory and cache locations.
     Doctor,
+}
+
+/// `yardstick loglikelihood`.
+#[derive(Debug, Args)]
+pub struct LoglikelihoodArgs {
+    /// JSONL requests (`-` or nothing: standard input).
+    pub input: Option<PathBuf>,
+    /// Model id (default: the registry's default model).
+    #[arg(long)]
+    pub model: Option<String>,
+    /// Activation dtype.
+    #[arg(long, value_enum, default_value_t = DtypeChoice::F32)]
+    pub dtype: DtypeChoice,
+    /// Do not fetch a missing model; fail instead.
+    #[arg(long)]
+    pub no_pull: bool,
 }
 
 /// `yardstick export`.

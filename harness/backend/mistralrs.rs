@@ -23,8 +23,8 @@ use mistralrs::{
 use serde::{Deserialize, Serialize};
 
 use super::{
-    cut_at_stop, ActivationDtype, Backend, BackendInfo, ComputeDevice, Generation,
-    GenerationRequest, Weights,
+    cut_at_stop, loglikelihood, ActivationDtype, Backend, BackendInfo, ComputeDevice,
+    ContinuationScore, Generation, GenerationRequest, Weights,
 };
 use crate::tasks::{ChatMessage, Prompt};
 
@@ -354,6 +354,134 @@ impl MistralRsBackend {
             .context("mistral.rs did not answer a tokenize request")?
     }
 
+    /// The logits of every position of `tokens` from position `first` on (row `i` predicts
+    /// token `first + i + 1`), through a raw-logits request (batch size 1; the prefix cache
+    /// must be off, or cached positions would be missing).
+    async fn prompt_logits(&self, tokens: Vec<u32>, first: usize) -> Result<Vec<Vec<f32>>> {
+        if self.info.prefix_cache {
+            bail!("log-likelihoods need the prefix cache off (--prefix-cache off)");
+        }
+        let sender = self.sender()?;
+        let (tx, mut rx) = tokio::sync::mpsc::channel(4);
+        let mut sampling = SamplingParams::deterministic();
+        sampling.max_len = Some(1);
+        let length = tokens.len();
+        let normal = NormalRequest {
+            messages: RequestMessage::CompletionTokens(tokens),
+            sampling_params: sampling,
+            response: tx,
+            return_logprobs: false,
+            is_streaming: false,
+            id: self.next_request_id.fetch_add(1, Ordering::Relaxed),
+            constraint: Constraint::None,
+            suffix: None,
+            tools: None,
+            tool_choice: None,
+            logits_processors: None,
+            return_raw_logits: true,
+            web_search_options: None,
+            model_id: None,
+            truncate_sequence: false,
+        };
+        sender
+            .send(Request::Normal(Box::new(normal)))
+            .await
+            .map_err(|_| anyhow!("the mistral.rs engine stopped"))?;
+        let chunks = match rx.recv().await {
+            Some(Response::Raw { logits_chunks, .. }) => logits_chunks,
+            Some(Response::InternalError(e) | Response::ValidationError(e)) => {
+                bail!("mistral.rs rejected the request: {e}")
+            }
+            Some(Response::ModelError(message, _)) => {
+                bail!("mistral.rs failed while scoring: {message}")
+            }
+            Some(_) => bail!("mistral.rs answered a raw-logits request with something else"),
+            None => bail!("mistral.rs closed the request without logits"),
+        };
+        let mut rows = Vec::with_capacity(length - first);
+        let mut position = 0usize;
+        for chunk in chunks {
+            let chunk = match chunk.rank() {
+                3 => chunk.squeeze(0)?,
+                _ => chunk,
+            };
+            let len = chunk.dim(0)?;
+            let start = first.max(position);
+            if start < position + len {
+                let wanted = chunk
+                    .narrow(0, start - position, position + len - start)?
+                    .to_dtype(candle_core::DType::F32)?
+                    .to_vec2::<f32>()?;
+                rows.extend(wanted);
+            }
+            position += len;
+        }
+        if position != length {
+            bail!("mistral.rs returned logits for {position} positions of {length}");
+        }
+        Ok(rows)
+    }
+
+    /// lm-evaluation-harness's log-likelihoods of `continuations` after `context`: one forward
+    /// pass over the context when every continuation is one token after the same context
+    /// tokens, else one pass per continuation.
+    async fn score_continuations(
+        &self,
+        context: &str,
+        continuations: &[String],
+    ) -> Result<Vec<ContinuationScore>> {
+        let mut pairs = Vec::with_capacity(continuations.len());
+        for continuation in continuations {
+            let (context, continuation) = loglikelihood::split_pair(context, continuation)?;
+            let whole = self.encode(format!("{context}{continuation}")).await?;
+            let context_tokens = self.encode(context).await?;
+            let continuation_tokens = loglikelihood::continuation_tokens(&whole, &context_tokens)?;
+            pairs.push((context_tokens, continuation_tokens));
+        }
+        let shared_single = pairs
+            .iter()
+            .all(|(ctx, cont)| cont.len() == 1 && *ctx == pairs[0].0);
+        if shared_single {
+            let context_tokens = pairs[0].0.clone();
+            let last = context_tokens.len() - 1;
+            let rows = self.prompt_logits(context_tokens, last).await?;
+            return pairs
+                .into_iter()
+                .map(|(context_tokens, continuation_tokens)| {
+                    let (logprob, is_greedy) =
+                        loglikelihood::score_rows(&rows, &continuation_tokens)?;
+                    Ok(ContinuationScore {
+                        logprob,
+                        is_greedy,
+                        context_tokens,
+                        continuation_tokens,
+                    })
+                })
+                .collect();
+        }
+        let mut scores = Vec::with_capacity(pairs.len());
+        for (context_tokens, continuation_tokens) in pairs {
+            let mut input = context_tokens.clone();
+            input.extend_from_slice(&continuation_tokens[..continuation_tokens.len() - 1]);
+            let rows = self.prompt_logits(input, context_tokens.len() - 1).await?;
+            let (logprob, is_greedy) = loglikelihood::score_rows(&rows, &continuation_tokens)?;
+            scores.push(ContinuationScore {
+                logprob,
+                is_greedy,
+                context_tokens,
+                continuation_tokens,
+            });
+        }
+        Ok(scores)
+    }
+
+    /// `text`'s tokens without special tokens (lm-evaluation-harness's `tok_encode` for causal
+    /// models).
+    async fn encode(&self, text: String) -> Result<Vec<u32>> {
+        self.tokenize_request(Either::Right(text), false, false)
+            .await
+    }
+
     async fn detokenize(&self, tokens: Vec<u32>) -> Result<String> {
         let sender = self.sender()?;
         let (tx, mut rx) = tokio::sync::mpsc::channel(1);
@@ -383,6 +511,15 @@ impl Backend for MistralRsBackend {
     fn count_tokens(&self, prompt: &Prompt) -> Result<usize> {
         self.runtime
             .block_on(async { Ok(self.tokenize(prompt).await?.len()) })
+    }
+
+    fn loglikelihood(
+        &self,
+        context: &str,
+        continuations: &[String],
+    ) -> Result<Vec<ContinuationScore>> {
+        self.runtime
+            .block_on(self.score_continuations(context, continuations))
     }
 
     fn rendered_prompt(&self, prompt: &Prompt) -> Result<String> {

@@ -4,11 +4,13 @@
 
 pub mod device;
 mod loader;
+pub mod loglikelihood;
 pub mod mistralrs;
 pub mod scripted;
 
 pub use device::{ComputeDevice, DeviceDescription};
 pub use loader::MistralRsLoader;
+pub use loglikelihood::ContinuationScore;
 
 use anyhow::Result;
 use serde::{Deserialize, Serialize};
@@ -245,6 +247,19 @@ pub trait Backend: Send + Sync {
     /// The prompt exactly as the model sees it (chat template and special tokens applied).
     fn rendered_prompt(&self, prompt: &Prompt) -> Result<String> {
         Ok(prompt.display_text())
+    }
+    /// The log-likelihood of each continuation given `context`, as lm-evaluation-harness
+    /// computes it (see [`loglikelihood`]).
+    fn loglikelihood(
+        &self,
+        context: &str,
+        continuations: &[String],
+    ) -> Result<Vec<ContinuationScore>> {
+        let _ = (context, continuations);
+        anyhow::bail!(
+            "the {} backend cannot score log-likelihoods",
+            self.info().name
+        )
     }
 }
 

@@ -3,6 +3,7 @@
 mod compare;
 mod data;
 mod export;
+mod loglikelihood;
 mod merge;
 mod models;
 mod nightly;
@@ -42,6 +43,7 @@ pub fn dispatch(cli: Cli, command_line: Vec<String>) -> Result<ExitCode> {
         Command::Perf(args) => perf::run(args, &locations),
         Command::Report(args) => report::run(args, &locations),
         Command::Export(args) => export::run(&args, &locations),
+        Command::Loglikelihood(args) => loglikelihood::run(&args, &locations),
         Command::Doctor => {
             print!("{}", crate::doctor::report(&locations));
             Ok(())

@@ -11,6 +11,7 @@
 //!   canonical, wrong and adversarial outputs;
 //! - `export`: `export --format lm-eval` checked against lm-evaluation-harness's results schema
 //!   and read by its own table code;
+//! - `loglikelihood`: log-likelihood scoring on the real SmolLM2 (chain rule, shortcut, greedy);
 //! - `layers`: modules use only their own layer of lib.rs and those below, with no circle;
 //! - `help`: the documented defaults of `run` are what a bare run plans;
 //! - `hostile_code`: generated programs that attack the machine end as scored failures;
@@ -29,6 +30,7 @@ mod hostile_code;
 mod hub;
 mod installed;
 mod layers;
+mod loglikelihood;
 mod nightly;
 mod pipeline;
 mod pull;
