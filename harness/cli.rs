@@ -197,6 +197,10 @@ pub struct LoglikelihoodArgs {
     /// Activation dtype.
     #[arg(long, value_enum, default_value_t = DtypeChoice::F32)]
     pub dtype: DtypeChoice,
+    /// Weights as the file holds them, or dequantized to F32 at load (faster prefill on CPU:
+    /// scoring is all prefill).
+    #[arg(long, value_enum, default_value_t = WeightsChoice::Quantized)]
+    pub weights: WeightsChoice,
     /// Do not fetch a missing model; fail instead.
     #[arg(long)]
     pub no_pull: bool,

@@ -55,7 +55,7 @@ pub(super) fn run(args: &LoglikelihoodArgs, locations: &Locations) -> Result<()>
         .map_or("standard input".to_string(), |p| p.display().to_string());
     let setup = Setup {
         dtype: ActivationDtype::from(args.dtype).resolve(),
-        weights: Weights::Quantized,
+        weights: args.weights.forced().unwrap_or(Weights::Quantized),
         prefix_cache: false,
     };
     let backend = MistralRsLoader::new(cache).load(model, setup)?;
