@@ -11,7 +11,9 @@
 #       install an already built binary (no build)
 #
 # PREFIX then holds bin/yardstick, models.toml, hardware.toml, nightly.toml, tasks/, prices/ and
-# an empty results/: run yardstick with PREFIX as the working directory.
+# an empty results/. The binary carries the same files compiled in and runs from anywhere; with
+# PREFIX as the working directory, PREFIX's copies (editable) are used and results go to
+# PREFIX/results.
 set -eu
 if [ $# -ne 1 ]; then
   echo "usage: docker/install.sh PREFIX" >&2
