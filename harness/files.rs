@@ -1,4 +1,4 @@
-//! File helpers shared by the model and dataset caches: sha256 digests and atomic placement.
+//! File helpers shared by the caches and the site: sha256 digests, atomic placement, safe names.
 //!
 //! Atomic placement means a reader never sees a half-written file under its final name: bytes go
 //! to a temporary file in the same folder, are flushed to disk, then renamed into place.
@@ -82,6 +82,25 @@ fn parent_dir(path: &Path) -> &Path {
     match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
+    }
+}
+
+/// A string safe as one path segment: anything but letters, digits, `.`, `_`, `-` becomes `-`.
+pub fn slug(text: &str) -> String {
+    let slug: String = text
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if slug.trim_matches('.').is_empty() {
+        "-".into()
+    } else {
+        slug
     }
 }
 

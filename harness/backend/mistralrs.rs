@@ -186,23 +186,11 @@ impl MistralRsBackend {
         };
         let is_completion = completion_text.is_some();
         let normal = NormalRequest {
-            messages,
-            sampling_params: sampling_params(request),
-            response: tx,
             // Needed for the raw text of the first token (see `first_piece`); with no top
             // log-probabilities requested it costs one log per token.
             return_logprobs: is_completion,
             is_streaming: true,
-            id: self.next_request_id.fetch_add(1, Ordering::Relaxed),
-            constraint: Constraint::None,
-            suffix: None,
-            tools: None,
-            tool_choice: None,
-            logits_processors: None,
-            return_raw_logits: false,
-            web_search_options: None,
-            model_id: None,
-            truncate_sequence: false,
+            ..self.plain_request(messages, sampling_params(request), tx)
         };
 
         let started = Instant::now();
@@ -354,6 +342,33 @@ impl MistralRsBackend {
             .context("mistral.rs did not answer a tokenize request")?
     }
 
+    /// A non-streaming request of `messages` with no extras (no logprobs, tools or constraints),
+    /// numbered in order.
+    fn plain_request(
+        &self,
+        messages: RequestMessage,
+        sampling_params: SamplingParams,
+        response: tokio::sync::mpsc::Sender<Response>,
+    ) -> NormalRequest {
+        NormalRequest {
+            messages,
+            sampling_params,
+            response,
+            return_logprobs: false,
+            is_streaming: false,
+            id: self.next_request_id.fetch_add(1, Ordering::Relaxed),
+            constraint: Constraint::None,
+            suffix: None,
+            tools: None,
+            tool_choice: None,
+            logits_processors: None,
+            return_raw_logits: false,
+            web_search_options: None,
+            model_id: None,
+            truncate_sequence: false,
+        }
+    }
+
     /// The logits of every position of `tokens` from position `first` on (row `i` predicts
     /// token `first + i + 1`), through a raw-logits request (batch size 1; the prefix cache
     /// must be off, or cached positions would be missing).
@@ -367,21 +382,8 @@ impl MistralRsBackend {
         sampling.max_len = Some(1);
         let length = tokens.len();
         let normal = NormalRequest {
-            messages: RequestMessage::CompletionTokens(tokens),
-            sampling_params: sampling,
-            response: tx,
-            return_logprobs: false,
-            is_streaming: false,
-            id: self.next_request_id.fetch_add(1, Ordering::Relaxed),
-            constraint: Constraint::None,
-            suffix: None,
-            tools: None,
-            tool_choice: None,
-            logits_processors: None,
             return_raw_logits: true,
-            web_search_options: None,
-            model_id: None,
-            truncate_sequence: false,
+            ..self.plain_request(RequestMessage::CompletionTokens(tokens), sampling, tx)
         };
         sender
             .send(Request::Normal(Box::new(normal)))
@@ -431,10 +433,15 @@ impl MistralRsBackend {
         continuations: &[String],
     ) -> Result<Vec<ContinuationScore>> {
         let mut pairs = Vec::with_capacity(continuations.len());
+        // Every continuation shares the (trimmed) context: it is encoded once.
+        let mut context_tokens: Option<Vec<u32>> = None;
         for continuation in continuations {
             let (context, continuation) = loglikelihood::split_pair(context, continuation)?;
             let whole = self.encode(format!("{context}{continuation}")).await?;
-            let context_tokens = self.encode(context).await?;
+            let context_tokens = match &context_tokens {
+                Some(tokens) => tokens.clone(),
+                None => context_tokens.insert(self.encode(context).await?).clone(),
+            };
             let continuation_tokens = loglikelihood::continuation_tokens(&whole, &context_tokens)?;
             pairs.push((context_tokens, continuation_tokens));
         }

