@@ -36,7 +36,10 @@ fn main() {
 
 /// Writes `$OUT_DIR/shipped_tasks.rs`: `(path under tasks/, include_str!(spec))` for every spec.
 fn write_shipped_tasks() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tasks");
+    // Read when the script runs, not when it is compiled: a build script compiled for another
+    // checkout of the same source (a shared CARGO_TARGET_DIR) would read that checkout's tasks.
+    let manifest_dir = std::env::var("CARGO_MANIFEST_DIR").expect("cargo sets CARGO_MANIFEST_DIR");
+    let root = Path::new(&manifest_dir).join("tasks");
     let mut specs = Vec::new();
     find_specs(&root, &mut specs);
     specs.sort();
