@@ -14,7 +14,7 @@ use rayon::prelude::*;
 use serde::Deserialize;
 
 use crate::data::DataCache;
-use crate::scoring::{executes_code, sandbox, score};
+use crate::scoring::{executes_code, sandbox, score, score_choices};
 use crate::store::{
     finish_run, read_manifest, read_samples, Manifest, ModelRecord, RunDir, RunOutcome, RunTiming,
     SampleRecord, TaskRecord,
@@ -67,6 +67,13 @@ pub fn score_completions(
     command: Vec<String>,
 ) -> Result<RunOutcome> {
     let started = Instant::now();
+    if task.multiple_choice().is_some() {
+        bail!(
+            "task {} is multiple choice: it is scored from each choice's log-likelihood in a \
+             model's run, not from supplied completions",
+            task.name()
+        );
+    }
     let items = task.load_items(scorers.data, None)?;
     let by_id: BTreeMap<&str, &Item> = items.iter().map(|i| (i.id.as_str(), i)).collect();
     let reader = BufReader::new(
@@ -161,8 +168,31 @@ fn score_all(samples: Vec<SampleRecord>, scorers: Scorers) -> Result<Vec<SampleR
                     )
                 })?;
             let reference = task.reference(item)?;
-            let scored = score(task, item, &sample.output, &reference)?;
+            let scored = match (sample.multiple_choice.take(), task.multiple_choice()) {
+                (Some(mut choices), Some(mc)) => {
+                    let texts = mc.choices(&item.doc)?;
+                    if texts.len() != choices.choices.len() {
+                        bail!(
+                            "sample {} of {}: {} choices were scored, the task now has {}",
+                            sample.item_id,
+                            sample.task,
+                            choices.choices.len(),
+                            texts.len()
+                        );
+                    }
+                    choices.gold = mc.gold(&item.doc, &texts)?;
+                    score_choices(task, choices)?
+                }
+                (None, Some(_)) => bail!(
+                    "sample {} of {} has no choice log-likelihoods: a multiple-choice task is \
+                     scored from a model's run, not from supplied completions",
+                    sample.item_id,
+                    sample.task
+                ),
+                (_, None) => score(task, item, &sample.output, &reference)?,
+            };
             sample.record_score(reference, scored);
+            sample.group = task.group(item);
             sample.task_version = task.spec.version;
             Ok(sample)
         })

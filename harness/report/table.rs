@@ -225,6 +225,7 @@ mod tests {
             n: 2,
             primary_metric: "exact_match,strict-match".into(),
             metrics,
+            groups: BTreeMap::new(),
             speed: SpeedSummary {
                 time_to_first_token_s: None,
                 output_tokens_per_second: None,

@@ -224,14 +224,28 @@ fn choose_setups(
                 .unwrap_or(prepared.task.spec.generation.max_new_tokens);
             let prompt_chars = prepared.mean_prompt_chars()?;
             let shared_prefix_chars = prepared.shared_prefix_chars()?;
+            let multiple_choice = prepared.task.multiple_choice().is_some();
+            if multiple_choice && request.prefix_cache == Some(true) {
+                anyhow::bail!(
+                    "task {} is scored by log-likelihood, which mistral.rs computes only with \
+                     its prefix cache off: drop --prefix-cache on or this task",
+                    prepared.task.name()
+                );
+            }
             Ok(TaskShape {
                 task: prepared.task.name().to_string(),
                 prompt_chars,
                 shared_prefix_chars,
-                output_tokens: max_new_tokens as f64 / 2.0,
-                prefix_cache: request
-                    .prefix_cache
-                    .unwrap_or(shared_prefix_chars >= PREFIX_CACHE_SHARE * prompt_chars),
+                // Multiple choice generates nothing: one prefill per choice (or one in all).
+                output_tokens: if multiple_choice {
+                    0.0
+                } else {
+                    max_new_tokens as f64 / 2.0
+                },
+                prefix_cache: !multiple_choice
+                    && request
+                        .prefix_cache
+                        .unwrap_or(shared_prefix_chars >= PREFIX_CACHE_SHARE * prompt_chars),
             })
         })
         .collect::<Result<Vec<_>>>()?;

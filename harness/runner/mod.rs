@@ -18,15 +18,15 @@ pub use consent::confirm_code_execution;
 pub use plan::{Catalog, Items, PreparedTask, RunPlan, RunRequest, DEFAULT_LIMIT, DEFAULT_SUITES};
 
 use crate::backend::{
-    ActivationDtype, BackendLoader, Generation, GenerationRequest, Setup, Weights,
+    ActivationDtype, Backend, BackendLoader, Generation, GenerationRequest, Setup, Weights,
 };
 use crate::models::ModelEntry;
-use crate::scoring::{executes_code, sandbox, score};
+use crate::scoring::{executes_code, sandbox, score, score_choices, ChoiceScores, ScoredChoice};
 use crate::store::{
     finish_run, DatasetRecord, Manifest, ModelRecord, RunDir, RunOutcome, RunTiming, SampleRecord,
     TaskRecord,
 };
-use crate::tasks::{Item, Prompt, Task};
+use crate::tasks::{Item, MultipleChoice, Prompt, Task};
 use loaded::Loaded;
 
 /// The manifest of a new run of `plan` through `loader`'s backend.
@@ -241,17 +241,24 @@ fn run_task(
             let prompt = task.render(item, &prepared.fewshot)?;
             let reference = task.reference(item)?;
             let requested = Instant::now();
-            let generation = loaded
-                .backend()
-                .generate(&GenerationRequest {
-                    prompt: prompt.clone(),
-                    max_new_tokens,
-                    stop: task.spec.generation.stop.clone(),
-                    sampling: plan.sampling,
-                })
-                .with_context(|| {
-                    format!("model {}, task {}, item {}", model.id, task.name(), item.id)
-                })?;
+            let (generation, choices) = match task.multiple_choice() {
+                None => {
+                    let request = GenerationRequest {
+                        prompt: prompt.clone(),
+                        max_new_tokens,
+                        stop: task.spec.generation.stop.clone(),
+                        sampling: plan.sampling,
+                    };
+                    (loaded.backend().generate(&request), None)
+                }
+                Some(mc) => match score_item_choices(loaded.backend(), mc, item, &prompt) {
+                    Ok((generation, choices)) => (Ok(generation), Some(choices)),
+                    Err(err) => (Err(err), None),
+                },
+            };
+            let generation = generation.with_context(|| {
+                format!("model {}, task {}, item {}", model.id, task.name(), item.id)
+            })?;
             *busy_seconds += requested.elapsed().as_secs_f64();
             tokens += generation.completion_tokens.saturating_sub(1);
             decode_seconds += generation.total_latency - generation.time_to_first_token;
@@ -269,7 +276,9 @@ fn run_task(
                 generation,
                 scored: None,
             };
-            if score_here {
+            if let Some(choices) = choices {
+                generated.scored = Some(score_choices(task, choices)?);
+            } else if score_here {
                 // Executed now, before the next generation starts its clock.
                 let scored = score(task, item, &generated.generation.text, &generated.reference)?;
                 generated.scored = Some(scored);
@@ -283,6 +292,49 @@ fn run_task(
     })?;
     bar.finish_and_clear();
     Ok(records)
+}
+
+/// Scores each choice of a multiple-choice `item` after its context `prompt`; the "generation"
+/// is the most likely choice, its prompt tokens the context's and continuations' tokens, its
+/// time to first token the whole scoring time.
+fn score_item_choices(
+    backend: &dyn Backend,
+    mc: &MultipleChoice,
+    item: &Item,
+    prompt: &Prompt,
+) -> Result<(Generation, ChoiceScores)> {
+    let Prompt::Completion { text: context } = prompt else {
+        anyhow::bail!("a multiple-choice prompt is a completion prompt (validated)");
+    };
+    let choices = mc.choices(&item.doc)?;
+    let gold = mc.gold(&item.doc, &choices)?;
+    let started = Instant::now();
+    let scores = backend.loglikelihood(context, &mc.continuations(&choices))?;
+    let elapsed = started.elapsed().as_secs_f64();
+    let context_tokens = scores.first().map_or(0, |s| s.context_tokens.len());
+    let scored = ChoiceScores {
+        gold,
+        choices: choices
+            .into_iter()
+            .zip(&scores)
+            .map(|(text, score)| ScoredChoice {
+                text,
+                logprob: score.logprob,
+                is_greedy: score.is_greedy,
+                tokens: score.continuation_tokens.len(),
+            })
+            .collect(),
+    };
+    let pick = scored.predictions().0;
+    let generation = Generation {
+        text: scored.choices[pick].text.clone(),
+        prompt_tokens: context_tokens + scored.choices.iter().map(|c| c.tokens).sum::<usize>(),
+        completion_tokens: 0,
+        time_to_first_token: elapsed,
+        total_latency: elapsed,
+        finish_reason: "loglikelihood".into(),
+    };
+    Ok((generation, scored))
 }
 
 /// A generation waiting to be scored (or already scored, where scoring executed code).
@@ -320,8 +372,11 @@ fn record_of(
         String::new(),
     )
     .with_generation(prompt, generation);
+    record.group = task.group(item);
     if predict_only {
         record.reference = reference;
+        // Multiple choice: the log-likelihoods are the prediction; kept for `rescore`.
+        record.multiple_choice = scored.and_then(|s| s.multiple_choice);
     } else {
         let scored = match scored {
             Some(scored) => scored,

@@ -6,9 +6,10 @@ pub mod sandbox;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
+use serde::{Deserialize, Serialize};
 
-use crate::tasks::{Item, MetricKind, Task, VerdictSpec};
+use crate::tasks::{predictions, Item, MetricKind, Task, VerdictSpec, NO_FILTER};
 pub use sandbox::{Execution, Outcome};
 
 /// The scoring of one output.
@@ -22,6 +23,39 @@ pub struct Scored {
     pub correct: bool,
     /// The execution of generated code, for code tasks.
     pub execution: Option<Execution>,
+    /// The scored choices, for multiple-choice tasks.
+    pub multiple_choice: Option<ChoiceScores>,
+}
+
+/// A multiple-choice item's choices with their log-likelihoods, and the gold one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChoiceScores {
+    /// Index of the gold choice.
+    pub gold: usize,
+    /// The choices in item order.
+    pub choices: Vec<ScoredChoice>,
+}
+
+/// One choice and the log-likelihood of its continuation (target delimiter + choice).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ScoredChoice {
+    /// The choice (without the target delimiter).
+    pub text: String,
+    /// Summed log-probability of the continuation's tokens (natural log).
+    pub logprob: f64,
+    /// Whether every continuation token was the most likely one.
+    pub is_greedy: bool,
+    /// Tokens in the continuation.
+    pub tokens: usize,
+}
+
+impl ChoiceScores {
+    /// The choices `acc` and `acc_norm` pick.
+    pub fn predictions(&self) -> (usize, usize) {
+        let texts: Vec<String> = self.choices.iter().map(|c| c.text.clone()).collect();
+        let logprobs: Vec<f64> = self.choices.iter().map(|c| c.logprob).collect();
+        predictions(&logprobs, &texts)
+    }
 }
 
 /// The key of a per-sample metric, as lm-evaluation-harness writes it: `metric,filter`.
@@ -66,6 +100,9 @@ pub fn score(task: &Task, item: &Item, output: &str, reference: &str) -> Result<
                 }
                 // Corpus-level: computed when aggregating.
                 MetricKind::MacroF1 => continue,
+                MetricKind::Acc | MetricKind::AccNorm => {
+                    bail!("metric {} needs choice log-likelihoods", metric.name.as_str())
+                }
             };
             scores.insert(metric_key(metric.name, filter), f64::from(u8::from(value)));
         }
@@ -76,6 +113,48 @@ pub fn score(task: &Task, item: &Item, output: &str, reference: &str) -> Result<
         scores,
         correct,
         execution,
+        multiple_choice: None,
+    })
+}
+
+/// Scores a multiple-choice item from its choices' log-likelihoods, as lm-evaluation-harness's
+/// `process_results` does: `acc` is 1 when the most likely choice is the gold one, `acc_norm`
+/// when the most likely per character is. The extracted answer (filter `none`) is `acc`'s pick.
+pub fn score_choices(task: &Task, choices: ChoiceScores) -> Result<Scored> {
+    if task.multiple_choice().is_none() {
+        bail!("task {} is not a multiple-choice task", task.name());
+    }
+    if choices.gold >= choices.choices.len() {
+        bail!(
+            "task {}: gold choice {} of {} choices",
+            task.name(),
+            choices.gold,
+            choices.choices.len()
+        );
+    }
+    let (pick, pick_norm) = choices.predictions();
+    let mut scores = BTreeMap::new();
+    for metric in &task.spec.metrics {
+        let predicted = match metric.name {
+            MetricKind::Acc => pick,
+            MetricKind::AccNorm => pick_norm,
+            other => bail!("metric {} does not score multiple choice", other.as_str()),
+        };
+        scores.insert(
+            metric_key(metric.name, NO_FILTER),
+            f64::from(u8::from(predicted == choices.gold)),
+        );
+    }
+    let correct = scores.get(&primary_metric(task)).is_some_and(|v| *v >= 1.0);
+    Ok(Scored {
+        extracted: BTreeMap::from([(
+            NO_FILTER.to_string(),
+            Some(choices.choices[pick].text.clone()),
+        )]),
+        scores,
+        correct,
+        execution: None,
+        multiple_choice: Some(choices),
     })
 }
 

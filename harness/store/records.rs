@@ -11,7 +11,7 @@ use crate::backend::{
 use crate::hardware::HardwareProfile;
 use crate::machine::MachineInfo;
 use crate::metrics::{Distribution, Estimate};
-use crate::scoring::{Execution, Scored};
+use crate::scoring::{ChoiceScores, Execution, Scored};
 use crate::tasks::Prompt;
 use crate::units::{Bytes, Seconds, TokensPerSecond};
 
@@ -35,6 +35,9 @@ pub struct SampleRecord {
     pub item_index: usize,
     /// Item id.
     pub item_id: String,
+    /// The group the item is reported under (`items.group_field`: MMLU's subject…).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
     /// Sample number for this item (0 for greedy runs).
     pub sample_index: usize,
     /// The prompt exactly as sent.
@@ -67,6 +70,10 @@ pub struct SampleRecord {
     /// timed out, error) and the last line of its error output.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub execution: Option<Execution>,
+    /// For multiple-choice tasks: each choice's log-likelihood and the gold choice (the
+    /// `output` is the most likely choice).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multiple_choice: Option<ChoiceScores>,
 }
 
 /// A sample's verdict by its task's primary metric.
@@ -111,6 +118,7 @@ impl SampleRecord {
             task_version,
             item_index: item.0,
             item_id: item.1.to_string(),
+            group: None,
             sample_index,
             prompt: Prompt::Completion {
                 text: String::new(),
@@ -128,6 +136,7 @@ impl SampleRecord {
             total_latency_s: 0.0,
             finish_reason: "supplied".into(),
             execution: None,
+            multiple_choice: None,
         }
     }
 
@@ -154,6 +163,10 @@ impl SampleRecord {
         self.scores = scored.scores;
         self.verdict = Verdict::of(scored.correct);
         self.execution = scored.execution;
+        if let Some(choices) = scored.multiple_choice {
+            self.output = choices.choices[choices.predictions().0].text.clone();
+            self.multiple_choice = Some(choices);
+        }
     }
 }
 
@@ -395,6 +408,9 @@ pub struct TaskResult {
     pub primary_metric: String,
     /// Each metric (`metric,filter`) with its standard error and 95% interval.
     pub metrics: BTreeMap<String, Estimate>,
+    /// The headline metric per group of items (`items.group_field`: MMLU per subject…).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub groups: BTreeMap<String, Estimate>,
     /// Speed.
     pub speed: SpeedSummary,
 }

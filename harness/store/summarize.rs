@@ -64,11 +64,13 @@ pub fn summarize<'a>(
                 .or_default()
                 .push((task_name.clone(), values));
         }
+        let groups = group_estimates(group, &primary);
         results.push(TaskResult {
             task_version: group[0].task_version,
             n: group.len(),
             primary_metric: primary,
             metrics,
+            groups,
             speed: speed_summary(group),
             suite,
             model,
@@ -81,6 +83,23 @@ pub fn summarize<'a>(
         suites,
         quality,
     }
+}
+
+/// The headline metric within each group of items (samples without a group: none).
+fn group_estimates(group: &[&SampleRecord], primary: &str) -> BTreeMap<String, Estimate> {
+    let mut members: BTreeMap<&str, Vec<&SampleRecord>> = BTreeMap::new();
+    for sample in group {
+        if let Some(name) = &sample.group {
+            members.entry(name).or_default().push(sample);
+        }
+    }
+    members
+        .into_iter()
+        .filter_map(|(name, samples)| {
+            let values = item_values(&by_item(&samples), primary)?;
+            Some((name.to_string(), Estimate::mean_of_items(&values)))
+        })
+        .collect()
 }
 
 fn by_item<'s>(group: &[&'s SampleRecord]) -> BTreeMap<usize, Vec<&'s SampleRecord>> {
@@ -163,7 +182,7 @@ fn corpus_metrics(
                         out.insert(format!("pass@{k},{filter}"), estimate);
                     }
                 }
-                MetricKind::ExactMatch => {}
+                MetricKind::ExactMatch | MetricKind::Acc | MetricKind::AccNorm => {}
             }
         }
     }

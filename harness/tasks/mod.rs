@@ -1,6 +1,7 @@
 //! Tasks as data: each folder under `tasks/` with a `task.toml` is a task. This module loads and
 //! validates specs into [`Task`]s, selects them by name or suite, and reads their items.
 
+mod choice;
 mod exact_match;
 mod extract;
 mod fewshot;
@@ -14,13 +15,15 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 
+pub use choice::{predictions, MultipleChoice};
 pub use exact_match::{ExactMatch, INVALID};
 pub use extract::{normalize_number, ExtractionChain};
 pub use fewshot::{Exemplars, FewShotSampler, LM_EVAL_FEWSHOT_SEED};
 pub use prompt::{ChatMessage, Prompt, PromptRenderer};
 pub use spec::{
-    DataFormat, ExecutionSpec, FewShotSpec, FilterSpec, GenerationSpec, ItemsSpec, MetricKind,
-    MetricSpec, PromptSpec, PromptStyle, ReferenceSpec, Select, StepSpec, TaskSpec, VerdictSpec,
+    ChoicesSpec, DataFormat, ExecutionSpec, FewShotSpec, FilterSpec, GenerationSpec, ItemsSpec,
+    MetricKind, MetricSpec, MultipleChoiceSpec, OutputType, PromptSpec, PromptStyle,
+    ReferenceSpec, Select, StepSpec, TaskSpec, VerdictSpec,
 };
 pub use template::Template;
 
@@ -40,7 +43,10 @@ pub struct Task {
     pub path: PathBuf,
     renderer: PromptRenderer,
     program: Option<Template>,
-    reference: ExtractionChain,
+    /// Generative tasks: how the reference is read.
+    reference: Option<ExtractionChain>,
+    /// Multiple-choice tasks: the choices and the gold answer.
+    multiple_choice: Option<MultipleChoice>,
     filters: Vec<(String, ExtractionChain)>,
     /// The compiled `exact_match` of each metric (`None` for other metrics), in spec order.
     exact_matches: Vec<Option<ExactMatch>>,
@@ -67,13 +73,14 @@ impl Task {
     }
 
     fn parse(text: &str, path: &Path) -> Result<Self> {
-        let spec: TaskSpec = toml::from_str(text)?;
-        if spec.generation.max_new_tokens == 0 {
-            bail!("generation.max_new_tokens must be at least 1");
-        }
-        if spec.filters.is_empty() || spec.metrics.is_empty() {
-            bail!("a task needs at least one [[filter]] and one [[metric]]");
-        }
+        let mut spec: TaskSpec = toml::from_str(text)?;
+        let multiple_choice = match spec.output_type {
+            OutputType::GenerateUntil => {
+                check_generative(&spec)?;
+                None
+            }
+            OutputType::MultipleChoice => Some(check_multiple_choice(&mut spec)?),
+        };
         let renderer = PromptRenderer::compile(&spec.prompt)?;
         if let Some(execution) = &spec.execution {
             if !(execution.timeout_s > 0.0 && execution.timeout_s.is_finite()) {
@@ -109,8 +116,11 @@ impl Task {
             .as_ref()
             .map(|e| Template::compile(&e.program, "execution.program"))
             .transpose()?;
-        let reference =
-            ExtractionChain::compile(&spec.reference.steps).context("in reference.steps")?;
+        let reference = spec
+            .reference
+            .as_ref()
+            .map(|r| ExtractionChain::compile(&r.steps).context("in reference.steps"))
+            .transpose()?;
         let mut filters = Vec::new();
         for filter in &spec.filters {
             let chain = ExtractionChain::compile(&filter.steps)
@@ -126,6 +136,9 @@ impl Task {
                     bail!("metric macro_f1 needs `labels` (at least two)")
                 }
                 _ => {}
+            }
+            if metric.name.is_multiple_choice() {
+                continue; // checked with the output type
             }
             for name in &metric.filters {
                 if !filters.iter().any(|(n, _)| n == name) {
@@ -152,9 +165,24 @@ impl Task {
             renderer,
             program,
             reference,
+            multiple_choice,
             filters,
             exact_matches,
         })
+    }
+
+    /// The group `item` is reported under (`items.group_field`, e.g. its MMLU subject).
+    pub fn group(&self, item: &Item) -> Option<String> {
+        let field = self.spec.items.group_field.as_deref()?;
+        item.doc.get(field).map(|v| match v.as_str() {
+            Some(text) => text.to_string(),
+            None => v.to_string(),
+        })
+    }
+
+    /// The task's `[multiple_choice]` section, for multiple-choice tasks.
+    pub fn multiple_choice(&self) -> Option<&MultipleChoice> {
+        self.multiple_choice.as_ref()
     }
 
     /// The compiled `exact_match` of metric number `index` (`None` when it is another metric).
@@ -170,6 +198,7 @@ impl Task {
     /// Every dataset file the task reads.
     pub fn datasets(&self) -> Vec<&DatasetRef> {
         let mut all = vec![&self.spec.dataset];
+        all.extend(&self.spec.items.parts);
         all.extend(self.spec.items.split.as_ref());
         if let Some(dataset) = self.spec.fewshot.as_ref().and_then(|f| f.dataset.as_ref()) {
             all.push(dataset);
@@ -188,6 +217,13 @@ impl Task {
         // A split selects records first; the limit then applies to what it selected.
         let read_limit = if split.is_some() { None } else { limit };
         let mut records = read_records(&path, items_spec.format, read_limit)?;
+        for part in &items_spec.parts {
+            let left = read_limit.map(|l| l.saturating_sub(records.len()));
+            if left == Some(0) {
+                break;
+            }
+            records.extend(read_records(&cache.locate(part)?, items_spec.format, left)?);
+        }
         if let Some(keys) = &split {
             records.retain(|r| {
                 r.get("_key")
@@ -268,9 +304,19 @@ impl Task {
             .with_context(|| format!("task {}, item {}", self.spec.name, item.id))
     }
 
-    /// The reference answer of `item`.
+    /// The reference answer of `item`: the extracted reference field, or for multiple choice
+    /// the gold choice.
     pub fn reference(&self, item: &Item) -> Result<String> {
-        let field = &self.spec.reference.field;
+        let context = || format!("task {}, item {}", self.spec.name, item.id);
+        if let Some(mc) = &self.multiple_choice {
+            let choices = mc.choices(&item.doc).with_context(context)?;
+            let gold = mc.gold(&item.doc, &choices).with_context(context)?;
+            return Ok(choices[gold].clone());
+        }
+        let (Some(spec), Some(chain)) = (&self.spec.reference, &self.reference) else {
+            unreachable!("validated: a generative task has [reference]")
+        };
+        let field = &spec.field;
         let raw = match item.doc.get(field) {
             Some(serde_json::Value::String(s)) => s.clone(),
             Some(other) => other.to_string(),
@@ -280,7 +326,7 @@ impl Task {
                 item.id
             ),
         };
-        self.reference.apply(&raw).with_context(|| {
+        chain.apply(&raw).with_context(|| {
             format!(
                 "task {}, item {}: reference.steps found no answer in {raw:?}",
                 self.spec.name, item.id
@@ -310,6 +356,71 @@ impl Task {
             .collect()
     }
 }
+
+/// What a generative task needs: generation limits, a reference, filters and metrics on them.
+fn check_generative(spec: &TaskSpec) -> Result<()> {
+    if spec.multiple_choice.is_some() {
+        bail!("[multiple_choice] needs output_type = \"multiple_choice\"");
+    }
+    if spec.generation.max_new_tokens == 0 {
+        bail!("generation.max_new_tokens must be at least 1");
+    }
+    if spec.reference.is_none() {
+        bail!("a generative task needs a [reference] section");
+    }
+    if spec.filters.is_empty() || spec.metrics.is_empty() {
+        bail!("a task needs at least one [[filter]] and one [[metric]]");
+    }
+    if let Some(metric) = spec.metrics.iter().find(|m| m.name.is_multiple_choice()) {
+        bail!(
+            "metric {} scores multiple choice; it needs output_type = \"multiple_choice\"",
+            metric.name.as_str()
+        );
+    }
+    Ok(())
+}
+
+/// What a multiple-choice task needs: a `[multiple_choice]` section, a completion prompt (the
+/// context), `acc` / `acc_norm` metrics only. Their filter list becomes `["none"]`, lm-eval's key.
+fn check_multiple_choice(spec: &mut TaskSpec) -> Result<MultipleChoice> {
+    let Some(section) = &spec.multiple_choice else {
+        bail!(
+            "output_type = \"multiple_choice\" needs a [multiple_choice] section with `choices` \
+             and `gold`"
+        );
+    };
+    if spec.prompt.style != PromptStyle::Completion {
+        bail!("a multiple-choice task's prompt is the raw context: prompt.style = \"completion\"");
+    }
+    if spec.execution.is_some() || !spec.filters.is_empty() || spec.reference.is_some() {
+        bail!(
+            "a multiple-choice task scores log-likelihoods: it has no [execution], [[filter]] or \
+             [reference] (the gold answer is multiple_choice.gold)"
+        );
+    }
+    if spec.metrics.is_empty() {
+        bail!("a task needs at least one [[metric]] (acc, acc_norm)");
+    }
+    for metric in &mut spec.metrics {
+        if !metric.name.is_multiple_choice() {
+            bail!(
+                "metric {} scores generated answers; a multiple-choice task has acc and acc_norm",
+                metric.name.as_str()
+            );
+        }
+        if !metric.filters.is_empty() {
+            bail!(
+                "metric {} of a multiple-choice task takes no filters",
+                metric.name.as_str()
+            );
+        }
+        metric.filters = vec![NO_FILTER.to_string()];
+    }
+    MultipleChoice::compile(section)
+}
+
+/// The filter name of metrics that need none (lm-evaluation-harness's key `acc,none`).
+pub const NO_FILTER: &str = "none";
 
 /// All tasks found under a folder.
 #[derive(Debug)]
@@ -583,7 +694,7 @@ mod tests {
         );
         let err = set.select(&[], &["poetry".into()]).unwrap_err().to_string();
         assert!(
-            err.contains("known suites: biomedical, code, math"),
+            err.contains("known suites: biomedical, code, knowledge, math"),
             "{err}"
         );
     }

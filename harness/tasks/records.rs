@@ -1,5 +1,6 @@
-//! Reading dataset files into JSON records: JSON lines (plain or gzip) and JSON objects of
-//! id → record, plus split files whose keys select items.
+//! Reading dataset files into JSON records: JSON lines (plain or gzip), JSON objects of
+//! id → record, Arrow IPC streams (Hugging Face `datasets` cache files) and oe-eval request
+//! files, plus split files whose keys select items.
 
 use std::collections::BTreeSet;
 use std::fs;
@@ -26,6 +27,11 @@ pub fn read_records(
                 path,
                 limit,
             )
+        }
+        DataFormat::ArrowStream => read_arrow_stream(path, limit),
+        DataFormat::OeEvalRequests => {
+            let requests = read_records(path, DataFormat::JsonlGz, None)?;
+            oe_eval_docs(requests, path, limit)
         }
         DataFormat::JsonObject => {
             let mut records = Vec::new();
@@ -86,4 +92,106 @@ fn read_object(path: &Path) -> Result<serde_json::Map<String, serde_json::Value>
         serde_json::Value::Object(map) => Ok(map),
         _ => bail!("{}: expected a JSON object of id → record", path.display()),
     }
+}
+
+/// The rows of an Arrow IPC stream as JSON objects (column name → value).
+fn read_arrow_stream(path: &Path, limit: Option<usize>) -> Result<Vec<serde_json::Value>> {
+    use polars::prelude::{IpcStreamReader, SerReader};
+    let file = fs::File::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+    let frame = IpcStreamReader::new(file)
+        .finish()
+        .with_context(|| format!("{}: not a readable Arrow IPC stream", path.display()))?;
+    let rows = limit.map_or(frame.height(), |l| l.min(frame.height()));
+    let columns = frame.columns();
+    (0..rows)
+        .map(|row| {
+            let mut record = serde_json::Map::new();
+            for column in columns {
+                let value = column.get(row).with_context(|| {
+                    format!("{}: row {row} of column {}", path.display(), column.name())
+                })?;
+                let json = json_of(&value).with_context(|| {
+                    format!("{}: row {row}, column {}", path.display(), column.name())
+                })?;
+                record.insert(column.name().to_string(), json);
+            }
+            Ok(serde_json::Value::Object(record))
+        })
+        .collect()
+}
+
+/// One Arrow value as JSON: strings, numbers, booleans, nulls, lists and structs of them.
+fn json_of(value: &polars::prelude::AnyValue) -> Result<serde_json::Value> {
+    use polars::prelude::AnyValue as A;
+    use serde_json::Value as J;
+    Ok(match value {
+        A::Null => J::Null,
+        A::Boolean(b) => J::Bool(*b),
+        A::String(s) => J::String(s.to_string()),
+        A::StringOwned(s) => J::String(s.to_string()),
+        A::Int8(n) => J::from(*n),
+        A::Int16(n) => J::from(*n),
+        A::Int32(n) => J::from(*n),
+        A::Int64(n) => J::from(*n),
+        A::UInt8(n) => J::from(*n),
+        A::UInt16(n) => J::from(*n),
+        A::UInt32(n) => J::from(*n),
+        A::UInt64(n) => J::from(*n),
+        A::Float32(x) => J::from(f64::from(*x)),
+        A::Float64(x) => J::from(*x),
+        A::List(series) => J::Array(
+            series
+                .iter()
+                .map(|v| json_of(&v))
+                .collect::<Result<Vec<_>>>()?,
+        ),
+        A::Struct(_, _, fields) => J::Object(
+            fields
+                .iter()
+                .zip(value._iter_struct_av())
+                .map(|(field, v)| Ok((field.name().to_string(), json_of(&v)?)))
+                .collect::<Result<_>>()?,
+        ),
+        A::StructOwned(payload) => J::Object(
+            payload
+                .1
+                .iter()
+                .zip(&payload.0)
+                .map(|(field, v)| Ok((field.name().to_string(), json_of(v)?)))
+                .collect::<Result<_>>()?,
+        ),
+        other => bail!("values of type {} are not read", other.dtype()),
+    })
+}
+
+/// The items of an oe-eval request file: one per `doc_id` (its `doc`), in order of first
+/// appearance. Unconditional requests (`doc_id` ≥ 1,000,000, for oe-eval's mutual-information
+/// scores) are not items.
+fn oe_eval_docs(
+    requests: Vec<serde_json::Value>,
+    path: &Path,
+    limit: Option<usize>,
+) -> Result<Vec<serde_json::Value>> {
+    const UNCONDITIONAL: u64 = 1_000_000;
+    let mut seen = BTreeSet::new();
+    let mut docs = Vec::new();
+    for (line, request) in requests.iter().enumerate() {
+        let (Some(id), Some(doc)) = (
+            request.get("doc_id").and_then(|v| v.as_u64()),
+            request.get("doc"),
+        ) else {
+            bail!(
+                "{} line {}: an oe-eval request has `doc_id` and `doc`",
+                path.display(),
+                line + 1
+            );
+        };
+        if id < UNCONDITIONAL && seen.insert(id) {
+            if limit.is_some_and(|l| docs.len() >= l) {
+                break;
+            }
+            docs.push(doc.clone());
+        }
+    }
+    Ok(docs)
 }

