@@ -8,9 +8,10 @@
 //!   that covers the most model × item results). A cell under another configuration, or on
 //!   fewer items, is not comparable and says why; a cell on more items is scored on the
 //!   reference items.
-//! - The quality index and the suite scores are computed over one task set for every model: the
-//!   set of comparable tasks that covers the most model × task results. A model without a
-//!   comparable result on each of them has no index, and the row says which are missing.
+//! - The quality index and the suite scores are computed over one task set for every model: of
+//!   the index definition's tasks (`tasks/index.toml`), the set of comparable tasks that covers
+//!   the most model × task results. A model without a comparable result on each of them has no
+//!   index, and the row says which are missing.
 //! - Speed and cost come from the run that gave the model most of its cells, with the
 //!   conditions they were measured under ([`SpeedConditions`]).
 //!
@@ -34,6 +35,7 @@ use crate::store::{
     complete_runs, finished_runs, quality_index, FinishedRun, ModelRecord, SampleRecord,
     SpeedConditions, TaskConfig, TaskResult,
 };
+use crate::tasks::IndexDefinition;
 
 /// One model's row.
 #[derive(Debug, Clone, Serialize)]
@@ -466,15 +468,17 @@ fn reference_cells(cells: &mut Cells) {
     }
 }
 
-/// The task set of the quality index: of the models' sets of comparable tasks, the one that
-/// covers the most model × task results (then the larger set); (task, suite) pairs.
+/// The task set of the quality index: of the models' sets of comparable tasks of the index
+/// definition, the one that covers the most model × task results (then the larger set);
+/// (task, suite) pairs.
 fn index_task_set(cells: &Cells) -> Vec<(String, String)> {
+    let definition = IndexDefinition::shipped();
     let comparable: Vec<Vec<(String, String)>> = cells
         .values()
         .map(|model_cells| {
             model_cells
                 .values()
-                .filter(|c| c.comparable)
+                .filter(|c| c.comparable && definition.contains(&c.task))
                 .map(|c| (c.task.clone(), c.suite.clone()))
                 .collect()
         })
@@ -921,10 +925,10 @@ mod tests {
             "full",
             1,
             &[
-                ran("a", "code", 40, half),
-                ran("a", "math", 40, most),
-                ran("b", "code", 40, most),
-                ran("b", "math", 40, half),
+                ran("a", "humaneval", 40, half),
+                ran("a", "gsm8k", 40, most),
+                ran("b", "humaneval", 40, most),
+                ran("b", "gsm8k", 40, half),
             ],
         );
         let before = board(std::slice::from_ref(&full));
@@ -942,19 +946,19 @@ mod tests {
 
         // Later: a 2-item smoke run of `a` on one task (all right), supplied completions scoring
         // 100%, and a model that only ever ran 5 items.
-        let smoke = run("smoke", 2, &[ran("a", "code", 2, all)]);
+        let smoke = run("smoke", 2, &[ran("a", "humaneval", 2, all)]);
         let supplied = run(
             "supplied",
             3,
             &[Ran {
                 supplied: true,
-                ..ran("completions", "code", 40, all)
+                ..ran("completions", "humaneval", 40, all)
             }],
         );
         let small = run(
             "small",
             4,
-            &[ran("c", "code", 5, all), ran("c", "math", 5, all)],
+            &[ran("c", "humaneval", 5, all), ran("c", "gsm8k", 5, all)],
         );
         let after = board(&[full, smoke, supplied, small]);
         let row = |id: &str| after.rows.iter().find(|r| r.id == id);
@@ -971,7 +975,7 @@ mod tests {
             .unwrap()
             .cells
             .iter()
-            .find(|c| c.task == "code")
+            .find(|c| c.task == "humaneval")
             .unwrap();
         assert_eq!((cell.run_id.as_str(), cell.score.n), ("full", 40));
         let c = row("c").unwrap();
@@ -990,7 +994,7 @@ mod tests {
 
     #[test]
     fn a_published_figure_sits_beside_the_matching_tasks_result_and_its_interval() {
-        let board = board(&[run("full", 1, &[ran("a", "code", 40, half)])]);
+        let board = board(&[run("full", 1, &[ran("a", "humaneval", 40, half)])]);
         let row = &board.rows[0];
         let figure = |value: f64, task: Option<&str>| PublishedScore {
             benchmark: "Code".into(),
@@ -999,14 +1003,14 @@ mod tests {
             source: "a report".into(),
             task: task.map(str::to_string),
         };
-        let inside = Reproduction::of(&figure(50.0, Some("code")), row);
+        let inside = Reproduction::of(&figure(50.0, Some("humaneval")), row);
         let here = inside.here.clone().unwrap();
         assert_eq!((here.n, here.value), (40, 0.5));
         assert_eq!(inside.metric.as_deref(), Some(METRIC));
         assert_eq!(inside.within_interval, Some(true));
-        let outside = Reproduction::of(&figure(95.0, Some("code")), row);
+        let outside = Reproduction::of(&figure(95.0, Some("humaneval")), row);
         assert_eq!(outside.within_interval, Some(false), "{:?}", outside.here);
-        for unmatched in [figure(50.0, None), figure(50.0, Some("math"))] {
+        for unmatched in [figure(50.0, None), figure(50.0, Some("gsm8k"))] {
             let reproduction = Reproduction::of(&unmatched, row);
             assert!(reproduction.here.is_none() && reproduction.within_interval.is_none());
         }
@@ -1017,14 +1021,17 @@ mod tests {
         let greedy = run(
             "greedy",
             1,
-            &[ran("a", "code", 40, half), ran("b", "code", 40, most)],
+            &[
+                ran("a", "humaneval", 40, half),
+                ran("b", "humaneval", 40, most),
+            ],
         );
-        let mut sampled = run("sampled", 2, &[ran("a", "code", 40, all)]);
+        let mut sampled = run("sampled", 2, &[ran("a", "humaneval", 40, all)]);
         sampled.manifest.samples_per_item = 5;
         sampled.manifest.sampling.temperature = 0.8;
         let board = board(&[greedy, sampled]);
         let a = board.rows.iter().find(|r| r.id == "a").unwrap();
-        let cell = a.cells.iter().find(|c| c.task == "code").unwrap();
+        let cell = a.cells.iter().find(|c| c.task == "humaneval").unwrap();
         assert_eq!(cell.run_id, "greedy");
         assert!(cell.comparable && a.quality.is_some());
     }
@@ -1037,33 +1044,33 @@ mod tests {
                 "r1",
                 1,
                 &[
-                    ran("a", "code", 30, half),
-                    ran("a", "math", 30, most),
-                    ran("a", "x", 30, all),
+                    ran("a", "humaneval", 30, half),
+                    ran("a", "gsm8k", 30, most),
+                    ran("a", "mmlu", 30, all),
                 ],
             ),
             run(
                 "r2",
                 2,
                 &[
-                    ran("b", "code", 30, most),
-                    ran("b", "math", 30, half),
-                    ran("b", "y", 30, all),
+                    ran("b", "humaneval", 30, most),
+                    ran("b", "gsm8k", 30, half),
+                    ran("b", "medqa", 30, all),
                 ],
             ),
             run(
                 "r3",
                 3,
                 &[
-                    ran("c", "code", 30, all),
-                    ran("c", "math", 30, half),
-                    ran("c", "z", 30, all),
+                    ran("c", "humaneval", 30, all),
+                    ran("c", "gsm8k", 30, half),
+                    ran("c", "arc_challenge", 30, all),
                 ],
             ),
         ];
         let board = board(&runs);
         let tasks: Vec<&str> = board.index_tasks.iter().map(|(t, _)| t.as_str()).collect();
-        assert_eq!(tasks, ["code", "math"]);
+        assert_eq!(tasks, ["gsm8k", "humaneval"]);
         assert!(board.rows.iter().all(|r| r.quality.is_some()));
     }
 
@@ -1073,12 +1080,12 @@ mod tests {
             run(
                 "r1",
                 1,
-                &[ran("a", "code", 30, half), ran("a", "math", 30, most)],
+                &[ran("a", "humaneval", 30, half), ran("a", "gsm8k", 30, most)],
             ),
             run(
                 "r2",
                 2,
-                &[ran("b", "code", 30, most), ran("b", "math", 30, half)],
+                &[ran("b", "humaneval", 30, most), ran("b", "gsm8k", 30, half)],
             ),
             run(
                 "r3",
@@ -1086,15 +1093,19 @@ mod tests {
                 &[
                     Ran {
                         version: 2,
-                        ..ran("c", "code", 30, all)
+                        ..ran("c", "humaneval", 30, all)
                     },
-                    ran("c", "math", 30, all),
+                    ran("c", "gsm8k", 30, all),
                 ],
             ),
         ];
         let board = board(&runs);
         let c = board.rows.iter().find(|r| r.id == "c").unwrap();
-        let code = c.cells.iter().find(|cell| cell.task == "code").unwrap();
+        let code = c
+            .cells
+            .iter()
+            .find(|cell| cell.task == "humaneval")
+            .unwrap();
         assert!(!code.comparable);
         assert!(
             code.note.as_ref().unwrap().contains("task version 2 vs 1"),

@@ -5,7 +5,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use anyhow::Result;
 
-use super::{cut_at_stop, Backend, BackendInfo, Generation, GenerationRequest};
+use super::{cut_at_stop, Backend, BackendInfo, ContinuationScore, Generation, GenerationRequest};
 
 /// Answers each request with a function of its prompt text.
 pub struct ScriptedBackend {
@@ -55,5 +55,30 @@ impl Backend for ScriptedBackend {
             finish_reason: "stop".into(),
             text,
         })
+    }
+
+    /// The continuation equal to the script's answer to the context (spaces trimmed) scores
+    /// -0.5 and is greedy; every other scores -2 per word. Words stand in for tokens.
+    fn loglikelihood(
+        &self,
+        context: &str,
+        continuations: &[String],
+    ) -> Result<Vec<ContinuationScore>> {
+        self.calls.fetch_add(1, Ordering::SeqCst);
+        let answer = (self.answer)(context);
+        let context_tokens = vec![0; context.split_whitespace().count()];
+        Ok(continuations
+            .iter()
+            .map(|continuation| {
+                let words = continuation.split_whitespace().count().max(1);
+                let chosen = continuation.trim() == answer.trim();
+                ContinuationScore {
+                    logprob: if chosen { -0.5 } else { -2.0 * words as f64 },
+                    is_greedy: chosen,
+                    context_tokens: context_tokens.clone(),
+                    continuation_tokens: vec![0; words],
+                }
+            })
+            .collect())
     }
 }

@@ -1,6 +1,7 @@
 //! The summary tables printed at the end of a run: per model × task (n, each metric with its
-//! 95% interval, output speed, time to first token), then per model the suite scores and the
-//! quality index with their intervals. Scores on fewer than 30 items are marked `*`
+//! 95% interval, the chance level of multiple-choice tasks, output speed, time to first token),
+//! then per model the suite scores (every task run) and the quality index (its definition's
+//! tasks only) with their intervals. Scores on fewer than 30 items are marked `*`
 //! (preliminary), with a footnote.
 
 use crate::metrics::Estimate;
@@ -40,21 +41,20 @@ pub fn render_summary(summary: &Summary) -> String {
 pub fn render_suites(summary: &Summary) -> String {
     let header = ["model", "suite", "n", "score", "95% CI", "interval"];
     let mut rows = Vec::new();
-    for quality in &summary.quality {
-        for suite in summary.suites.iter().filter(|s| s.model == quality.model) {
-            rows.push(estimate_row(
-                &quality.model,
-                &suite.suite,
-                &suite.score,
-                100.0,
-            ));
+    let mut models: Vec<&str> = summary.suites.iter().map(|s| s.model.as_str()).collect();
+    models.dedup();
+    for model in models {
+        for suite in summary.suites.iter().filter(|s| s.model == model) {
+            rows.push(estimate_row(model, &suite.suite, &suite.score, 100.0));
         }
-        rows.push(estimate_row(
-            &quality.model,
-            "quality index",
-            &quality.index,
-            1.0,
-        ));
+        if let Some(quality) = summary.quality.iter().find(|q| q.model == model) {
+            let label = format!(
+                "quality index v{} ({} tasks)",
+                quality.index_version,
+                quality.tasks.len()
+            );
+            rows.push(estimate_row(model, &label, &quality.index, 1.0));
+        }
     }
     aligned(&header, rows, &[2, 3, 4])
 }
@@ -95,6 +95,7 @@ pub fn render(results: &[TaskResult]) -> String {
         "metric",
         "score",
         "95% CI",
+        "chance",
         "output tok/s",
         "TTFT s",
     ];
@@ -125,6 +126,10 @@ pub fn render(results: &[TaskResult]) -> String {
                     100.0 * estimate.ci_low,
                     100.0 * estimate.ci_high
                 ),
+                match result.chance {
+                    Some(chance) if first => format!("{:.1}%", 100.0 * chance),
+                    _ => String::new(),
+                },
                 if first {
                     median(
                         result
@@ -152,7 +157,7 @@ pub fn render(results: &[TaskResult]) -> String {
             ]);
         }
     }
-    aligned(&header, rows, &[2, 4, 5, 6, 7])
+    aligned(&header, rows, &[2, 4, 5, 6, 7, 8])
 }
 
 /// An aligned plain-text table; columns in `right` are right-aligned.
@@ -226,6 +231,7 @@ mod tests {
             primary_metric: "exact_match,strict-match".into(),
             metrics,
             groups: BTreeMap::new(),
+            chance: None,
             speed: SpeedSummary {
                 time_to_first_token_s: None,
                 output_tokens_per_second: None,

@@ -101,7 +101,10 @@ pub fn score(task: &Task, item: &Item, output: &str, reference: &str) -> Result<
                 // Corpus-level: computed when aggregating.
                 MetricKind::MacroF1 => continue,
                 MetricKind::Acc | MetricKind::AccNorm => {
-                    bail!("metric {} needs choice log-likelihoods", metric.name.as_str())
+                    bail!(
+                        "metric {} needs choice log-likelihoods",
+                        metric.name.as_str()
+                    )
                 }
             };
             scores.insert(metric_key(metric.name, filter), f64::from(u8::from(value)));

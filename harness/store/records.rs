@@ -411,6 +411,10 @@ pub struct TaskResult {
     /// The headline metric per group of items (`items.group_field`: MMLU per subject…).
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub groups: BTreeMap<String, Estimate>,
+    /// Multiple choice: the accuracy of guessing, the mean over items of 1 / their number of
+    /// choices.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chance: Option<f64>,
     /// Speed.
     pub speed: SpeedSummary,
 }
@@ -435,6 +439,12 @@ pub struct QualityIndex {
     pub model: String,
     /// Suites averaged.
     pub suites: Vec<String>,
+    /// Version of the index definition (`tasks/index.toml`); 0: written before it had one.
+    #[serde(default)]
+    pub index_version: u32,
+    /// The index tasks averaged (empty when written before the index had a definition).
+    #[serde(default)]
+    pub tasks: Vec<String>,
     /// Index in [0, 100] with a bootstrap interval.
     pub index: Estimate,
 }

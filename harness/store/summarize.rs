@@ -7,8 +7,9 @@
 //!   at the effective sample size (see `metrics::stats`).
 //! - macro-F1 is computed over all samples, with a bootstrap interval over samples.
 //! - A suite score is the unweighted mean of its tasks' headline metrics (each a proportion in
-//!   [0, 1]); the quality index is 100 × the unweighted mean of a model's suite scores. Both are
-//!   weighted means of the tasks' item values, with the same effective-size interval.
+//!   [0, 1]); the quality index is 100 × the unweighted mean of a model's suite scores over the
+//!   tasks of the index definition (`tasks/index.toml`) that the run has. Both are weighted means
+//!   of the tasks' item values, with the same effective-size interval.
 
 use std::collections::BTreeMap;
 
@@ -16,7 +17,7 @@ use super::records::{QualityIndex, SampleRecord, SpeedSummary, SuiteScore, TaskR
 use crate::metrics::stats::mean;
 use crate::metrics::{macro_f1, pass_at_k, Distribution, Estimate};
 use crate::scoring::primary_metric;
-use crate::tasks::{MetricKind, Task};
+use crate::tasks::{IndexDefinition, MetricKind, Task};
 
 /// Everything aggregated from one run's samples.
 #[derive(Debug, Clone, PartialEq)]
@@ -65,12 +66,14 @@ pub fn summarize<'a>(
                 .push((task_name.clone(), values));
         }
         let groups = group_estimates(group, &primary);
+        let chance = chance_level(&by_item);
         results.push(TaskResult {
             task_version: group[0].task_version,
             n: group.len(),
             primary_metric: primary,
             metrics,
             groups,
+            chance,
             speed: speed_summary(group),
             suite,
             model,
@@ -83,6 +86,18 @@ pub fn summarize<'a>(
         suites,
         quality,
     }
+}
+
+/// The accuracy of guessing among each multiple-choice item's choices, averaged over items.
+fn chance_level(by_item: &BTreeMap<usize, Vec<&SampleRecord>>) -> Option<f64> {
+    let odds: Option<Vec<f64>> = by_item
+        .values()
+        .map(|samples| {
+            let choices = samples.first()?.multiple_choice.as_ref()?.choices.len();
+            Some(1.0 / choices as f64)
+        })
+        .collect();
+    odds.filter(|o| !o.is_empty()).map(|o| mean(&o))
 }
 
 /// The headline metric within each group of items (samples without a group: none).
@@ -207,10 +222,25 @@ fn suite_scores(headline: &Headlines) -> (Vec<SuiteScore>, Vec<QualityIndex>) {
                 score: Estimate::weighted_mean(&parts),
             });
         }
+        // The index: only the tasks of the index definition count.
+        let definition = IndexDefinition::shipped();
+        let indexed: BTreeMap<&String, Vec<&(String, Vec<f64>)>> = by_suite
+            .iter()
+            .map(|(suite, tasks)| {
+                let kept = tasks.iter().filter(|(t, _)| definition.contains(t));
+                (suite, kept.collect::<Vec<_>>())
+            })
+            .filter(|(_, tasks)| !tasks.is_empty())
+            .collect();
+        if indexed.is_empty() {
+            continue;
+        }
         quality.push(QualityIndex {
             model: model.clone(),
-            suites: by_suite.keys().cloned().collect(),
-            index: quality_index(by_suite.values().map(|tasks| {
+            suites: indexed.keys().map(|s| s.to_string()).collect(),
+            index_version: definition.version,
+            tasks: indexed.values().flatten().map(|(t, _)| t.clone()).collect(),
+            index: quality_index(indexed.values().map(|tasks| {
                 tasks
                     .iter()
                     .map(|(_, values)| values.as_slice())

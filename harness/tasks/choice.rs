@@ -155,9 +155,19 @@ mod tests {
         assert_eq!(section(fixed(), "doc.n").gold(&doc, &choices).unwrap(), 2);
         let by_text = section(fixed(), "doc.word");
         assert_eq!(by_text.gold(&doc, &choices).unwrap(), 2);
-        let err = format!("{:#}", by_text.gold(&json!({"word": "damp"}), &choices).unwrap_err());
+        let err = format!(
+            "{:#}",
+            by_text
+                .gold(&json!({"word": "damp"}), &choices)
+                .unwrap_err()
+        );
         assert!(err.contains("\"damp\"") && err.contains("dry"), "{err}");
-        let err = format!("{:#}", section(fixed(), "doc.big").gold(&doc, &choices).unwrap_err());
+        let err = format!(
+            "{:#}",
+            section(fixed(), "doc.big")
+                .gold(&doc, &choices)
+                .unwrap_err()
+        );
         assert!(err.contains("below 3"), "{err}");
         assert_eq!(arc.continuations(&choices)[1], " wet");
     }
@@ -176,7 +186,11 @@ mod tests {
     #[test]
     fn choices_must_be_a_list_of_strings() {
         let mc = section(ChoicesSpec::Expression("doc.options".into()), "0");
-        for bad in [json!({"options": "A"}), json!({"options": [1, 2]}), json!({"options": ["only"]})] {
+        for bad in [
+            json!({"options": "A"}),
+            json!({"options": [1, 2]}),
+            json!({"options": ["only"]}),
+        ] {
             let err = format!("{:#}", mc.choices(&bad).unwrap_err());
             assert!(err.contains("not a list of at least two strings"), "{err}");
         }

@@ -5,6 +5,7 @@ mod choice;
 mod exact_match;
 mod extract;
 mod fewshot;
+mod index;
 mod prompt;
 mod records;
 mod spec;
@@ -19,13 +20,14 @@ pub use choice::{predictions, MultipleChoice};
 pub use exact_match::{ExactMatch, INVALID};
 pub use extract::{normalize_number, ExtractionChain};
 pub use fewshot::{Exemplars, FewShotSampler, LM_EVAL_FEWSHOT_SEED};
+pub use index::{IndexDefinition, IndexSuite};
 pub use prompt::{ChatMessage, Prompt, PromptRenderer};
 pub use spec::{
     ChoicesSpec, DataFormat, ExecutionSpec, FewShotSpec, FilterSpec, GenerationSpec, ItemsSpec,
-    MetricKind, MetricSpec, MultipleChoiceSpec, OutputType, PromptSpec, PromptStyle,
-    ReferenceSpec, Select, StepSpec, TaskSpec, VerdictSpec,
+    MetricKind, MetricSpec, MultipleChoiceSpec, OutputType, PromptSpec, PromptStyle, ReferenceSpec,
+    Select, StepSpec, TaskSpec, VerdictSpec,
 };
-pub use template::Template;
+pub use template::{Expression, Template};
 
 use records::{read_jsonl, read_records, split_keys};
 
@@ -45,6 +47,8 @@ pub struct Task {
     program: Option<Template>,
     /// Generative tasks: how the reference is read.
     reference: Option<ExtractionChain>,
+    /// Generative tasks: `reference.expression`, compiled.
+    reference_expression: Option<Expression>,
     /// Multiple-choice tasks: the choices and the gold answer.
     multiple_choice: Option<MultipleChoice>,
     filters: Vec<(String, ExtractionChain)>,
@@ -121,6 +125,14 @@ impl Task {
             .as_ref()
             .map(|r| ExtractionChain::compile(&r.steps).context("in reference.steps"))
             .transpose()?;
+        let reference_expression = match spec.reference.as_ref() {
+            None => None,
+            Some(r) => match (&r.field, &r.expression) {
+                (Some(_), None) => None,
+                (None, Some(source)) => Some(Expression::compile(source, "reference.expression")?),
+                _ => bail!("[reference] needs exactly one of `field` and `expression`"),
+            },
+        };
         let mut filters = Vec::new();
         for filter in &spec.filters {
             let chain = ExtractionChain::compile(&filter.steps)
@@ -165,6 +177,7 @@ impl Task {
             renderer,
             program,
             reference,
+            reference_expression,
             multiple_choice,
             filters,
             exact_matches,
@@ -316,14 +329,23 @@ impl Task {
         let (Some(spec), Some(chain)) = (&self.spec.reference, &self.reference) else {
             unreachable!("validated: a generative task has [reference]")
         };
-        let field = &spec.field;
-        let raw = match item.doc.get(field) {
-            Some(serde_json::Value::String(s)) => s.clone(),
+        let value = match (&spec.field, &self.reference_expression) {
+            (_, Some(expression)) => Some(
+                expression
+                    .evaluate(minijinja::context! { doc => &item.doc })
+                    .with_context(context)?,
+            ),
+            (Some(field), None) => item.doc.get(field).cloned(),
+            (None, None) => unreachable!("validated: a field or an expression"),
+        };
+        let raw = match value {
+            Some(serde_json::Value::String(s)) => s,
             Some(other) => other.to_string(),
             None => bail!(
-                "task {}, item {}: the record has no field {field:?} (reference.field)",
+                "task {}, item {}: the record has no field {:?} (reference.field)",
                 self.spec.name,
-                item.id
+                item.id,
+                spec.field.as_deref().unwrap_or_default()
             ),
         };
         chain.apply(&raw).with_context(|| {

@@ -247,7 +247,12 @@ pub struct GenerationSpec {
 #[serde(deny_unknown_fields)]
 pub struct ReferenceSpec {
     /// Field of the record holding the reference.
-    pub field: String,
+    #[serde(default)]
+    pub field: Option<String>,
+    /// Instead of `field`: a minijinja expression over `doc` giving the reference, e.g.
+    /// `"ABCD"[doc.answer]` for a letter from an index.
+    #[serde(default)]
+    pub expression: Option<String>,
     /// Extraction steps applied to that field.
     #[serde(default)]
     pub steps: Vec<StepSpec>,

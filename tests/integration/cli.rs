@@ -41,7 +41,7 @@ fn unknown_task_and_suite_list_the_valid_ones() {
     assert_eq!(out.status.code(), Some(1));
     let err = stderr(&out);
     assert!(
-        err.contains("known suites: biomedical, code, math"),
+        err.contains("known suites: biomedical, code, knowledge, math"),
         "{err}"
     );
 }

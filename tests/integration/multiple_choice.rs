@@ -98,16 +98,26 @@ print(json.dumps(out))
 "#####;
 
 /// Ours for each item: context, continuations, gold index.
-fn ours(task: &Task, data: &DataCache) -> Vec<(String, serde_json::Value, (String, Vec<String>, usize))> {
+fn ours(
+    task: &Task,
+    data: &DataCache,
+) -> Vec<(String, serde_json::Value, (String, Vec<String>, usize))> {
     let items = task.load_items(data, None).unwrap();
     let mc = task.multiple_choice().expect("a multiple-choice task");
     items
         .into_iter()
         .map(|item| {
-            let context = task.render(&item, &Exemplars::default()).unwrap().display_text();
+            let context = task
+                .render(&item, &Exemplars::default())
+                .unwrap()
+                .display_text();
             let choices = mc.choices(&item.doc).unwrap();
             let gold = mc.gold(&item.doc, &choices).unwrap();
-            (item.id.clone(), item.doc, (context, mc.continuations(&choices), gold))
+            (
+                item.id.clone(),
+                item.doc,
+                (context, mc.continuations(&choices), gold),
+            )
         })
         .collect()
 }
@@ -259,4 +269,173 @@ fn arc_challenge_from_oe_eval_requests_equals_lm_eval_on_the_raw_arc_records() {
     assert_same("arc_challenge (validation)", &mine, &theirs);
     // And the shipped task reads its 1,172 test items.
     assert_eq!(shipped.load_items(&data, None).unwrap().len(), 1172);
+}
+
+/// A multiple-choice task as files: four letters, a group per item, the gold as a letter.
+const TOY_CHOICES: &str = r#"
+name = "toy_letters"
+suite = "knowledge"
+version = 1
+output_type = "multiple_choice"
+description = "Pick the letter named in the question."
+
+[dataset]
+file = "toy/letters.jsonl"
+sha256 = "SHA"
+license = "CC0-1.0"
+
+[items]
+id_field = "id"
+group_field = "topic"
+
+[prompt]
+style = "completion"
+template = "Which letter is {{ doc.letter }}?\nAnswer:"
+
+[multiple_choice]
+choices = "doc.options"
+gold = "doc.letter"
+
+[[metric]]
+name = "acc"
+
+[[metric]]
+name = "acc_norm"
+"#;
+
+struct ScriptedLetters;
+
+impl yardstick::backend::BackendLoader for ScriptedLetters {
+    fn load(
+        &self,
+        _model: &yardstick::models::ModelEntry,
+        _setup: yardstick::backend::Setup,
+    ) -> anyhow::Result<Box<dyn yardstick::backend::Backend>> {
+        // Prefers the letter the question names, except for C, where it prefers A.
+        Ok(Box::new(
+            yardstick::backend::scripted::ScriptedBackend::new(|context| {
+                let letter = context
+                    .split_whitespace()
+                    .nth(3)
+                    .unwrap_or("")
+                    .trim_end_matches('?');
+                if letter == "C" { "A" } else { letter }.to_string()
+            }),
+        ))
+    }
+
+    fn backend_name(&self) -> (String, String) {
+        ("scripted".into(), "0".into())
+    }
+}
+
+#[test]
+fn a_multiple_choice_run_scores_groups_rescores_and_enters_the_index() {
+    use yardstick::backend::Sampling;
+    use yardstick::runner::{execute, new_manifest, RunPlan};
+    use yardstick::store::{read_samples, RunDir};
+    use yardstick::tasks::TaskSet;
+
+    let folders = [tempfile::tempdir().unwrap(), tempfile::tempdir().unwrap()];
+    let source = tempfile::tempdir().unwrap();
+    let mut lines = String::new();
+    for (i, letter) in ["A", "B", "C", "D", "C", "B"].iter().enumerate() {
+        let options: &[&str] = if i == 5 {
+            &["A", "B", "C"]
+        } else {
+            &["A", "B", "C", "D"]
+        };
+        let topic = if i < 3 { "first" } else { "second" };
+        lines.push_str(&format!(
+            "{}\n",
+            serde_json::json!({"id": format!("q{i}"), "letter": letter, "options": options, "topic": topic})
+        ));
+    }
+    std::fs::write(source.path().join("letters.jsonl"), lines).unwrap();
+    let sha = yardstick::files::sha256_file(&source.path().join("letters.jsonl"), None).unwrap();
+    let spec_dir = folders[0].path().join("knowledge/toy_letters");
+    std::fs::create_dir_all(&spec_dir).unwrap();
+    std::fs::write(spec_dir.join("task.toml"), TOY_CHOICES.replace("SHA", &sha)).unwrap();
+    let tasks = TaskSet::discover(folders[0].path()).unwrap();
+    let data = DataCache::new(folders[1].path().join("data"));
+    data.import(source.path(), &tasks.datasets()).unwrap();
+
+    let registry =
+        yardstick::models::Registry::load(&crate::support::project_dir().join("models.toml"))
+            .unwrap();
+    let selected = tasks.select(&["toy_letters".into()], &[]).unwrap();
+    let results = tempfile::tempdir().unwrap();
+    let plan = RunPlan {
+        run_id: "letters".into(),
+        models: registry.models()[..1].to_vec(),
+        tasks: RunPlan::prepare_tasks(&selected, &data, None).unwrap(),
+        limit: None,
+        sampling: Sampling::greedy(),
+        samples_per_item: 1,
+        max_new_tokens: None,
+        results_dir: results.path().to_path_buf(),
+        shard: None,
+        predict_only: false,
+    };
+    let run_dir = RunDir::create(&plan.results_dir, &plan.run_id).unwrap();
+    let manifest = new_manifest(&plan, &ScriptedLetters, vec!["yardstick".into()]);
+    let outcome = execute(&plan, run_dir, &ScriptedLetters, manifest, Vec::new()).unwrap();
+
+    // Two C items answered A: 4 of 6 right, the same per character (one-letter choices).
+    let samples = read_samples(&outcome.run_dir).unwrap();
+    let picked: Vec<&str> = samples.iter().map(|s| s.output.as_str()).collect();
+    assert_eq!(picked, ["A", "B", "A", "D", "A", "B"]);
+    assert_eq!(samples[2].reference, "C");
+    let choices = samples[2].multiple_choice.as_ref().unwrap();
+    assert_eq!((choices.gold, choices.choices.len()), (2, 4));
+    assert!(choices.choices[0].is_greedy && choices.choices[0].logprob == -0.5);
+    assert_eq!(samples[5].group.as_deref(), Some("second"));
+    let result = &outcome.summary.results[0];
+    assert_eq!(result.primary_metric, "acc,none");
+    assert!((result.metrics["acc,none"].value - 4.0 / 6.0).abs() < 1e-12);
+    assert!((result.metrics["acc_norm,none"].value - 4.0 / 6.0).abs() < 1e-12);
+    assert!((result.groups["first"].value - 2.0 / 3.0).abs() < 1e-12);
+    assert!((result.groups["second"].value - 2.0 / 3.0).abs() < 1e-12);
+    // Chance: five items of four choices, one of three.
+    let chance = result.chance.unwrap();
+    assert!(
+        (chance - (5.0 / 4.0 + 1.0 / 3.0) / 6.0).abs() < 1e-12,
+        "{chance}"
+    );
+    // Not an index task: suite scores, but no quality index.
+    assert_eq!(outcome.summary.suites.len(), 1);
+    assert!(outcome.summary.quality.is_empty());
+
+    // Re-scoring recomputes the verdicts from the stored log-likelihoods, with no model.
+    let rescored_dir = RunDir::create(results.path(), "letters-rescored").unwrap();
+    let rescored = yardstick::rescore::rescore_run(
+        &outcome.run_dir,
+        yardstick::rescore::Scorers {
+            tasks: &tasks,
+            data: &data,
+        },
+        rescored_dir,
+        vec!["yardstick".into(), "rescore".into()],
+    )
+    .unwrap();
+    let again = read_samples(&rescored.run_dir).unwrap();
+    assert_eq!(
+        again.iter().map(|s| &s.scores).collect::<Vec<_>>(),
+        samples.iter().map(|s| &s.scores).collect::<Vec<_>>()
+    );
+    // Supplied completions cannot score a multiple-choice task.
+    let file = results.path().join("completions.jsonl");
+    std::fs::write(&file, "{\"task_id\": \"q0\", \"completion\": \"A\"}\n").unwrap();
+    let err = yardstick::rescore::score_completions(
+        (&file, "fixture"),
+        tasks.get("toy_letters").unwrap(),
+        yardstick::rescore::Scorers {
+            tasks: &tasks,
+            data: &data,
+        },
+        RunDir::create(results.path(), "supplied").unwrap(),
+        Vec::new(),
+    )
+    .unwrap_err();
+    assert!(format!("{err:#}").contains("log-likelihood"), "{err:#}");
 }

@@ -91,15 +91,22 @@ pub(crate) struct Toy {
 }
 
 pub(crate) fn toy() -> Toy {
+    toy_named("toy_sums")
+}
+
+/// [`toy`] under another task name (e.g. an index task's, for a run that has a quality index).
+pub(crate) fn toy_named(name: &str) -> Toy {
     let tasks_dir = tempfile::tempdir().unwrap();
     let data_source = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
     fs::write(data_source.path().join("sums.jsonl"), TOY_DATA).unwrap();
     let sha = yardstick::files::sha256_file(&data_source.path().join("sums.jsonl"), None).unwrap();
-    fs::create_dir_all(tasks_dir.path().join("toy/toy_sums")).unwrap();
+    fs::create_dir_all(tasks_dir.path().join("toy").join(name)).unwrap();
     fs::write(
-        tasks_dir.path().join("toy/toy_sums/task.toml"),
-        TOY_TASK.replace("SHA", &sha),
+        tasks_dir.path().join("toy").join(name).join("task.toml"),
+        TOY_TASK
+            .replace("SHA", &sha)
+            .replace("name = \"toy_sums\"", &format!("name = \"{name}\"")),
     )
     .unwrap();
     let tasks = TaskSet::discover(tasks_dir.path()).unwrap();
@@ -141,7 +148,7 @@ pub(crate) fn run_toy_with(
     shard: Option<Shard>,
 ) -> RunOutcome {
     let registry = Registry::load(&project_dir().join("models.toml")).unwrap();
-    let selected = tasks.select(&["toy_sums".into()], &[]).unwrap();
+    let selected = tasks.all();
     let plan = RunPlan {
         run_id: run_id.into(),
         models: registry.models()[..models].to_vec(),

@@ -14,7 +14,7 @@ use yardstick::hardware::HardwareProfiles;
 use yardstick::models::ModelEntry;
 use yardstick::store::read_manifest;
 
-use crate::pipeline::{run_toy_with, toy};
+use crate::pipeline::{run_toy_with, toy_named};
 use crate::support::{project_dir, yardstick};
 
 /// Script and event-handler injection, as a model might write them.
@@ -96,7 +96,8 @@ fn console_lines(log: &str) -> Vec<&str> {
 /// A two-model toy run with hostile output, priced with the shipped 2-core profile, rendered
 /// by `yardstick report`; returns (results folder guard, site folder).
 fn rendered_site() -> (crate::pipeline::Toy, PathBuf) {
-    let toy = toy();
+    // Named like an index task, so that the run has a quality index (v1 over one task).
+    let toy = toy_named("mbpp");
     let outcome = run_toy_with(
         &Hostile,
         2,
@@ -149,7 +150,7 @@ fn the_site_has_every_page_chart_and_export() {
         "leaderboard.md",
         "leaderboard.parquet",
         "models/smollm2-135m-instruct.html",
-        "samples/qwen2.5-coder-0.5b-instruct/toy_sums.html",
+        "samples/qwen2.5-coder-0.5b-instruct/mbpp.html",
     ] {
         assert!(site.join(file).is_file(), "missing {file}");
     }
@@ -189,7 +190,7 @@ fn the_site_has_every_page_chart_and_export() {
 #[test]
 fn hostile_output_is_shown_as_text_and_never_runs() {
     let (_toy, site) = rendered_site();
-    let page = site.join("samples/qwen2.5-coder-0.5b-instruct/toy_sums.html");
+    let page = site.join("samples/qwen2.5-coder-0.5b-instruct/mbpp.html");
     let raw = std::fs::read_to_string(&page).unwrap();
     assert!(
         raw.contains("&lt;script&gt;document.title="),

@@ -8,6 +8,7 @@ pub mod quality_vs_speed;
 pub mod scatter;
 pub mod speed_vs_price;
 pub mod suite_bars;
+pub mod task_bars;
 
 use anyhow::Result;
 use serde::Serialize;
@@ -36,7 +37,7 @@ pub fn render_all(board: &Leaderboard) -> Result<Vec<Chart>> {
         description: description.into(),
         svg,
     };
-    Ok(vec![
+    let mut charts = vec![
         chart(
             "quality-vs-price.svg",
             "Quality vs price",
@@ -76,5 +77,28 @@ pub fn render_all(board: &Leaderboard) -> Result<Vec<Chart>> {
             "Quality index and median output speed of each model in every finished run, over time.",
             history::render(board)?,
         ),
-    ])
+    ];
+    // One chart per task, best model first (Artificial Analysis's per-evaluation view).
+    let mut tasks: Vec<&str> = board
+        .rows
+        .iter()
+        .flat_map(|r| r.cells.iter().filter(|c| c.comparable))
+        .map(|c| c.task.as_str())
+        .collect();
+    tasks.sort();
+    tasks.dedup();
+    for task in tasks {
+        if let Some(svg) = task_bars::render(board, task)? {
+            charts.push(chart(
+                &format!("task-{}.svg", crate::files::slug(task)),
+                &format!("Task: {task}"),
+                &format!(
+                    "Each model's headline score on {task} (the compared items), best first, with \
+                     95% intervals; the dashed line is the chance level of a multiple-choice task."
+                ),
+                svg,
+            ));
+        }
+    }
+    Ok(charts)
 }

@@ -74,7 +74,10 @@ struct TaskContext<'a> {
     output_tps: Option<f64>,
     ttft: Option<f64>,
     ttft_p90: Option<f64>,
+    chance: Option<f64>,
     metrics: Vec<MetricContext<'a>>,
+    /// Headline score per group of items (MMLU per subject…), best first.
+    groups: Vec<(&'a str, &'a crate::metrics::Estimate)>,
 }
 
 #[derive(Serialize)]
@@ -168,6 +171,13 @@ pub fn render_into(
                 output_tps: t.speed.output_tokens_per_second.as_ref().map(|d| d.median),
                 ttft: t.speed.time_to_first_token_s.as_ref().map(|d| d.median),
                 ttft_p90: t.speed.time_to_first_token_s.as_ref().map(|d| d.p90),
+                chance: t.chance,
+                groups: {
+                    let mut groups: Vec<_> =
+                        t.groups.iter().map(|(g, e)| (g.as_str(), e)).collect();
+                    groups.sort_by(|a, b| b.1.value.total_cmp(&a.1.value));
+                    groups
+                },
                 metrics: t
                     .metrics
                     .iter()
