@@ -406,8 +406,8 @@ pub struct RunArgs {
     /// Task names (repeat or comma-separate).
     #[arg(long = "task", value_delimiter = ',')]
     pub tasks: Vec<String>,
-    /// Suites (repeat or comma-separate); default: code, math, biomedical when no task or suite
-    /// is named.
+    /// Suites (repeat or comma-separate); default: code, math, biomedical, knowledge when no
+    /// task or suite is named — the quality index's tasks of those suites (docs/INDEX.md).
     #[arg(long = "suite", value_delimiter = ',')]
     pub suites: Vec<String>,
     /// Items per task (at least 1); default: 5 when neither --limit nor --full is given.

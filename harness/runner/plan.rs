@@ -11,14 +11,15 @@ use crate::backend::Sampling;
 use crate::data::DataCache;
 use crate::models::{ModelEntry, Registry};
 use crate::store::{new_run_id, Manifest, Shard};
-use crate::tasks::{Exemplars, Item, Task, TaskSet};
+use crate::tasks::{Exemplars, IndexDefinition, Item, Task, TaskSet};
 
 /// Items per task when neither a limit nor every item is asked for: minutes on a laptop CPU.
 pub const DEFAULT_LIMIT: usize = 5;
 
-/// Suites run when no task or suite is named. The default suite opts in to executing generated
-/// code (in the sandbox) with a printed notice.
-pub const DEFAULT_SUITES: &[&str] = &["code", "math", "biomedical"];
+/// Suites whose quality-index tasks run when no task or suite is named (the tasks of
+/// `tasks/index.toml`). The default run opts in to executing generated code (in the sandbox)
+/// with a printed notice.
+pub const DEFAULT_SUITES: &[&str] = &["code", "math", "biomedical", "knowledge"];
 
 /// How many items of each task a run takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -38,7 +39,7 @@ pub struct RunRequest {
     pub models: Vec<String>,
     /// Task names.
     pub tasks: Vec<String>,
-    /// Suites; with no task or suite, [`DEFAULT_SUITES`].
+    /// Suites; with no task or suite, the index tasks of [`DEFAULT_SUITES`].
     pub suites: Vec<String>,
     /// Items per task.
     pub items: Items,
@@ -176,12 +177,17 @@ impl<'a> RunPlan<'a> {
                 .collect::<Result<_>>()?
         };
         let default_suite = request.tasks.is_empty() && request.suites.is_empty();
-        let suites: Vec<String> = if default_suite {
-            DEFAULT_SUITES.iter().map(|s| s.to_string()).collect()
+        let selected = if default_suite {
+            let index: Vec<String> = IndexDefinition::shipped()
+                .tasks()
+                .into_iter()
+                .filter(|(_, suite)| DEFAULT_SUITES.contains(suite))
+                .map(|(task, _)| task.to_string())
+                .collect();
+            catalog.tasks.select(&index, &[])?
         } else {
-            request.suites.clone()
+            catalog.tasks.select(&request.tasks, &request.suites)?
         };
-        let selected = catalog.tasks.select(&request.tasks, &suites)?;
         if !request.predict_only {
             confirm_code_execution(&selected, request.allow_code_exec, default_suite)?;
         }
