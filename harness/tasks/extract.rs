@@ -4,6 +4,7 @@
 use anyhow::{Context, Result};
 use regex::Regex;
 
+use super::minerva;
 use super::spec::{Select, StepSpec};
 
 /// A compiled chain of extraction steps.
@@ -23,6 +24,9 @@ enum Step {
     Lowercase,
     NormalizeNumber,
     Choice(Vec<(String, Regex)>),
+    Append(String),
+    LastBoxed,
+    MinervaNormalize,
 }
 
 impl ExtractionChain {
@@ -47,6 +51,9 @@ impl ExtractionChain {
                     StepSpec::Strip => Step::Strip,
                     StepSpec::Lowercase => Step::Lowercase,
                     StepSpec::NormalizeNumber => Step::NormalizeNumber,
+                    StepSpec::Append { text } => Step::Append(text.clone()),
+                    StepSpec::LastBoxed => Step::LastBoxed,
+                    StepSpec::MinervaNormalize => Step::MinervaNormalize,
                     StepSpec::Choice { choices } => Step::Choice(
                         choices
                             .iter()
@@ -75,6 +82,11 @@ impl ExtractionChain {
                 Step::Strip => current.trim().to_string(),
                 Step::Lowercase => current.to_lowercase(),
                 Step::NormalizeNumber => normalize_number(&current),
+                Step::Append(text) => current + text,
+                Step::LastBoxed => {
+                    minerva::remove_boxed(&minerva::last_boxed_only_string(&current)?)?
+                }
+                Step::MinervaNormalize => minerva::normalize_final_answer(&current),
                 Step::Choice(choices) => choices
                     .iter()
                     .filter_map(|(label, word)| word.find(&current).map(|m| (m.start(), label)))

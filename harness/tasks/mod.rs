@@ -6,6 +6,7 @@ mod exact_match;
 mod extract;
 mod fewshot;
 mod index;
+pub mod minerva;
 mod prompt;
 mod records;
 mod spec;

@@ -298,6 +298,18 @@ pub enum StepSpec {
         /// The labels.
         choices: Vec<String>,
     },
+    /// Appends `text` (lm-eval's `get_unnormalized_answer` appends its end sequence before
+    /// searching, so that an answer cut just before it is still found).
+    Append {
+        /// The text appended.
+        text: String,
+    },
+    /// The content of the last `\boxed{…}` (lm-eval's minerva_math `last_boxed_only_string`
+    /// then `remove_boxed`); no answer when there is none.
+    LastBoxed,
+    /// Minerva's `normalize_final_answer` as lm-eval's minerva_math applies it (units, `\text`,
+    /// `\frac12`, thousands separators…).
+    MinervaNormalize,
 }
 
 /// Which regex match to keep.

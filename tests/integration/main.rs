@@ -12,6 +12,7 @@
 //! - `export`: `export --format lm-eval` checked against lm-evaluation-harness's results schema
 //!   and read by its own table code;
 //! - `loglikelihood`: log-likelihood scoring on the real SmolLM2 (chain rule, shortcut, greedy);
+//! - `math500`: MATH-500 prompts, gold answers and normalized answers equal lm-eval's minerva code;
 //! - `mbpp`: MBPP prompts and verdicts equal lm-evaluation-harness's and code_eval's;
 //! - `multiple_choice`: the multiple-choice tasks' contexts, choices and gold answers equal
 //!   lm-evaluation-harness's own task files on every item;
@@ -34,6 +35,7 @@ mod hub;
 mod installed;
 mod layers;
 mod loglikelihood;
+mod math500;
 mod mbpp;
 mod multiple_choice;
 mod nightly;
