@@ -20,7 +20,7 @@ pub struct MultipleChoice {
 #[derive(Debug)]
 enum Choices {
     Fixed(Vec<String>),
-    Expression(Expression),
+    Expression(Box<Expression>),
 }
 
 impl MultipleChoice {
@@ -31,9 +31,10 @@ impl MultipleChoice {
                 bail!("multiple_choice.choices needs at least two choices, not {list:?}")
             }
             ChoicesSpec::Fixed(list) => Choices::Fixed(list.clone()),
-            ChoicesSpec::Expression(source) => {
-                Choices::Expression(Expression::compile(source, "multiple_choice.choices")?)
-            }
+            ChoicesSpec::Expression(source) => Choices::Expression(Box::new(Expression::compile(
+                source,
+                "multiple_choice.choices",
+            )?)),
         };
         Ok(Self {
             choices,

@@ -97,11 +97,11 @@ for relative, doc in json.load(sys.stdin):
 print(json.dumps(out))
 "#####;
 
-/// Ours for each item: context, continuations, gold index.
-fn ours(
-    task: &Task,
-    data: &DataCache,
-) -> Vec<(String, serde_json::Value, (String, Vec<String>, usize))> {
+/// What a multiple-choice item is scored on: context, continuations, gold index.
+type Scored = (String, Vec<String>, usize);
+
+/// Ours for each item: its id, its record, and what it is scored on.
+fn ours(task: &Task, data: &DataCache) -> Vec<(String, serde_json::Value, Scored)> {
     let items = task.load_items(data, None).unwrap();
     let mc = task.multiple_choice().expect("a multiple-choice task");
     items
@@ -123,16 +123,12 @@ fn ours(
 }
 
 /// lm-eval's `(context, continuations, gold)` for each `(config, doc)`.
-fn theirs(requests: Vec<(String, serde_json::Value)>) -> Vec<(String, Vec<String>, usize)> {
+fn theirs(requests: Vec<(String, serde_json::Value)>) -> Vec<Scored> {
     let reply = run_reference(LM_EVAL_MULTIPLE_CHOICE, &serde_json::json!(requests));
     serde_json::from_value(reply).expect("[context, continuations, gold] per item")
 }
 
-fn assert_same(
-    name: &str,
-    ours: &[(String, Vec<String>, usize)],
-    theirs: &[(String, Vec<String>, usize)],
-) {
+fn assert_same(name: &str, ours: &[Scored], theirs: &[Scored]) {
     assert_eq!(ours.len(), theirs.len(), "{name}: item count");
     let differing: Vec<String> = ours
         .iter()
@@ -256,7 +252,7 @@ fn arc_challenge_from_oe_eval_requests_equals_lm_eval_on_the_raw_arc_records() {
             .map(|item| ("arc/arc_challenge.yaml".to_string(), item.doc.clone()))
             .collect(),
     );
-    let by_id: BTreeMap<&str, &(String, Vec<String>, usize)> = raw_items
+    let by_id: BTreeMap<&str, &Scored> = raw_items
         .iter()
         .map(|item| item.id.as_str())
         .zip(&reference)
