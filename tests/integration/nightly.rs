@@ -1,5 +1,6 @@
 //! `nightly` and `select` on real results: both shipped models through mistral.rs on two
-//! GSM8K items, twice, then a model recommendation from those runs.
+//! GSM8K items (lm-eval's `gsm8k`, an index task: `select` ranks by the quality index), twice,
+//! then a model recommendation from those runs.
 
 use std::time::{Duration, Instant};
 
@@ -9,7 +10,7 @@ use crate::support::{cached_binary, cached_command, pulled_model, stderr};
 
 const CONFIG: &str = r#"
 models = ["smollm2-135m-instruct", "qwen2.5-coder-0.5b-instruct"]
-tasks = ["gsm8k_chat"]
+tasks = ["gsm8k"]
 limit = 2
 max_new_tokens = 48
 hardware = "cloud-cpu-2vcpu-16gib"

@@ -187,5 +187,6 @@ fn pubmedqa_accuracy_and_macro_f1_match_a_confusion_matrix() {
     let suite = &aggregates.suites[0];
     assert_eq!((suite.suite.as_str(), suite.tasks.len()), ("biomedical", 1));
     assert!((suite.score.value - 0.6).abs() < 1e-12);
-    assert!((aggregates.quality[0].index.value - 60.0).abs() < 1e-9);
+    // pubmedqa_chat is reported on its own: the quality index averages its definition's tasks.
+    assert!(aggregates.quality.is_empty());
 }
