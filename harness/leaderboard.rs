@@ -478,7 +478,7 @@ fn index_task_set(cells: &Cells) -> Vec<(String, String)> {
         .map(|model_cells| {
             model_cells
                 .values()
-                .filter(|c| c.comparable && definition.contains(&c.task))
+                .filter(|c| c.comparable && definition.suite_of(&c.task) == Some(c.suite.as_str()))
                 .map(|c| (c.task.clone(), c.suite.clone()))
                 .collect()
         })
@@ -508,12 +508,16 @@ fn index_task_set(cells: &Cells) -> Vec<(String, String)> {
         .unwrap_or_default()
 }
 
-/// Samples of `model` that were generated (not supplied completions, which have no timings).
+/// Samples of `model` that were generated (not supplied completions, which have no timings, nor
+/// multiple-choice items, which are scored, not generated).
 fn timed_samples_of<'a>(
     run: &'a FinishedRun,
     model: &'a str,
 ) -> impl Iterator<Item = &'a SampleRecord> {
-    samples_of(run, model).filter(|s| s.finish_reason != "supplied" && s.total_latency_s > 0.0)
+    // Multiple-choice samples generate nothing: their time is scoring, not serving.
+    samples_of(run, model).filter(|s| {
+        s.finish_reason != "supplied" && s.multiple_choice.is_none() && s.total_latency_s > 0.0
+    })
 }
 
 fn samples_of<'a>(run: &'a FinishedRun, model: &'a str) -> impl Iterator<Item = &'a SampleRecord> {
@@ -827,6 +831,13 @@ mod tests {
 
     const METRIC: &str = "exact_match,answer";
 
+    /// The index's suite of an index task, else one suite per task.
+    fn suite_of(task: &str) -> String {
+        IndexDefinition::shipped()
+            .suite_of(task)
+            .map_or_else(|| format!("suite-{task}"), str::to_string)
+    }
+
     fn ran<'a>(model: &'a str, task: &'a str, items: usize, correct: fn(usize) -> bool) -> Ran<'a> {
         Ran {
             model,
@@ -866,7 +877,7 @@ mod tests {
         let mut aggregates = summarize(&samples, &|_| None);
         for result in &mut aggregates.results {
             result.primary_metric = METRIC.into();
-            result.suite = format!("suite-{}", result.task);
+            result.suite = suite_of(&result.task);
         }
         let mut models: Vec<&str> = parts.iter().map(|p| p.model).collect();
         models.dedup();
@@ -879,7 +890,7 @@ mod tests {
             "models": models.iter().map(|m| serde_json::json!({"id": m, "display_name": m,
                 "quantization": "", "parameters": "", "sha256": "00"})).collect::<Vec<_>>(),
             "tasks": tasks.iter().map(|(name, version, items)| serde_json::json!({"name": name,
-                "suite": format!("suite-{name}"), "version": version, "items": items,
+                "suite": suite_of(name), "version": version, "items": items,
                 "max_new_tokens": 8, "datasets": []})).collect::<Vec<_>>(),
             "limit": null, "sampling": {"temperature": 0.0, "seed": null},
             "machine": crate::machine::MachineInfo::current(),

@@ -170,26 +170,35 @@ fn score_all(samples: Vec<SampleRecord>, scorers: Scorers) -> Result<Vec<SampleR
             let reference = task.reference(item)?;
             let scored = match (sample.multiple_choice.take(), task.multiple_choice()) {
                 (Some(mut choices), Some(mc)) => {
+                    // The stored log-likelihoods score today's choices only if they are the
+                    // same choices, in the same order.
                     let texts = mc.choices(&item.doc)?;
-                    if texts.len() != choices.choices.len() {
+                    let scored: Vec<&str> =
+                        choices.choices.iter().map(|c| c.text.as_str()).collect();
+                    if scored != texts {
                         bail!(
-                            "sample {} of {}: {} choices were scored, the task now has {}",
+                            "sample {} of {}: the run scored the choices {scored:?}, the task now \
+                             has {texts:?}; run the task again instead of re-scoring",
                             sample.item_id,
-                            sample.task,
-                            choices.choices.len(),
-                            texts.len()
+                            sample.task
                         );
                     }
                     choices.gold = mc.gold(&item.doc, &texts)?;
                     score_choices(task, choices)?
                 }
+                (Some(_), None) => bail!(
+                    "sample {} of {} holds choice log-likelihoods, but the task is no longer \
+                     multiple choice; run it again instead of re-scoring",
+                    sample.item_id,
+                    sample.task
+                ),
                 (None, Some(_)) => bail!(
                     "sample {} of {} has no choice log-likelihoods: a multiple-choice task is \
                      scored from a model's run, not from supplied completions",
                     sample.item_id,
                     sample.task
                 ),
-                (_, None) => score(task, item, &sample.output, &reference)?,
+                (None, None) => score(task, item, &sample.output, &reference)?,
             };
             sample.record_score(reference, scored);
             sample.group = task.group(item);

@@ -311,6 +311,13 @@ fn score_item_choices(
     let started = Instant::now();
     let scores = backend.loglikelihood(context, &mc.continuations(&choices))?;
     let elapsed = started.elapsed().as_secs_f64();
+    if scores.len() != choices.len() {
+        anyhow::bail!(
+            "the backend scored {} continuations for {} choices",
+            scores.len(),
+            choices.len()
+        );
+    }
     let context_tokens = scores.first().map_or(0, |s| s.context_tokens.len());
     let scored = ChoiceScores {
         gold,

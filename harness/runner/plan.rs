@@ -191,6 +191,17 @@ impl<'a> RunPlan<'a> {
         if !request.predict_only {
             confirm_code_execution(&selected, request.allow_code_exec, default_suite)?;
         }
+        if let Some(task) = selected
+            .iter()
+            .find(|t| request.samples > 1 && t.multiple_choice().is_some())
+        {
+            bail!(
+                "task {} is scored by log-likelihood, which is the same for every sample: drop \
+                 --samples {} or this task",
+                task.name(),
+                request.samples
+            );
+        }
         if request.samples > 1 && request.temperature <= 0.0 {
             bail!(
                 "--samples {} needs --temperature above 0: greedy samples are all identical",

@@ -41,12 +41,50 @@ pub struct ChoiceScores {
 pub struct ScoredChoice {
     /// The choice (without the target delimiter).
     pub text: String,
-    /// Summed log-probability of the continuation's tokens (natural log).
+    /// Summed log-probability of the continuation's tokens (natural log); written as text when
+    /// not finite (`"-inf"`, `"NaN"`), which JSON numbers cannot hold.
+    #[serde(with = "non_finite")]
     pub logprob: f64,
     /// Whether every continuation token was the most likely one.
     pub is_greedy: bool,
     /// Tokens in the continuation.
     pub tokens: usize,
+}
+
+/// serde for an `f64` that may be infinite or NaN: finite values as JSON numbers, the others as
+/// the strings `"inf"`, `"-inf"` and `"NaN"` (serde_json would write `null` and then refuse it).
+mod non_finite {
+    use serde::de::Error;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(value: &f64, serializer: S) -> Result<S::Ok, S::Error> {
+        match *value {
+            v if v.is_finite() => serializer.serialize_f64(v),
+            v if v.is_nan() => serializer.serialize_str("NaN"),
+            v if v > 0.0 => serializer.serialize_str("inf"),
+            _ => serializer.serialize_str("-inf"),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<f64, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Written {
+            Number(f64),
+            Text(String),
+        }
+        match Written::deserialize(deserializer)? {
+            Written::Number(v) => Ok(v),
+            Written::Text(text) => match text.as_str() {
+                "NaN" => Ok(f64::NAN),
+                "inf" => Ok(f64::INFINITY),
+                "-inf" => Ok(f64::NEG_INFINITY),
+                other => Err(D::Error::custom(format!(
+                    "{other:?} is not a log-likelihood (a number, \"inf\", \"-inf\" or \"NaN\")"
+                ))),
+            },
+        }
+    }
 }
 
 impl ChoiceScores {
@@ -221,5 +259,37 @@ mod tests {
         let scored = score(task, &item, "5 + 13 = 18\n#### 18", "18").unwrap();
         assert!(scored.correct);
         assert_eq!(primary_metric(task), "exact_match,strict-match");
+    }
+
+    #[test]
+    fn non_finite_log_likelihoods_survive_a_round_trip() {
+        for logprob in [f64::NEG_INFINITY, f64::INFINITY, -1.25] {
+            let choice = ScoredChoice {
+                text: "A".into(),
+                logprob,
+                is_greedy: false,
+                tokens: 1,
+            };
+            let line = serde_json::to_string(&choice).unwrap();
+            let back: ScoredChoice = serde_json::from_str(&line).unwrap();
+            assert_eq!(back, choice, "{line}");
+        }
+        let nan = ScoredChoice {
+            text: "A".into(),
+            logprob: f64::NAN,
+            is_greedy: false,
+            tokens: 1,
+        };
+        let line = serde_json::to_string(&nan).unwrap();
+        assert!(line.contains("\"NaN\""), "{line}");
+        assert!(serde_json::from_str::<ScoredChoice>(&line)
+            .unwrap()
+            .logprob
+            .is_nan());
+        let err = serde_json::from_str::<ScoredChoice>(
+            r#"{"text":"A","logprob":"lots","is_greedy":false,"tokens":1}"#,
+        )
+        .unwrap_err();
+        assert!(err.to_string().contains("not a log-likelihood"), "{err}");
     }
 }

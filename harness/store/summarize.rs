@@ -227,7 +227,9 @@ fn suite_scores(headline: &Headlines) -> (Vec<SuiteScore>, Vec<QualityIndex>) {
         let indexed: BTreeMap<&String, Vec<&(String, Vec<f64>)>> = by_suite
             .iter()
             .map(|(suite, tasks)| {
-                let kept = tasks.iter().filter(|(t, _)| definition.contains(t));
+                let kept = tasks
+                    .iter()
+                    .filter(|(t, _)| definition.suite_of(t) == Some(suite.as_str()));
                 (suite, kept.collect::<Vec<_>>())
             })
             .filter(|(_, tasks)| !tasks.is_empty())

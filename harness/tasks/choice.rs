@@ -14,6 +14,9 @@ use super::template::Expression;
 pub struct MultipleChoice {
     choices: Choices,
     gold: Expression,
+    /// Whether `gold` is a bare field (`doc.answer`): lm-eval then takes the value as it is,
+    /// where a template's digits are parsed as an index.
+    gold_is_field: bool,
     delimiter: String,
 }
 
@@ -36,9 +39,11 @@ impl MultipleChoice {
                 "multiple_choice.choices",
             )?)),
         };
+        let field = regex::Regex::new(r"^\s*doc\.[A-Za-z_][A-Za-z0-9_]*\s*$").expect("static");
         Ok(Self {
             choices,
             gold: Expression::compile(&spec.gold, "multiple_choice.gold")?,
+            gold_is_field: field.is_match(&spec.gold),
             delimiter: spec.target_delimiter.clone(),
         })
     }
@@ -64,17 +69,28 @@ impl MultipleChoice {
         }
     }
 
-    /// The gold choice's index, read as lm-evaluation-harness reads `doc_to_target`: an
-    /// integer is the index; a string of digits is parsed as one; another string is looked up
-    /// among the choices.
+    /// The gold choice's index, read as lm-evaluation-harness reads `doc_to_target`: a number
+    /// (or a boolean, as Python counts it) is the index; a string is looked up among the
+    /// choices — except that the digits a computed expression gives are parsed as an index (lm-eval
+    /// does so for a template, not for a bare field such as `doc.answer`). A gold that is no
+    /// choice is an error here (lm-eval warns and scores the item 0).
     pub fn gold(&self, doc: &Value, choices: &[String]) -> Result<usize> {
         let value = self
             .gold
             .evaluate(minijinja::context! { doc })
             .context("multiple_choice.gold")?;
         let index = match &value {
-            Value::Number(n) => n.as_u64().map(|n| n as usize),
-            Value::String(s) if !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()) => {
+            Value::Number(n) => n.as_u64().map(|n| n as usize).or_else(|| {
+                n.as_f64()
+                    .filter(|x| *x >= 0.0 && x.fract() == 0.0)
+                    .map(|x| x as usize)
+            }),
+            Value::Bool(b) => Some(usize::from(*b)),
+            Value::String(s)
+                if !self.gold_is_field
+                    && !s.is_empty()
+                    && s.bytes().all(|b| b.is_ascii_digit()) =>
+            {
                 s.parse().ok()
             }
             Value::String(s) => choices.iter().position(|c| c == s),
@@ -153,7 +169,17 @@ mod tests {
         let err = format!("{:#}", arc.gold(&doc, &choices).unwrap_err());
         assert!(err.contains("multiple_choice.gold"), "{err}");
         let fixed = || ChoicesSpec::Fixed(vec!["x".into(), "y".into()]);
-        assert_eq!(section(fixed(), "doc.n").gold(&doc, &choices).unwrap(), 2);
+        // A template's digits are an index; a bare field's are a choice's text.
+        assert_eq!(
+            section(fixed(), "doc.n ~ ''").gold(&doc, &choices).unwrap(),
+            2
+        );
+        let digits: Vec<String> = ["1", "2", "3"].iter().map(|s| s.to_string()).collect();
+        assert_eq!(section(fixed(), "doc.n").gold(&doc, &digits).unwrap(), 1);
+        // Booleans and whole floats are indices, as in Python.
+        let flags = json!({"t": true, "f": 2.0});
+        assert_eq!(section(fixed(), "doc.t").gold(&flags, &choices).unwrap(), 1);
+        assert_eq!(section(fixed(), "doc.f").gold(&flags, &choices).unwrap(), 2);
         let by_text = section(fixed(), "doc.word");
         assert_eq!(by_text.gold(&doc, &choices).unwrap(), 2);
         let err = format!(

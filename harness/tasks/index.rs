@@ -60,9 +60,16 @@ impl IndexDefinition {
 
     /// Whether `task` counts in the index.
     pub fn contains(&self, task: &str) -> bool {
+        self.suite_of(task).is_some()
+    }
+
+    /// The suite the index files `task` under. A result counts in the index only when its task
+    /// is filed under this suite: a user's task of the same name in another suite does not.
+    pub fn suite_of(&self, task: &str) -> Option<&str> {
         self.suites
             .iter()
-            .any(|s| s.tasks.iter().any(|t| t == task))
+            .find(|s| s.tasks.iter().any(|t| t == task))
+            .map(|s| s.name.as_str())
     }
 
     /// Every index task with its suite, in definition order.

@@ -144,7 +144,8 @@ fn patterns() -> &'static Patterns {
             overline: plain(r"(\\overline\{)(.*?)(\})"),
             boxed: plain(r"(\\boxed\{)(.*)(\})"),
             frac: plain(r"(frac)([^{])(.)"),
-            indexed_sqrt: plain(r"(sqrt)(\[[^\]]*\])(\w)"),
+            // Python's `\w` on text: letters, numbers (every N category) and `_`.
+            indexed_sqrt: plain(r"(sqrt)(\[[^\]]*\])([\p{L}\p{N}_])"),
             sqrt: FancyRegex::new(r"(sqrt)(?!\[)([^{])").expect("static pattern"),
             thousands: plain(r"^-?\d{1,3}(,\d{3})+$"),
         }

@@ -255,6 +255,19 @@ impl Task {
             }
         }
         records.truncate(limit.unwrap_or(usize::MAX));
+        if let Some(field) = &items_spec.group_field {
+            if let Some(position) = records
+                .iter()
+                .position(|r| r.get(field).is_none_or(|v| v.is_null()))
+            {
+                bail!(
+                    "task {}: item {position} of {} (or its parts) has no {field:?} \
+                     (items.group_field); every item needs its group",
+                    self.spec.name,
+                    self.spec.dataset.file
+                );
+            }
+        }
         Ok(records
             .into_iter()
             .enumerate()
@@ -414,6 +427,9 @@ fn check_multiple_choice(spec: &mut TaskSpec) -> Result<MultipleChoice> {
     };
     if spec.prompt.style != PromptStyle::Completion {
         bail!("a multiple-choice task's prompt is the raw context: prompt.style = \"completion\"");
+    }
+    if spec.generation.max_new_tokens != 0 || !spec.generation.stop.is_empty() {
+        bail!("a multiple-choice task generates nothing: leave out [generation]");
     }
     if spec.execution.is_some() || !spec.filters.is_empty() || spec.reference.is_some() {
         bail!(
@@ -745,6 +761,35 @@ mod tests {
             err.contains("\"nope\"") && err.contains("strict-match"),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_group_field_missing_from_an_item_is_named() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d.jsonl");
+        fs::write(&data, "{\"q\":1,\"topic\":\"a\"}\n{\"q\":2}\n").unwrap();
+        let sha = crate::files::sha256_file(&data, None).unwrap();
+        let spec = format!(
+            "name = \"t\"\nsuite = \"s\"\nversion = 1\noutput_type = \"multiple_choice\"\n\
+             description = \"d\"\n[dataset]\nfile = \"t/d.jsonl\"\nsha256 = \"{sha}\"\n\
+             license = \"MIT\"\n[items]\ngroup_field = \"topic\"\n[prompt]\n\
+             style = \"completion\"\ntemplate = \"{{{{ doc.q }}}}\"\n[multiple_choice]\n\
+             choices = [\"A\", \"B\"]\ngold = \"0\"\n[[metric]]\nname = \"acc\"\n"
+        );
+        let task = Task::parse(&spec, Path::new("t.toml")).unwrap();
+        let cache = DataCache::new(dir.path().join("cache"));
+        cache
+            .import(dir.path(), std::slice::from_ref(&task.spec.dataset))
+            .unwrap();
+        let err = format!("{:#}", task.load_items(&cache, None).unwrap_err());
+        assert!(err.contains("item 1") && err.contains("\"topic\""), "{err}");
+        // And a multiple-choice task refuses generation settings it would ignore.
+        let generating = spec.replace("[[metric]]", "[generation]\nmax_new_tokens = 5\n[[metric]]");
+        let err = format!(
+            "{:#}",
+            Task::parse(&generating, Path::new("t.toml")).unwrap_err()
+        );
+        assert!(err.contains("generates nothing"), "{err}");
     }
 
     #[test]

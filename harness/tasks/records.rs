@@ -120,7 +120,8 @@ fn read_arrow_stream(path: &Path, limit: Option<usize>) -> Result<Vec<serde_json
         .collect()
 }
 
-/// One Arrow value as JSON: strings, numbers, booleans, nulls, lists and structs of them.
+/// One Arrow value as JSON: strings, numbers, booleans, nulls, lists and structs of them; a value
+/// of another type (a date, bytes…) as its text.
 fn json_of(value: &polars::prelude::AnyValue) -> Result<serde_json::Value> {
     use polars::prelude::AnyValue as A;
     use serde_json::Value as J;
@@ -160,7 +161,8 @@ fn json_of(value: &polars::prelude::AnyValue) -> Result<serde_json::Value> {
                 .map(|(field, v)| Ok((field.name().to_string(), json_of(v)?)))
                 .collect::<Result<_>>()?,
         ),
-        other => bail!("values of type {} are not read", other.dtype()),
+        // Dates, binaries, categoricals…: their text, which templates can still show.
+        other => J::String(other.to_string()),
     })
 }
 

@@ -91,11 +91,12 @@ pub(crate) struct Toy {
 }
 
 pub(crate) fn toy() -> Toy {
-    toy_named("toy_sums")
+    toy_named("toy_sums", "toy")
 }
 
-/// [`toy`] under another task name (e.g. an index task's, for a run that has a quality index).
-pub(crate) fn toy_named(name: &str) -> Toy {
+/// [`toy`] under another task name and suite (e.g. an index task's, for a run that has a
+/// quality index).
+pub(crate) fn toy_named(name: &str, suite: &str) -> Toy {
     let tasks_dir = tempfile::tempdir().unwrap();
     let data_source = tempfile::tempdir().unwrap();
     let home = tempfile::tempdir().unwrap();
@@ -106,7 +107,8 @@ pub(crate) fn toy_named(name: &str) -> Toy {
         tasks_dir.path().join("toy").join(name).join("task.toml"),
         TOY_TASK
             .replace("SHA", &sha)
-            .replace("name = \"toy_sums\"", &format!("name = \"{name}\"")),
+            .replace("name = \"toy_sums\"", &format!("name = \"{name}\""))
+            .replace("suite = \"toy\"", &format!("suite = \"{suite}\"")),
     )
     .unwrap();
     let tasks = TaskSet::discover(tasks_dir.path()).unwrap();

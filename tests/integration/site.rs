@@ -97,7 +97,7 @@ fn console_lines(log: &str) -> Vec<&str> {
 /// by `yardstick report`; returns (results folder guard, site folder).
 fn rendered_site() -> (crate::pipeline::Toy, PathBuf) {
     // Named like an index task, so that the run has a quality index (v1 over one task).
-    let toy = toy_named("mbpp");
+    let toy = toy_named("mbpp", "code");
     let outcome = run_toy_with(
         &Hostile,
         2,
