@@ -30,7 +30,7 @@ pub use spec::{
 };
 pub use template::{Expression, Template};
 
-use records::{read_jsonl, read_records, split_keys};
+use records::{read_records, split_keys};
 
 use crate::data::{DataCache, DatasetRef};
 
@@ -300,7 +300,7 @@ impl Task {
         };
         let (mut pool, source) = match &fewshot.dataset {
             Some(dataset) => (
-                read_jsonl(&cache.locate(dataset)?, read_limit)?,
+                read_records(&cache.locate(dataset)?, fewshot.format, read_limit)?,
                 dataset.file.as_str(),
             ),
             None => (fewshot.samples.clone(), "fewshot.samples"),
@@ -793,11 +793,46 @@ mod tests {
     }
 
     #[test]
+    fn a_fewshot_pool_is_read_in_its_own_format() {
+        use std::io::Write;
+        let dir = tempfile::tempdir().unwrap();
+        fs::write(dir.path().join("items.jsonl"), "{\"q\":\"x\"}\n").unwrap();
+        let mut pool = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        pool.write_all(b"{\"q\":\"one\",\"a\":0}\n{\"q\":\"two\",\"a\":1}\n")
+            .unwrap();
+        fs::write(dir.path().join("pool.jsonl.gz"), pool.finish().unwrap()).unwrap();
+        let sha = |name: &str| crate::files::sha256_file(&dir.path().join(name), None).unwrap();
+        let spec = format!(
+            "name = \"t\"\nsuite = \"s\"\nversion = 1\noutput_type = \"multiple_choice\"\n\
+             description = \"d\"\n[dataset]\nfile = \"t/items.jsonl\"\nsha256 = \"{}\"\n\
+             license = \"MIT\"\n[fewshot]\ncount = 2\nformat = \"jsonl_gz\"\n\
+             dataset = {{ file = \"t/pool.jsonl.gz\", sha256 = \"{}\", license = \"MIT\" }}\n\
+             [prompt]\nstyle = \"completion\"\ntemplate = \"{{% for s in fewshot %}}{{{{ s.q }}}} \
+             {{{{ \\\"AB\\\"[s.a] }}}}\\n{{% endfor %}}{{{{ doc.q }}}}\"\n[multiple_choice]\n\
+             choices = [\"A\", \"B\"]\ngold = \"0\"\n[[metric]]\nname = \"acc\"\n",
+            sha("items.jsonl"),
+            sha("pool.jsonl.gz")
+        );
+        let task = Task::parse(&spec, Path::new("t.toml")).unwrap();
+        let cache = DataCache::new(dir.path().join("cache"));
+        cache
+            .import(
+                dir.path(),
+                &task.datasets().into_iter().cloned().collect::<Vec<_>>(),
+            )
+            .unwrap();
+        let items = task.load_items(&cache, None).unwrap();
+        let exemplars = task.load_fewshot(&cache, items.len()).unwrap();
+        let prompt = task.render(&items[0], &exemplars).unwrap().display_text();
+        assert_eq!(prompt, "one A\ntwo B\nx");
+    }
+
+    #[test]
     fn jsonl_errors_name_the_line() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("d.jsonl");
         fs::write(&path, "{\"a\":1}\n{broken\n").unwrap();
-        let err = format!("{:#}", read_jsonl(&path, None).unwrap_err());
+        let err = format!("{:#}", records::read_jsonl(&path, None).unwrap_err());
         assert!(err.contains("line 2"), "{err}");
     }
 }

@@ -186,6 +186,10 @@ pub struct FewShotSpec {
     /// Where the exemplars come from (records of the same shape as the items).
     #[serde(default)]
     pub dataset: Option<DatasetRef>,
+    /// Layout of the `dataset` file (default: JSON lines), e.g. `arrow_stream` for MMLU's `dev`
+    /// split.
+    #[serde(default)]
+    pub format: DataFormat,
     /// Exemplar records written in the spec itself (instead of `dataset`), e.g. a paper's
     /// hand-written chain-of-thought exemplars.
     #[serde(default)]
