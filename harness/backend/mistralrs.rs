@@ -400,6 +400,13 @@ impl MistralRsBackend {
             Some(_) => bail!("mistral.rs answered a raw-logits request with something else"),
             None => bail!("mistral.rs closed the request without logits"),
         };
+        // Keep listening until the engine lets the sequence go: mistral.rs 0.8.1 can still send
+        // to a raw-logits request after answering it, and panics (stopping its engine) when the
+        // receiver is gone. The channel closes as soon as the sequence is dropped.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(2), async {
+            while rx.recv().await.is_some() {}
+        })
+        .await;
         let mut rows = Vec::with_capacity(length - first);
         let mut position = 0usize;
         for chunk in chunks {
