@@ -12,13 +12,10 @@
 //!   lm-eval does not run, and task 123 exceeds the 3 s limit on a slow machine (as it does
 //!   under code_eval on the same machine).
 
-use std::io::Write;
-
 use yardstick::data::DataCache;
 use yardstick::scoring::Outcome;
-use yardstick::store::read_samples;
 
-use crate::support::{provisioned_cache, run_reference, score_completions_file};
+use crate::support::{provisioned_cache, run_reference, score_supplied};
 
 /// lm-eval's mbpp prompts for the records on stdin.
 const LM_EVAL_MBPP_PROMPTS: &str = r#####"
@@ -111,23 +108,11 @@ fn mbpp_prompts_and_verdicts_equal_lm_evaluation_harness() {
     let cases: Vec<(usize, String)> = (0..items.len())
         .flat_map(|i| [(i, canonical(i)), (i, canonical((i + 1) % items.len()))])
         .collect();
-    let work = tempfile::tempdir().unwrap();
-    let file = work.path().join("completions.jsonl");
-    let mut out = std::fs::File::create(&file).unwrap();
-    for (index, completion) in &cases {
-        let line = serde_json::json!({"task_id": items[*index].id, "completion": completion});
-        writeln!(out, "{line}").unwrap();
-    }
-    drop(out);
-    let outcome = score_completions_file(
-        work.path(),
-        ("scored", "fixture"),
-        &file,
-        task,
-        (&tasks, &data),
-    );
-    let samples = read_samples(&outcome.run_dir).unwrap();
-    assert_eq!(samples.len(), cases.len());
+    let supplied: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(i, c)| (items[*i].id.as_str(), c.as_str()))
+        .collect();
+    let samples = score_supplied(task, (&tasks, &data), &supplied);
     let tests = |i: usize| {
         let list = items[i].doc["test_list"].as_array().unwrap();
         list[..3]

@@ -15,14 +15,12 @@
 //!   prose, test calls, redefinitions, decorators, tabs…).
 
 use std::collections::BTreeMap;
-use std::io::Write;
 
 use yardstick::data::DataCache;
 use yardstick::scoring::score;
-use yardstick::store::read_samples;
 use yardstick::tasks::TaskSet;
 
-use crate::support::{provisioned_cache, run_reference, score_completions_file};
+use crate::support::{provisioned_cache, run_reference, score_supplied};
 
 fn tasks() -> TaskSet {
     yardstick::config::tasks(provisioned_cache()).unwrap()
@@ -141,23 +139,11 @@ fn humaneval_verdicts_equal_human_evals_on_every_completion() {
     }
 
     // yardstick: the completions scored through the real task, as `rescore --completions` does.
-    let work = tempfile::tempdir().unwrap();
-    let file = work.path().join("completions.jsonl");
-    let mut out = std::fs::File::create(&file).unwrap();
-    for (_, index, completion) in &cases {
-        let line = serde_json::json!({"task_id": items[*index].id, "completion": completion});
-        writeln!(out, "{line}").unwrap();
-    }
-    drop(out);
-    let outcome = score_completions_file(
-        work.path(),
-        ("scored", "fixture"),
-        &file,
-        task,
-        (&tasks, &data),
-    );
-    let samples = read_samples(&outcome.run_dir).unwrap();
-    assert_eq!(samples.len(), cases.len());
+    let supplied: Vec<(&str, &str)> = cases
+        .iter()
+        .map(|(_, i, c)| (items[*i].id.as_str(), c.as_str()))
+        .collect();
+    let samples = score_supplied(task, (&tasks, &data), &supplied);
 
     let dataset = data.locate(&task.spec.dataset).unwrap();
     let input: Vec<(usize, &str)> = cases.iter().map(|(_, i, c)| (*i, c.as_str())).collect();

@@ -266,3 +266,31 @@ pub fn score_completions_file(
     )
     .unwrap()
 }
+
+/// Scores `(item id, completion)` pairs for `task` with no model, as `rescore --completions`
+/// does (through a completions file), and returns the scored samples in the same order.
+pub fn score_supplied(
+    task: &yardstick::tasks::Task,
+    (tasks, data): (&TaskSet, &DataCache),
+    completions: &[(&str, &str)],
+) -> Vec<yardstick::store::SampleRecord> {
+    use std::io::Write;
+    let work = tempfile::tempdir().unwrap();
+    let file = work.path().join("completions.jsonl");
+    let mut out = std::fs::File::create(&file).unwrap();
+    for (task_id, completion) in completions {
+        let line = serde_json::json!({"task_id": task_id, "completion": completion});
+        writeln!(out, "{line}").unwrap();
+    }
+    drop(out);
+    let outcome = score_completions_file(
+        work.path(),
+        ("scored", "fixture"),
+        &file,
+        task,
+        (tasks, data),
+    );
+    let samples = yardstick::store::read_samples(&outcome.run_dir).unwrap();
+    assert_eq!(samples.len(), completions.len());
+    samples
+}
