@@ -184,6 +184,10 @@ pub enum Command {
     Loglikelihood(LoglikelihoodArgs),
     /// Print versions, SIMD features, cores, memory and cache locations.
     Doctor,
+    /// Calibration's worker probe (started by calibration itself, talks on standard input and
+    /// output).
+    #[command(hide = true)]
+    CalibrateProbe,
 }
 
 /// `yardstick loglikelihood`.
@@ -463,11 +467,12 @@ pub struct RunArgs {
     #[arg(long, value_name = "K/N")]
     pub shard: Option<Shard>,
     /// Split the run over N worker processes (cores/N threads each), merged into one run;
-    /// `auto`: one per core, as many as memory allows for the largest model.
+    /// `auto`: one per core, as many as memory allows for the largest model; `best`: one
+    /// process, or `auto`'s workers where calibration measures that they finish sooner.
     #[arg(
         long,
-        default_value = "1",
-        value_name = "N|auto",
+        default_value = "best",
+        value_name = "N|auto|best",
         conflicts_with = "shard"
     )]
     pub workers: WorkerCount,

@@ -31,7 +31,7 @@ pub struct NightlyConfig {
     pub allow_code_exec: bool,
     /// Hardware price profile.
     pub hardware: Option<String>,
-    /// Worker processes: a number (`workers = 2`) or `"auto"`.
+    /// Worker processes: a number (`workers = 2`), `"auto"` or `"best"` (the default: measured).
     pub workers: Option<WorkersSetting>,
     /// Where models run: `"cpu"`, `"cuda"`, `"cuda:N"`, `"metal"` (default: the best device
     /// the build has).
@@ -42,7 +42,8 @@ pub struct NightlyConfig {
     pub run_prefix: String,
 }
 
-/// `workers` in nightly.toml: a number, or the text `auto` (or a number written as text).
+/// `workers` in nightly.toml: a number, or the text `auto` or `best` (or a number written as
+/// text).
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum WorkersSetting {
@@ -121,7 +122,7 @@ impl NightlyConfig {
                 .workers
                 .as_ref()
                 .and_then(|w| w.count().ok())
-                .unwrap_or(WorkerCount::Count(1)),
+                .unwrap_or(WorkerCount::Best),
             device: self.device.unwrap_or_else(ComputeDevice::best_compiled),
             ..RunSettings::default()
         }
@@ -161,7 +162,7 @@ mod tests {
             workers(load("workers = \"auto\"").unwrap()),
             WorkerCount::Auto
         );
-        assert_eq!(workers(load("").unwrap()), WorkerCount::Count(1));
+        assert_eq!(workers(load("").unwrap()), WorkerCount::Best);
         let err = format!("{:#}", load("workers = 0").unwrap_err());
         assert!(
             err.contains("nightly.toml: workers") && err.contains("1 to 64"),

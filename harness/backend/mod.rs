@@ -149,6 +149,10 @@ pub struct SetupRequest {
     /// Prefix cache, when forced.
     #[serde(default)]
     pub prefix_cache: Option<bool>,
+    /// Processes, when fixed (`None`: one, or worker processes where calibration measures that
+    /// they finish sooner).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub workers: Option<usize>,
 }
 
 /// Whether the CPU has BF16 arithmetic (AVX512-BF16).

@@ -49,6 +49,7 @@ pub fn dispatch(cli: Cli, command_line: Vec<String>) -> Result<ExitCode> {
             Ok(())
         }
         Command::Select(args) => select::run(&args, &locations),
+        Command::CalibrateProbe => crate::runner::concurrent::serve_probe(),
         Command::Compare(_) | Command::Nightly(_) => unreachable!("handled above"),
     }
     .map(|()| ExitCode::SUCCESS)

@@ -27,6 +27,7 @@ use crate::machine::MachineInfo;
 use crate::models::ModelEntry;
 use crate::tasks::Prompt;
 
+use super::concurrent::{measure_concurrent, ConcurrentCost};
 use super::loaded::PREFIX_CACHE_ALLOWANCE;
 
 /// One timed request: prompt tokens, seconds to the first token, generated tokens after the
@@ -132,18 +133,56 @@ pub struct Calibration {
     pub measured: Vec<(Setup, Cost)>,
     /// Characters of prompt text per token (to turn prompt lengths into tokens).
     pub chars_per_token: f64,
+    /// Setups measured as several worker processes at once.
+    #[serde(default)]
+    pub concurrent: Vec<ConcurrentCost>,
 }
 
 impl Calibration {
     /// The measured setup (of those `allowed`) with the least expected time per item of
     /// `workload`.
     pub fn best_for(&self, workload: Workload, allowed: &[Setup]) -> Option<Setup> {
-        self.measured
-            .iter()
-            .filter(|(setup, _)| allowed.contains(setup))
-            .min_by(|a, b| a.1.seconds(workload).total_cmp(&b.1.seconds(workload)))
-            .map(|(setup, _)| *setup)
+        cheapest(self.measured.iter().copied(), workload, allowed).map(|(setup, _)| setup)
     }
+
+    /// As [`Calibration::best_for`] with `instances` worker processes: the setup and the
+    /// expected seconds per item of the whole machine (one instance's time ÷ `instances`).
+    pub fn best_for_workers(
+        &self,
+        workload: Workload,
+        allowed: &[Setup],
+        instances: usize,
+    ) -> Option<(Setup, f64)> {
+        let measured = self
+            .concurrent
+            .iter()
+            .filter(|c| c.instances == instances)
+            .map(|c| (c.setup, c.cost));
+        cheapest(measured, workload, allowed)
+            .map(|(setup, seconds)| (setup, seconds / instances as f64))
+    }
+
+    /// The longest load of `instances` worker processes measured (0 if none).
+    fn workers_load_seconds(&self, instances: usize) -> f64 {
+        self.concurrent
+            .iter()
+            .filter(|c| c.instances == instances)
+            .map(|c| c.load_seconds)
+            .fold(0.0, f64::max)
+    }
+}
+
+/// The setup of `measured` (of those `allowed`) with the least expected seconds per item of
+/// `workload`, and those seconds.
+fn cheapest(
+    measured: impl Iterator<Item = (Setup, Cost)>,
+    workload: Workload,
+    allowed: &[Setup],
+) -> Option<(Setup, f64)> {
+    measured
+        .filter(|(setup, _)| allowed.contains(setup))
+        .map(|(setup, cost)| (setup, cost.seconds(workload)))
+        .min_by(|a, b| a.1.total_cmp(&b.1))
 }
 
 /// The machine and build a calibration holds for: the CPU, its cores and the binary's
@@ -166,6 +205,7 @@ pub fn calibrate(
     loader: &dyn BackendLoader,
     model: &ModelEntry,
     candidates: &Candidates,
+    workers: Option<WorkersPlan>,
     cache_dir: &Path,
 ) -> Result<Calibration> {
     let conditions = conditions();
@@ -183,6 +223,7 @@ pub fn calibrate(
             conditions,
             measured: Vec::new(),
             chars_per_token: 0.0,
+            concurrent: Vec::new(),
         });
     // The dtype is chosen on the first kind of weights; the others are measured with it only.
     let first_weights = candidates.weights[0];
@@ -213,6 +254,18 @@ pub fn calibrate(
             prefix_cache: false,
         };
         changed |= measure_once(&mut calibration, loader, model, setup)?;
+    }
+    if let Some(plan) = workers {
+        for &weights in &candidates.weights {
+            let setup = Setup {
+                dtype,
+                weights,
+                prefix_cache: false,
+            };
+            if plan.allowed.contains(&setup) {
+                changed |= measure_workers_once(&mut calibration, &plan, setup);
+            }
+        }
     }
     if !changed {
         return Ok(calibration);
@@ -256,12 +309,62 @@ fn measure_once(
     Ok(true)
 }
 
+/// Worker processes for calibration to measure too.
+#[derive(Debug, Clone, Copy)]
+pub struct WorkersPlan<'a> {
+    /// The model file.
+    pub gguf: &'a Path,
+    /// Processes at once.
+    pub instances: usize,
+    /// Threads each.
+    pub threads: usize,
+    /// The setups that fit in memory `instances` times.
+    pub allowed: &'a [Setup],
+}
+
+/// Measures `setup` as `plan.instances` worker processes unless `calibration` already holds
+/// it; whether it measured. A failed measurement is reported and leaves nothing recorded (the
+/// run then stays in one process, unless workers were asked for).
+fn measure_workers_once(calibration: &mut Calibration, plan: &WorkersPlan, setup: Setup) -> bool {
+    let known = |c: &ConcurrentCost| c.setup == setup && c.instances == plan.instances;
+    if calibration.concurrent.iter().any(known) {
+        return false;
+    }
+    match measure_concurrent(plan.gguf, setup, plan.instances, plan.threads) {
+        Ok(measured) => {
+            let cost = measured.cost;
+            eprintln!(
+                "  {}, {} worker processes × {} thread(s) at once: prefill {:.0} tok/s at {:.0} \
+                 tokens, {:.0} at {:.0}; decode {:.1} tok/s, each",
+                setup.describe(),
+                plan.instances,
+                plan.threads,
+                cost.short.prompt_tokens / cost.short.prefill_seconds,
+                cost.short.prompt_tokens,
+                cost.long.prompt_tokens / cost.long.prefill_seconds,
+                cost.long.prompt_tokens,
+                1.0 / cost.decode_seconds_per_token(cost.short.prompt_tokens)
+            );
+            calibration.concurrent.push(measured);
+            true
+        }
+        Err(err) => {
+            eprintln!(
+                "  could not measure {} worker processes ({}): {err:#}",
+                plan.instances,
+                setup.describe()
+            );
+            false
+        }
+    }
+}
+
 fn sha256_hex(bytes: &[u8]) -> String {
     sha256_reader(bytes, None).expect("hashing bytes in memory cannot fail")
 }
 
 /// The short and the long request on a loaded backend, and characters per prompt token.
-fn measure(backend: &dyn Backend) -> Result<(Cost, f64)> {
+pub(super) fn measure(backend: &dyn Backend) -> Result<(Cost, f64)> {
     let completion = |text: &str, max_new_tokens: usize| GenerationRequest {
         prompt: Prompt::Completion {
             text: text.to_string(),
@@ -330,61 +433,171 @@ pub struct TaskShape {
     /// Whether the task runs with the prefix cache (then only the rest of each prompt is
     /// prefilled).
     pub prefix_cache: bool,
+    /// Requests the run will send for it per model (items × samples).
+    pub items: f64,
 }
 
-/// A model to choose setups for: its candidates and the key and value elements it caches per
-/// token (from the GGUF; how fast its prefix cache fills).
-pub type ModelChoice<'m> = (&'m ModelEntry, Candidates, Option<u64>);
+/// A model to choose setups for.
+#[derive(Debug, Clone)]
+pub struct ModelChoice<'m> {
+    /// The model.
+    pub model: &'m ModelEntry,
+    /// Its setups in one process.
+    pub candidates: Candidates,
+    /// Its setups as several worker processes (memory holds fewer dequantized copies).
+    pub workers_candidates: Candidates,
+    /// Key and value elements it caches per token (from the GGUF: how fast its prefix cache
+    /// fills).
+    pub kv_values_per_token: Option<u64>,
+}
 
-/// Model → task → setup: for each model, each task's fastest setup by `calibration_of` (called
-/// only for models with more than one candidate). With the prefix cache, an item prefills only
-/// what it does not share, plus its share of the full prefill after each reload (the cache
-/// holds [`PREFIX_CACHE_ALLOWANCE`] of F32 keys and values before the model is reloaded).
+/// How many processes a run may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Instances {
+    /// Exactly this many.
+    Fixed(usize),
+    /// One, or this many worker processes where calibration expects them to finish first.
+    Measured(usize),
+}
+
+/// What calibration chose for a run.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Choice {
+    /// Model → task → setup.
+    pub setups: BTreeMap<String, BTreeMap<String, Setup>>,
+    /// Worker processes (1: the run stays in this process).
+    pub workers: usize,
+    /// Expected seconds of the whole run in one process and with the workers considered, when
+    /// both were measured.
+    pub estimate: Option<(f64, f64)>,
+}
+
+/// Workers must be expected to save at least this share of the one-process time (their loads
+/// are counted too): the margin covers measurement noise and merging the parts.
+pub const WORKERS_MIN_SAVING: f64 = 0.10;
+
+/// The calibration of a model for its one-process candidates and, when given, for worker
+/// processes: how many at once and the setups memory allows for them.
+pub type CalibrationOf<'a> =
+    dyn FnMut(&ModelEntry, &Candidates, Option<(usize, &[Setup])>) -> Result<Calibration> + 'a;
+
+/// Each model's fastest setup per task, and the number of processes, by `calibration_of`
+/// (called only where there is something to choose). With the prefix cache, an item prefills
+/// only what it does not share, plus its share of the full prefill after each reload (the
+/// cache holds [`PREFIX_CACHE_ALLOWANCE`] of F32 keys and values before the model is reloaded).
 pub fn choose(
     models: &[ModelChoice],
     tasks: &[TaskShape],
-    calibration_of: &mut dyn FnMut(&ModelEntry, &Candidates) -> Result<Calibration>,
-) -> Result<BTreeMap<String, BTreeMap<String, Setup>>> {
-    let mut setups = BTreeMap::new();
-    for (model, candidates, kv_values_per_token) in models {
-        let all = candidates.setups();
-        let calibration = match all.len() {
-            1 => None,
-            _ => Some(calibration_of(model, candidates)?),
+    instances: Instances,
+    calibration_of: &mut CalibrationOf,
+) -> Result<Choice> {
+    let (n, measured) = match instances {
+        Instances::Fixed(n) => (n.max(1), false),
+        Instances::Measured(n) => (n.max(1), n > 1),
+    };
+    // Per model and task: the one-process choice and the workers' choice.
+    let mut picks = Vec::new();
+    let (mut one_process, mut with_workers, mut loads) = (0.0, 0.0, 0.0_f64);
+    let mut both_measured = measured;
+    for choice in models {
+        let single = choice.candidates.setups();
+        let workers = choice.workers_candidates.setups();
+        let measure_workers = n > 1 && (measured || workers.len() > 1);
+        let calibration = if single.len() > 1 || measure_workers {
+            let plan = measure_workers.then_some((n, workers.as_slice()));
+            Some(calibration_of(choice.model, &choice.candidates, plan)?)
+        } else {
+            None
         };
-        let per_task: BTreeMap<String, Setup> = tasks
-            .iter()
-            .map(|shape| {
-                let chosen = calibration.as_ref().map_or(all[0], |calibration| {
-                    let tokens = |chars: f64| chars / calibration.chars_per_token.max(0.5);
-                    let prompt = tokens(shape.prompt_chars);
-                    let prefilled = if shape.prefix_cache {
-                        let unshared = tokens(shape.prompt_chars - shape.shared_prefix_chars);
-                        let per_item = kv_values_per_token.unwrap_or(0) as f64
-                            * 4.0
-                            * (prompt + shape.output_tokens);
-                        let items_per_load =
-                            (PREFIX_CACHE_ALLOWANCE as f64 / per_item.max(1.0)).max(1.0);
-                        unshared + (prompt - unshared) / items_per_load
-                    } else {
-                        prompt
-                    };
-                    let workload = Workload {
-                        prompt_tokens: prefilled,
-                        output_tokens: shape.output_tokens,
-                    };
-                    calibration.best_for(workload, &all).unwrap_or(all[0])
-                });
-                let setup = Setup {
-                    prefix_cache: shape.prefix_cache,
-                    ..chosen
-                };
-                (shape.task.clone(), setup)
-            })
-            .collect();
-        setups.insert(model.id.clone(), per_task);
+        let mut per_task = Vec::new();
+        for shape in tasks {
+            let Some(calibration) = &calibration else {
+                per_task.push((
+                    shape.task.clone(),
+                    shape.prefix_cache,
+                    single[0],
+                    workers[0],
+                ));
+                continue;
+            };
+            let workload = shape.workload(calibration, choice.kv_values_per_token);
+            let (alone, alone_seconds) =
+                cheapest(calibration.measured.iter().copied(), workload, &single)
+                    .unwrap_or((single[0], f64::NAN));
+            let shared = calibration.best_for_workers(workload, &workers, n);
+            match shared {
+                Some((_, seconds)) => with_workers += shape.items * seconds,
+                None => both_measured = false,
+            }
+            one_process += shape.items * alone_seconds;
+            let fallback = if workers.contains(&alone) {
+                alone
+            } else {
+                workers[0]
+            };
+            let shared = shared.map_or(fallback, |(setup, _)| setup);
+            per_task.push((shape.task.clone(), shape.prefix_cache, alone, shared));
+        }
+        if let Some(calibration) = &calibration {
+            loads = loads.max(calibration.workers_load_seconds(n));
+        }
+        picks.push((choice.model.id.clone(), per_task));
     }
-    Ok(setups)
+    let estimate =
+        (both_measured && one_process.is_finite()).then_some((one_process, with_workers + loads));
+    let workers = match (instances, estimate) {
+        (Instances::Fixed(n), _) => n.max(1),
+        (Instances::Measured(n), Some((alone, shared)))
+            if shared < alone * (1.0 - WORKERS_MIN_SAVING) =>
+        {
+            n
+        }
+        (Instances::Measured(_), _) => 1,
+    };
+    let setups = picks
+        .into_iter()
+        .map(|(model, per_task)| {
+            let per_task = per_task
+                .into_iter()
+                .map(|(task, prefix_cache, alone, shared)| {
+                    let chosen = if workers > 1 { shared } else { alone };
+                    let setup = Setup {
+                        prefix_cache,
+                        ..chosen
+                    };
+                    (task, setup)
+                })
+                .collect();
+            (model, per_task)
+        })
+        .collect();
+    Ok(Choice {
+        setups,
+        workers,
+        estimate,
+    })
+}
+
+impl TaskShape {
+    /// The average item in tokens, by `calibration`'s characters per token; with the prefix
+    /// cache, the prompt tokens actually prefilled.
+    fn workload(&self, calibration: &Calibration, kv_values_per_token: Option<u64>) -> Workload {
+        let tokens = |chars: f64| chars / calibration.chars_per_token.max(0.5);
+        let prompt = tokens(self.prompt_chars);
+        let prefilled = if self.prefix_cache {
+            let unshared = tokens(self.prompt_chars - self.shared_prefix_chars);
+            let per_item =
+                kv_values_per_token.unwrap_or(0) as f64 * 4.0 * (prompt + self.output_tokens);
+            let items_per_load = (PREFIX_CACHE_ALLOWANCE as f64 / per_item.max(1.0)).max(1.0);
+            unshared + (prompt - unshared) / items_per_load
+        } else {
+            prompt
+        };
+        Workload {
+            prompt_tokens: prefilled,
+            output_tokens: self.output_tokens,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -436,6 +649,7 @@ mod tests {
                 (dequantized, cost(220.0, 100.0, 22.0)),
             ],
             chars_per_token: 4.0,
+            concurrent: Vec::new(),
         };
         (quantized, dequantized, calibration)
     }
@@ -463,10 +677,8 @@ mod tests {
         );
     }
 
-    #[test]
-    fn with_the_prefix_cache_only_the_unshared_prompt_counts() {
-        let (_, _, calibration) = smollm2_shaped();
-        let model = ModelEntry {
+    fn model() -> ModelEntry {
+        ModelEntry {
             id: "m".into(),
             display_name: "m".into(),
             family: "f".into(),
@@ -482,7 +694,13 @@ mod tests {
             provider_ids: Vec::new(),
             published: Vec::new(),
             origin: String::new(),
-        };
+        }
+    }
+
+    #[test]
+    fn with_the_prefix_cache_only_the_unshared_prompt_counts() {
+        let (_, _, calibration) = smollm2_shaped();
+        let model = model();
         let candidates = Candidates {
             dtypes: vec![ActivationDtype::F32],
             weights: vec![Weights::Quantized, Weights::Dequantized],
@@ -494,13 +712,23 @@ mod tests {
             shared_prefix_chars: 5000.0,
             output_tokens: 128.0,
             prefix_cache,
+            items: 100.0,
         };
         let pick = |prefix_cache, kv_values| {
-            let models = [(&model, candidates.clone(), kv_values)];
-            choose(&models, &[shape(prefix_cache)], &mut |_, _| {
-                Ok(calibration.clone())
-            })
-            .unwrap()["m"]["few-shot"]
+            let models = [ModelChoice {
+                model: &model,
+                candidates: candidates.clone(),
+                workers_candidates: candidates.clone(),
+                kv_values_per_token: kv_values,
+            }];
+            choose(
+                &models,
+                &[shape(prefix_cache)],
+                Instances::Fixed(1),
+                &mut |_, _, _| Ok(calibration.clone()),
+            )
+            .unwrap()
+            .setups["m"]["few-shot"]
         };
         // Without the cache the long prompt dominates: dequantized.
         assert_eq!(pick(false, Some(11_520)).weights, Weights::Dequantized);
@@ -509,6 +737,107 @@ mod tests {
         let cached = pick(true, Some(1_000));
         assert_eq!(cached.weights, Weights::Quantized);
         assert!(cached.prefix_cache);
+    }
+
+    /// `calibration`'s setups as if measured as two worker processes, each `slower` times one
+    /// process's time.
+    fn as_two_workers(calibration: &Calibration, slower: f64) -> Vec<ConcurrentCost> {
+        let scale = |t: Timing| Timing {
+            prefill_seconds: t.prefill_seconds * slower,
+            decode_seconds: t.decode_seconds * slower,
+            ..t
+        };
+        calibration
+            .measured
+            .iter()
+            .map(|(setup, cost)| ConcurrentCost {
+                setup: *setup,
+                instances: 2,
+                cost: Cost {
+                    short: scale(cost.short),
+                    long: scale(cost.long),
+                },
+                load_seconds: 2.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn workers_are_chosen_only_where_calibration_expects_them_to_save_time() {
+        let (quantized, _, mut calibration) = smollm2_shaped();
+        let both = Candidates {
+            dtypes: vec![ActivationDtype::F32],
+            weights: vec![Weights::Quantized, Weights::Dequantized],
+        };
+        let model = model();
+        let shape = TaskShape {
+            task: "t".into(),
+            prompt_chars: 2000.0,
+            shared_prefix_chars: 0.0,
+            output_tokens: 64.0,
+            prefix_cache: false,
+            items: 50.0,
+        };
+        let run = |calibration: &Calibration, instances, workers_weights: Vec<Weights>| {
+            let models = [ModelChoice {
+                model: &model,
+                candidates: both.clone(),
+                workers_candidates: Candidates {
+                    dtypes: vec![ActivationDtype::F32],
+                    weights: workers_weights,
+                },
+                kv_values_per_token: None,
+            }];
+            let mut asked = None;
+            let choice = choose(
+                &models,
+                std::slice::from_ref(&shape),
+                instances,
+                &mut |_, _, plan| {
+                    asked = plan.map(|(n, allowed)| (n, allowed.len()));
+                    Ok(calibration.clone())
+                },
+            )
+            .unwrap();
+            (choice, asked)
+        };
+        let all = || vec![Weights::Quantized, Weights::Dequantized];
+        // Each of two workers takes 1.25× one process's time: the machine does 1.6× the work.
+        calibration.concurrent = as_two_workers(&calibration, 1.25);
+        let (chosen, asked) = run(&calibration, Instances::Measured(2), all());
+        assert_eq!(asked, Some((2, 2)), "two workers measured, both setups");
+        assert_eq!(chosen.workers, 2);
+        let (alone, shared) = chosen.estimate.unwrap();
+        let expected = alone * 1.25 / 2.0 + 2.0;
+        assert!((shared - expected).abs() < 1e-6, "{shared} vs {expected}");
+        // Twice as slow each: nothing gained, one process.
+        calibration.concurrent = as_two_workers(&calibration, 2.0);
+        assert_eq!(
+            run(&calibration, Instances::Measured(2), all()).0.workers,
+            1
+        );
+        // 5% faster: under the margin, one process.
+        calibration.concurrent = as_two_workers(&calibration, 1.9);
+        let (chosen, _) = run(&calibration, Instances::Measured(2), all());
+        let (alone, shared) = chosen.estimate.unwrap();
+        assert!(shared < alone && shared > alone * (1.0 - WORKERS_MIN_SAVING));
+        assert_eq!(chosen.workers, 1);
+        // Nothing measured for workers (a probe failed): one process, no estimate.
+        calibration.concurrent.clear();
+        let (chosen, _) = run(&calibration, Instances::Measured(2), all());
+        assert_eq!((chosen.workers, chosen.estimate), (1, None));
+        // Two workers forced, memory for quantized weights only: the workers' setup is theirs,
+        // although one process would prefill this long prompt faster dequantized.
+        calibration.concurrent = as_two_workers(&calibration, 1.25);
+        let (chosen, asked) = run(&calibration, Instances::Fixed(2), vec![Weights::Quantized]);
+        assert_eq!(
+            asked, None,
+            "one setup allowed: nothing to measure for workers"
+        );
+        assert_eq!(chosen.workers, 2);
+        assert_eq!(chosen.setups["m"]["t"], quantized);
+        let (alone_choice, _) = run(&calibration, Instances::Fixed(1), all());
+        assert_eq!(alone_choice.setups["m"]["t"].weights, Weights::Dequantized);
     }
 
     #[test]

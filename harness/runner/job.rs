@@ -7,7 +7,10 @@ use std::path::PathBuf;
 
 use anyhow::Result;
 
-use super::calibration::{calibrate, candidates, choose, TaskShape};
+use super::calibration::{
+    calibrate, candidates, choose, Choice, Instances, ModelChoice, TaskShape, WorkersPlan,
+    WORKERS_MIN_SAVING,
+};
 use super::plan::{Catalog, RunPlan, RunRequest};
 use super::workers::{run_in_workers, WorkerCount};
 use super::{execute, new_manifest};
@@ -103,7 +106,7 @@ impl Default for RunSettings {
             weights: None,
             prefix_cache: None,
             hardware: None,
-            workers: WorkerCount::Count(1),
+            workers: WorkerCount::Best,
             pull: true,
             device: ComputeDevice::best_compiled(),
         }
@@ -119,7 +122,11 @@ pub fn start(
 ) -> Result<RunOutcome> {
     let plan = workspace.plan(request)?;
     let machine = MachineInfo::current();
-    let workers = settings.workers.resolve(&plan.models, &machine);
+    let instances = match settings.workers.resolve(&plan.models, &machine) {
+        // Worker processes are measured against one process on CPUs only.
+        Instances::Measured(_) if !settings.device.is_cpu() => Instances::Fixed(1),
+        instances => instances,
+    };
     settings.device.check_compiled()?;
     let loader = MistralRsLoader::new(workspace.models.clone()).with_device(settings.device);
     let gpu = (!settings.device.is_cpu()).then(|| settings.device.describe());
@@ -127,6 +134,10 @@ pub fn start(
         dtype: settings.dtype,
         weights: settings.weights,
         prefix_cache: settings.prefix_cache,
+        workers: match instances {
+            Instances::Fixed(n) => Some(n),
+            Instances::Measured(_) => None,
+        },
     };
     let mut manifest = Manifest {
         dtype: Some(settings.dtype),
@@ -139,7 +150,10 @@ pub fn start(
         )?,
         device: settings.device,
         device_info: gpu.clone(),
-        workers: (workers > 1).then_some(workers),
+        workers: match instances {
+            Instances::Fixed(n) if n > 1 => Some(n),
+            _ => None,
+        },
         ..new_manifest(&plan, &loader, command)
     };
     // Created, with its manifest, before any long download: an unwritable results folder fails
@@ -147,9 +161,12 @@ pub fn start(
     let run_dir = RunDir::create(&plan.results_dir, &plan.run_id)?;
     run_dir.write_manifest(&manifest)?;
     let prepared = fetch(&plan.models, workspace, settings.pull)
-        .and_then(|()| choose_setups(&plan, request, workers, workspace, &loader));
+        .and_then(|()| choose_setups(&plan, request, instances, workspace, &loader));
     match prepared {
-        Ok(setups) => manifest.setups = setups,
+        Ok(choice) => {
+            manifest.setups = choice.setups;
+            manifest.workers = (choice.workers > 1).then_some(choice.workers);
+        }
         Err(err) => {
             // Nothing but the manifest was written: leave no empty run behind.
             std::fs::remove_dir_all(run_dir.path()).ok();
@@ -178,8 +195,13 @@ pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Re
     let loader = MistralRsLoader::new(workspace.models.clone()).with_device(manifest.device);
     if let (true, Some(request)) = (manifest.setups.is_empty(), manifest.setup_request) {
         // Stopped before its setups were chosen (while pulling or calibrating).
-        let instances = manifest.workers.unwrap_or(1);
-        manifest.setups = choose_setups(&plan, request, instances, workspace, &loader)?;
+        let instances = match request.workers {
+            Some(n) => Instances::Fixed(n),
+            None => WorkerCount::Best.resolve(&plan.models, &MachineInfo::current()),
+        };
+        let choice = choose_setups(&plan, request, instances, workspace, &loader)?;
+        manifest.setups = choice.setups;
+        manifest.workers = (choice.workers > 1).then_some(choice.workers);
         run_dir.write_manifest(&manifest)?;
     }
     proceed(plan, run_dir, manifest, done, workspace, loader)
@@ -189,15 +211,19 @@ pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Re
 /// (unless forced): the few-shot tasks, whose exemplars are most of every prompt.
 const PREFIX_CACHE_SHARE: f64 = 0.5;
 
-/// Model → task → setup: forced by the request, or chosen by calibration.
+/// Model → task → setup and the number of processes: forced by the request, or chosen by
+/// calibration.
 fn choose_setups(
     plan: &RunPlan,
     request: SetupRequest,
-    instances: usize,
+    instances: Instances,
     workspace: &Workspace,
     loader: &MistralRsLoader,
-) -> Result<BTreeMap<String, BTreeMap<String, Setup>>> {
+) -> Result<Choice> {
     let machine = MachineInfo::current();
+    let most = match instances {
+        Instances::Fixed(n) | Instances::Measured(n) => n.max(1),
+    };
     let models = plan
         .models
         .iter()
@@ -205,14 +231,18 @@ fn choose_setups(
             let path = workspace.models.verified_path(model)?;
             let summary = gguf::inspect(&path)?;
             let parameters = summary.parameters;
-            let candidates = candidates(
-                request.dtype,
-                request.weights,
-                parameters,
-                instances,
-                &machine,
-            );
-            Ok((model, candidates, summary.kv_values_per_token))
+            let candidates_for =
+                |n| candidates(request.dtype, request.weights, parameters, n, &machine);
+            let alone = match instances {
+                Instances::Fixed(n) => n,
+                Instances::Measured(_) => 1,
+            };
+            Ok(ModelChoice {
+                model,
+                candidates: candidates_for(alone),
+                workers_candidates: candidates_for(most),
+                kv_values_per_token: summary.kv_values_per_token,
+            })
         })
         .collect::<Result<Vec<_>>>()?;
     let tasks = plan
@@ -246,15 +276,56 @@ fn choose_setups(
                     && request
                         .prefix_cache
                         .unwrap_or(shared_prefix_chars >= PREFIX_CACHE_SHARE * prompt_chars),
+                items: (prepared.items.len() * plan.samples_per_item) as f64,
             })
         })
         .collect::<Result<Vec<_>>>()?;
     if !loader.device().is_cpu() {
-        return Ok(gpu_setups(plan, request, &tasks));
+        return Ok(Choice {
+            setups: gpu_setups(plan, request, &tasks),
+            workers: most,
+            estimate: None,
+        });
     }
-    choose(&models, &tasks, &mut |model, candidates| {
-        calibrate(loader, model, candidates, &workspace.calibration_dir)
-    })
+    let choice = choose(
+        &models,
+        &tasks,
+        instances,
+        &mut |model, candidates, workers| {
+            let gguf = workspace.models.verified_path(model)?;
+            let plan = workers.map(|(instances, allowed)| WorkersPlan {
+                gguf: &gguf,
+                instances,
+                threads: (machine.logical_cores / instances).max(1),
+                allowed,
+            });
+            calibrate(loader, model, candidates, plan, &workspace.calibration_dir)
+        },
+    )?;
+    if let (Instances::Measured(n), Some((alone, shared))) = (instances, choice.estimate) {
+        eprintln!(
+            "{}: calibration estimates {n} worker processes at {:.2}× the speed of one process \
+             ({} of model time against {}; workers need {:.0}% less time to be chosen)",
+            match choice.workers {
+                1 => "one process".to_string(),
+                n => format!("{n} worker processes"),
+            },
+            alone / shared,
+            minutes(shared),
+            minutes(alone),
+            WORKERS_MIN_SAVING * 100.0
+        );
+    }
+    Ok(choice)
+}
+
+/// `seconds` for people: "40 s", "12 min", "3.2 h".
+fn minutes(seconds: f64) -> String {
+    match seconds {
+        s if s < 90.0 => format!("{s:.0} s"),
+        s if s < 5400.0 => format!("{:.0} min", s / 60.0),
+        s => format!("{:.1} h", s / 3600.0),
+    }
 }
 
 /// The setups of a GPU run, chosen without calibration (which measures CPU kernels): what was

@@ -2,6 +2,7 @@
 //! each sample as it finishes, then writes the summary.
 
 pub mod calibration;
+pub mod concurrent;
 mod consent;
 pub mod job;
 mod loaded;

@@ -14,6 +14,7 @@ use std::str::FromStr;
 
 use anyhow::{bail, Context, Result};
 
+use super::calibration::Instances;
 use super::job::Workspace;
 use crate::interrupt::Interrupted;
 use crate::machine::MachineInfo;
@@ -28,6 +29,9 @@ pub enum WorkerCount {
     Count(usize),
     /// Chosen from cores, memory and model size ([`automatic_count`]).
     Auto,
+    /// One process, or [`automatic_count`] workers where calibration measures that they finish
+    /// the run sooner (the default).
+    Best,
 }
 
 impl FromStr for WorkerCount {
@@ -36,10 +40,11 @@ impl FromStr for WorkerCount {
     fn from_str(text: &str) -> Result<Self, String> {
         match text {
             "auto" => Ok(Self::Auto),
+            "best" => Ok(Self::Best),
             _ => match text.parse::<usize>() {
                 Ok(n) if (1..=64).contains(&n) => Ok(Self::Count(n)),
                 _ => Err(format!(
-                    "{text:?} is not a worker count: give 1 to 64, or auto"
+                    "{text:?} is not a worker count: give 1 to 64, auto or best"
                 )),
             },
         }
@@ -47,11 +52,22 @@ impl FromStr for WorkerCount {
 }
 
 impl WorkerCount {
-    /// The number of workers for `models` on `machine`.
-    pub fn resolve(self, models: &[ModelEntry], machine: &MachineInfo) -> usize {
+    /// The number of processes for `models` on `machine`: fixed, or (`best`) measured between
+    /// one and [`automatic_count`].
+    pub fn resolve(self, models: &[ModelEntry], machine: &MachineInfo) -> Instances {
         match self {
-            Self::Count(n) => n,
-            Self::Auto => automatic_count(models, machine),
+            Self::Count(n) => Instances::Fixed(n),
+            Self::Auto => {
+                let workers = automatic_count(models, machine);
+                eprintln!(
+                    "--workers auto: {workers} ({} cores, {} GiB memory, ~{} MB per model instance)",
+                    machine.logical_cores,
+                    machine.memory_bytes.map_or(0, |m| m >> 30),
+                    instance_bytes(models) >> 20
+                );
+                Instances::Fixed(workers)
+            }
+            Self::Best => Instances::Measured(automatic_count(models, machine)),
         }
     }
 }
@@ -60,19 +76,17 @@ impl WorkerCount {
 /// instances of the largest model (about 2.5 × its file plus 256 MB each, as measured: SmolLM2's
 /// 98 MB file peaks at 0.5 GB, Qwen2.5-Coder-0.5B's 491 MB at 1.2 GB).
 pub fn automatic_count(models: &[ModelEntry], machine: &MachineInfo) -> usize {
-    let largest = models.iter().map(|m| m.size_bytes).max().unwrap_or(0);
-    let per_instance = largest * 5 / 2 + (256 << 20);
+    let per_instance = instance_bytes(models);
     let by_memory = machine
         .memory_bytes
         .map_or(1, |memory| (memory * 4 / 5 / per_instance.max(1)) as usize);
-    let workers = machine.logical_cores.min(by_memory).max(1);
-    eprintln!(
-        "--workers auto: {workers} ({} cores, {} GiB memory, ~{} MB per model instance)",
-        machine.logical_cores,
-        machine.memory_bytes.map_or(0, |m| m >> 30),
-        per_instance >> 20
-    );
-    workers
+    machine.logical_cores.min(by_memory).max(1)
+}
+
+/// Memory one instance of the largest of `models` takes, as measured.
+fn instance_bytes(models: &[ModelEntry]) -> u64 {
+    let largest = models.iter().map(|m| m.size_bytes).max().unwrap_or(0);
+    largest * 5 / 2 + (256 << 20)
 }
 
 /// Where the parts of the workers run `run_id` are kept until they are merged.
@@ -232,12 +246,13 @@ mod tests {
     #[test]
     fn worker_counts_parse() {
         assert_eq!("auto".parse::<WorkerCount>(), Ok(WorkerCount::Auto));
+        assert_eq!("best".parse::<WorkerCount>(), Ok(WorkerCount::Best));
         assert_eq!("3".parse::<WorkerCount>(), Ok(WorkerCount::Count(3)));
         for bad in ["0", "65", "many", "-1"] {
             assert!(bad
                 .parse::<WorkerCount>()
                 .unwrap_err()
-                .contains("1 to 64, or auto"));
+                .contains("1 to 64, auto or best"));
         }
     }
 }

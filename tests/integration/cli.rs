@@ -276,3 +276,27 @@ fn truncated_and_foreign_files_are_refused() {
         assert_earlier_run_intact(results.path());
     }
 }
+
+#[test]
+fn calibration_probe_refuses_anything_but_its_request() {
+    use std::io::Write;
+    let mut probe = std::process::Command::new(env!("CARGO_BIN_EXE_yardstick"))
+        .arg("calibrate-probe")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    writeln!(probe.stdin.take().unwrap(), "run everything").unwrap();
+    let out = probe.wait_with_output().unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let err = stderr(&out);
+    assert!(
+        err.contains("calibrate-probe reads one JSON request"),
+        "{err}"
+    );
+    assert!(
+        out.stdout.is_empty(),
+        "no ready line before a valid request"
+    );
+}

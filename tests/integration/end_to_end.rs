@@ -102,6 +102,21 @@ fn run_writes_scored_samples_summary_and_manifest() {
         1,
         "the test split (the exemplars are written in the spec)"
     );
+    // `--workers best` (the default): on a machine with several cores, calibration timed the
+    // setups as worker processes too and the run took the choice it printed.
+    if std::thread::available_parallelism().map_or(1, |n| n.get()) > 1 {
+        let err = stderr(&out);
+        let decision = err
+            .lines()
+            .find(|line| line.contains("calibration estimates"))
+            .unwrap_or_else(|| panic!("no workers decision in:\n{err}"));
+        let workers = manifest.workers.unwrap_or(1);
+        assert_eq!(
+            decision.starts_with("one process"),
+            workers == 1,
+            "{decision} / manifest workers {workers}"
+        );
+    }
 }
 
 #[test]

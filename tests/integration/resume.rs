@@ -38,8 +38,12 @@ fn kill_after(mut child: Child, samples_file: &Path, samples: usize) {
 }
 
 /// The five-item plan both tests run, and its uninterrupted run `whole`.
-const PLAN: [&str; 9] = [
+/// One process whatever calibration would choose: these tests follow one process's signals and
+/// samples file (a workers run's are tested in nightly.rs and end_to_end.rs).
+const PLAN: [&str; 11] = [
     "run",
+    "--workers",
+    "1",
     "--model",
     MODEL,
     "--task",
@@ -196,7 +200,7 @@ fn a_terminated_run_says_how_to_continue_and_resumes_to_the_same_result() {
     // the second signal comes while the first sample after the first one is being generated.
     let twice = results.path().join("runs/twice/samples.jsonl");
     let long = [
-        &plan[..7],
+        &plan[..9],
         &["--max-new-tokens", "256", "--run-id", "twice"],
     ]
     .concat();
