@@ -18,7 +18,7 @@ cargo build --release --quiet
 yardstick="$CARGO_TARGET_DIR/release/yardstick"
 for cache in off on; do
   "$yardstick" run --model "$model" --task "$task" --limit "$items" --dtype f32 \
-    --weights "$weights" --prefix-cache "$cache" --results-dir "$work" --run-id "$cache" \
+    --weights "$weights" --prefix-cache "$cache" --workers 1 --results-dir "$work" --run-id "$cache" \
     > "$work-$cache.txt" 2>&1 || { cat "$work-$cache.txt"; exit 1; }
 done
 python3 - "$work" <<'PY'

@@ -53,7 +53,9 @@ if [ -z "$run_id" ]; then
   if [ "$#" -eq 0 ]; then
     set -- --model smollm2-135m-instruct,qwen2.5-coder-0.5b-instruct
   fi
-  "$yardstick" run --results-dir "$results" --run-id "$run_id" "$@" > /dev/null
+  # One process, one request at a time, as the replay's first pass (worker processes would
+  # overlap their samples' latencies).
+  "$yardstick" run --workers 1 --results-dir "$results" --run-id "$run_id" "$@" > /dev/null
 fi
 run_dir="$results/runs/$run_id"
 [ -d "$run_dir" ] || run_dir="results/runs/$run_id"

@@ -81,16 +81,23 @@ echo "== greedy outputs: auto dtype vs F32 vs F32 with workers (SmolLM2, 10 GSM8
 for setup in "auto 1" "f32 1" "f32 $cores"; do
   set -- $setup
   ys run --model smollm2-135m-instruct --task gsm8k_chat --limit 10 --dtype "$1" --workers "$2" \
-    --no-pull --results-dir "$out/results" --run-id "identity-$1-w$2" > /dev/null
+    --weights quantized --no-pull --results-dir "$out/results" --run-id "identity-$1-w$2" > /dev/null
 done
 
 echo "== harness overhead: the default quick suite"
-ys run --no-pull --results-dir "$out/results" --run-id default-suite > "$out/default-suite.txt"
+# One process: the overhead figure is one process's (a merged workers run has none).
+ys run --workers 1 --no-pull --results-dir "$out/results" --run-id default-suite > "$out/default-suite.txt"
 
-# The suite comparison (benches/suite_vs_llama_server.sh) keeps its own block of the page.
-suite_block=$(sed -n '/<!-- suite-vs-llama-server:start -->/,/<!-- suite-vs-llama-server:end -->/p' docs/PERFORMANCE.md 2>/dev/null || true)
+# The suite comparison (benches/suite_vs_llama_server.sh) and the full-size extrapolation
+# (benches/full_size_extrapolation.py) keep their own blocks of the page.
+block() { sed -n "/<!-- $1:start -->/,/<!-- $1:end -->/p" docs/PERFORMANCE.md 2>/dev/null || true; }
+suite_block=$(block suite-vs-llama-server)
+full_size_block=$(block full-size-extrapolation)
 python3 benches/performance_report.py "$out" "$cores" "$reps" > docs/PERFORMANCE.md
 if [ -n "$suite_block" ]; then
   printf '\n## Suite speed against llama-server\n\n%s\n' "$suite_block" >> docs/PERFORMANCE.md
+fi
+if [ -n "$full_size_block" ]; then
+  printf '\n## Full-size suites, extrapolated\n\n%s\n' "$full_size_block" >> docs/PERFORMANCE.md
 fi
 echo "wrote docs/PERFORMANCE.md"

@@ -149,10 +149,11 @@ pub struct SetupRequest {
     /// Prefix cache, when forced.
     #[serde(default)]
     pub prefix_cache: Option<bool>,
-    /// Processes, when fixed (`None`: one, or worker processes where calibration measures that
-    /// they finish sooner).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub workers: Option<usize>,
+    /// Whether the run chooses between one process and worker processes by calibration
+    /// (`--workers best`); otherwise the manifest's `workers` (none: one process) is fixed.
+    /// Manifests written before this choice existed read as fixed.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub measure_workers: bool,
 }
 
 /// Whether the CPU has BF16 arithmetic (AVX512-BF16).

@@ -11,6 +11,12 @@
 //! then gets the setup with the least expected time per item, from the lengths of its own
 //! prompts and half its generation limit. Dequantized weights are a candidate only where
 //! memory holds them (4 bytes per parameter, × 1.2, + 300 MB per model instance).
+//!
+//! Where a run may use worker processes (`--workers best`, the default, or a forced count), the
+//! setups are also timed as one process per core running at once ([`super::concurrent`]), and
+//! the run is split over workers when the estimate for its own tasks and items — each task's
+//! seconds per item times its items, divided among the workers, plus each worker's model loads
+//! — is at least [`WORKERS_MIN_SAVING`] below one process's.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -497,12 +503,14 @@ pub fn choose(
     };
     // Per model and task: the one-process choice and the workers' choice.
     let mut picks = Vec::new();
-    let (mut one_process, mut with_workers, mut loads) = (0.0, 0.0, 0.0_f64);
+    let (mut one_process, mut with_workers, mut loads) = (0.0, 0.0, 0.0);
     let mut both_measured = measured;
     for choice in models {
         let single = choice.candidates.setups();
         let workers = choice.workers_candidates.setups();
-        let measure_workers = n > 1 && (measured || workers.len() > 1);
+        // Forced workers only need measuring when there is a choice of weights for them (the
+        // dtype is chosen in one process).
+        let measure_workers = n > 1 && (measured || choice.workers_candidates.weights.len() > 1);
         let calibration = if single.len() > 1 || measure_workers {
             let plan = measure_workers.then_some((n, workers.as_slice()));
             Some(calibration_of(choice.model, &choice.candidates, plan)?)
@@ -539,7 +547,8 @@ pub fn choose(
             per_task.push((shape.task.clone(), shape.prefix_cache, alone, shared));
         }
         if let Some(calibration) = &calibration {
-            loads = loads.max(calibration.workers_load_seconds(n));
+            // Every worker loads every model (the parts are shards of all the work).
+            loads += calibration.workers_load_seconds(n);
         }
         picks.push((choice.model.id.clone(), per_task));
     }

@@ -8,6 +8,7 @@
 //! calibration while competing for the cores, caches and memory bandwidth as workers do.
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
@@ -28,7 +29,7 @@ pub struct ConcurrentCost {
     pub instances: usize,
     /// One instance's cost model while all ran (the mean over instances).
     pub cost: Cost,
-    /// Seconds one instance took to load the model.
+    /// Seconds the slowest instance took to load the model.
     pub load_seconds: f64,
 }
 
@@ -125,12 +126,27 @@ struct Probe {
 
 impl Probe {
     fn start(exe: &std::path::Path, threads: usize, request: &str) -> Result<Self> {
-        let mut child = Command::new(exe)
+        let mut command = Command::new(exe);
+        command
             .arg("calibrate-probe")
             .env("RAYON_NUM_THREADS", threads.to_string())
+            // Its own process group: a terminal's Ctrl-C stops the run after calibration (as it
+            // stops any run between samples), not the probes in the middle of a measurement.
+            .process_group(0)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
+            .stderr(Stdio::inherit());
+        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+        unsafe {
+            command.pre_exec(|| {
+                // No probe outlives the run that started it.
+                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                    return Err(std::io::Error::last_os_error());
+                }
+                Ok(())
+            });
+        }
+        let mut child = command
             .spawn()
             .context("cannot start a calibration probe")?;
         let mut stdin = child.stdin.take().expect("stdin is piped");
@@ -158,7 +174,7 @@ impl Probe {
         self.stdout.read_line(&mut line)?;
         if line.is_empty() {
             let status = self.child.wait()?;
-            bail!("a calibration probe failed ({status}); `yardstick calibrate-probe` is run by calibration only");
+            bail!("a calibration probe stopped ({status}); its error, if any, is above");
         }
         Ok(line)
     }

@@ -122,11 +122,11 @@ pub fn start(
 ) -> Result<RunOutcome> {
     let plan = workspace.plan(request)?;
     let machine = MachineInfo::current();
-    let instances = match settings.workers.resolve(&plan.models, &machine) {
-        // Worker processes are measured against one process on CPUs only.
-        Instances::Measured(_) if !settings.device.is_cpu() => Instances::Fixed(1),
-        instances => instances,
-    };
+    let instances = measured_only_where_possible(
+        settings.workers.resolve(&plan.models, &machine),
+        settings.device,
+        plan.shard.is_some(),
+    );
     settings.device.check_compiled()?;
     let loader = MistralRsLoader::new(workspace.models.clone()).with_device(settings.device);
     let gpu = (!settings.device.is_cpu()).then(|| settings.device.describe());
@@ -134,10 +134,7 @@ pub fn start(
         dtype: settings.dtype,
         weights: settings.weights,
         prefix_cache: settings.prefix_cache,
-        workers: match instances {
-            Instances::Fixed(n) => Some(n),
-            Instances::Measured(_) => None,
-        },
+        measure_workers: matches!(instances, Instances::Measured(_)),
     };
     let mut manifest = Manifest {
         dtype: Some(settings.dtype),
@@ -195,9 +192,13 @@ pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Re
     let loader = MistralRsLoader::new(workspace.models.clone()).with_device(manifest.device);
     if let (true, Some(request)) = (manifest.setups.is_empty(), manifest.setup_request) {
         // Stopped before its setups were chosen (while pulling or calibrating).
-        let instances = match request.workers {
-            Some(n) => Instances::Fixed(n),
-            None => WorkerCount::Best.resolve(&plan.models, &MachineInfo::current()),
+        let instances = match request.measure_workers {
+            true => measured_only_where_possible(
+                WorkerCount::Best.resolve(&plan.models, &MachineInfo::current()),
+                manifest.device,
+                plan.shard.is_some(),
+            ),
+            false => Instances::Fixed(manifest.workers.unwrap_or(1)),
         };
         let choice = choose_setups(&plan, request, instances, workspace, &loader)?;
         manifest.setups = choice.setups;
@@ -205,6 +206,20 @@ pub fn resume(run_id: &str, settings: &RunSettings, workspace: &Workspace) -> Re
         run_dir.write_manifest(&manifest)?;
     }
     proceed(plan, run_dir, manifest, done, workspace, loader)
+}
+
+/// `instances`, with the choice of worker processes left out where it does not apply: on a GPU
+/// (calibration measures CPU kernels) and in a shard of a run split by hand (`--shard`), which
+/// always runs in one process.
+fn measured_only_where_possible(
+    instances: Instances,
+    device: ComputeDevice,
+    shard: bool,
+) -> Instances {
+    match instances {
+        Instances::Measured(_) if !device.is_cpu() || shard => Instances::Fixed(1),
+        instances => instances,
+    }
 }
 
 /// The share of a task's prompt its items must have in common for the prefix cache to be on
@@ -283,7 +298,10 @@ fn choose_setups(
     if !loader.device().is_cpu() {
         return Ok(Choice {
             setups: gpu_setups(plan, request, &tasks),
-            workers: most,
+            workers: match instances {
+                Instances::Fixed(n) => n.max(1),
+                Instances::Measured(_) => 1,
+            },
             estimate: None,
         });
     }

@@ -141,6 +141,7 @@ pub fn execute(
             started,
             busy_seconds,
             setup_seconds,
+            parts_peak_rss: None,
         },
     )
 }

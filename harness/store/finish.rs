@@ -11,6 +11,7 @@ use super::run_dir::RunDir;
 use super::summarize::summarize;
 use crate::machine::peak_rss_bytes;
 use crate::tasks::Task;
+use crate::units::Bytes;
 
 /// What a finished run produced.
 #[derive(Debug)]
@@ -30,6 +31,9 @@ pub struct RunTiming {
     pub busy_seconds: f64,
     /// Seconds loading models and warming them up.
     pub setup_seconds: f64,
+    /// The largest peak resident memory of other processes that generated the samples (the
+    /// parts of a merged run), when known.
+    pub parts_peak_rss: Option<Bytes>,
 }
 
 impl RunTiming {
@@ -39,6 +43,7 @@ impl RunTiming {
             started,
             busy_seconds: 0.0,
             setup_seconds: 0.0,
+            parts_peak_rss: None,
         }
     }
 }
@@ -65,7 +70,7 @@ pub fn finish_run<'a>(
         wall_seconds,
         overhead: (timing.busy_seconds > 0.0)
             .then(|| Overhead::new(wall_seconds, timing.busy_seconds, timing.setup_seconds)),
-        peak_rss_bytes: peak_rss_bytes(),
+        peak_rss_bytes: peak_rss_bytes().max(timing.parts_peak_rss),
     };
     run_dir.write_summary(&summary)?;
     manifest.finished_at = Some(chrono::Utc::now().to_rfc3339());

@@ -136,6 +136,7 @@ pub fn merge(
     let started = started
         .checked_sub(Duration::from_secs_f64(longest_part))
         .unwrap_or(started);
+    let parts_peak_rss = parts.iter().filter_map(|p| p.summary.peak_rss_bytes).max();
     let models = parts.into_iter().flat_map(|p| p.summary.models).collect();
     finish_run(
         run_dir,
@@ -143,6 +144,9 @@ pub fn merge(
         &samples,
         &|name| tasks.get(name).ok(),
         models,
-        RunTiming::without_backend(started),
+        RunTiming {
+            parts_peak_rss,
+            ..RunTiming::without_backend(started)
+        },
     )
 }

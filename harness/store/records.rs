@@ -508,6 +508,6 @@ pub struct Summary {
     /// Where this process's wall time went (absent for runs without a backend).
     #[serde(default)]
     pub overhead: Option<Overhead>,
-    /// Peak resident memory of the process.
+    /// Peak resident memory of the process (of a merged run: of its largest part).
     pub peak_rss_bytes: Option<Bytes>,
 }

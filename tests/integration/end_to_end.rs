@@ -241,6 +241,12 @@ fn two_workers_write_the_samples_of_one() {
                 "3",
                 "--max-new-tokens",
                 "10",
+                // The same setup for both: with a choice, calibration may pick other weights
+                // for workers than for one process, and outputs would differ for that reason.
+                "--dtype",
+                "f32",
+                "--weights",
+                "quantized",
                 "--workers",
                 workers,
                 "--run-id",

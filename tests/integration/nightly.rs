@@ -14,6 +14,7 @@ tasks = ["gsm8k"]
 limit = 2
 max_new_tokens = 48
 hardware = "cloud-cpu-2vcpu-16gib"
+workers = 1  # both nights in one process: compared nights must run alike
 "#;
 
 #[test]

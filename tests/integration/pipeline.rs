@@ -205,12 +205,20 @@ fn shards_merged_equal_the_unsharded_run() {
     let mut slow: serde_json::Value =
         serde_json::from_slice(&fs::read(&summary_file).unwrap()).unwrap();
     slow["wall_seconds"] = serde_json::json!(100.0);
+    // … and held 64 GiB at its peak, more than this test process ever will.
+    let big = 64_u64 << 30;
+    slow["peak_rss_bytes"] = serde_json::json!(big);
     fs::write(&summary_file, serde_json::to_vec(&slow).unwrap()).unwrap();
     let merged = merge(&shards, &tasks, merged_dir, MergeOrigin::default()).unwrap();
     assert!(
         (100.0..110.0).contains(&merged.summary.wall_seconds),
         "the merged run's wall time is its longest part's plus the merge: {}",
         merged.summary.wall_seconds
+    );
+    assert_eq!(
+        merged.summary.peak_rss_bytes,
+        Some(big),
+        "the merged run's peak memory is its largest part's"
     );
     let strip = |samples: Vec<yardstick::store::SampleRecord>| -> Vec<_> {
         samples
