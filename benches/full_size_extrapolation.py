@@ -4,8 +4,7 @@ mean seconds per sample (as the run measured them, one process or worker process
 once) times the task's full item count, divided by the run's worker processes; then scaled by
 the run's wall time over its model time, so loads, scoring and executing generated code count
 too. Prints a Markdown table and puts it into a Markdown file between the markers
-<!-- full-size-extrapolation:start --> and <!-- full-size-extrapolation:end --> (appended when
-the file has none).
+<!-- full-size-extrapolation:start --> and <!-- full-size-extrapolation:end --> (marked_block.py).
 
 Usage: full_size_extrapolation.py RUN_DIR YARDSTICK_BINARY [TARGET.md]
 """
@@ -17,8 +16,9 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-START = "<!-- full-size-extrapolation:start -->"
-END = "<!-- full-size-extrapolation:end -->"
+from marked_block import put_block
+
+BLOCK = "full-size-extrapolation"
 
 
 def full_item_counts(binary):
@@ -138,16 +138,7 @@ def main():
     text = table(Path(sys.argv[1]), sys.argv[2])
     print(text)
     if len(sys.argv) == 4:
-        target = Path(sys.argv[3])
-        current = target.read_text() if target.exists() else ""
-        block = f"{START}\n{text}{END}"
-        if START in current and END in current:
-            before, rest = current.split(START, 1)
-            after = rest.split(END, 1)[1]
-            current = before + block + after
-        else:
-            current = current.rstrip("\n") + "\n\n" + block + "\n"
-        target.write_text(current)
+        put_block(Path(sys.argv[3]), BLOCK, text, "Full-size suites, extrapolated")
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-START = "<!-- suite-vs-llama-server:start -->"
-END = "<!-- suite-vs-llama-server:end -->"
+from marked_block import put_block
+
+BLOCK = "suite-vs-llama-server"
 
 
 def cpu():
@@ -68,15 +69,7 @@ def main():
     target = Path(sys.argv[3])
     body = table(report, manifest)
     print(body)
-    text = target.read_text() if target.exists() else ""
-    block = f"{START}\n{body}\n{END}"
-    if START in text and END in text:
-        before, rest = text.split(START, 1)
-        after = rest.split(END, 1)[1]
-        text = before + block + after
-    else:
-        text = text.rstrip() + "\n\n## Suite speed against llama-server\n\n" + block + "\n"
-    target.write_text(text)
+    put_block(target, BLOCK, body, "Suite speed against llama-server")
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@
 //! calibration while competing for the cores, caches and memory bandwidth as workers do.
 
 use std::io::{BufRead, BufReader, Write};
-use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
 use std::time::Instant;
@@ -17,6 +16,7 @@ use anyhow::{bail, Context, Result};
 use serde::{Deserialize, Serialize};
 
 use super::calibration::{measure, Cost, Timing};
+use super::workers::run_child;
 use crate::backend::mistralrs::{MistralRsBackend, MistralRsOptions};
 use crate::backend::Setup;
 
@@ -126,27 +126,13 @@ struct Probe {
 
 impl Probe {
     fn start(exe: &std::path::Path, threads: usize, request: &str) -> Result<Self> {
+        // A run child: a terminal's Ctrl-C stops the run after calibration (as it stops any run
+        // between samples), not the probes in the middle of a measurement.
         let mut command = Command::new(exe);
-        command
-            .arg("calibrate-probe")
-            .env("RAYON_NUM_THREADS", threads.to_string())
-            // Its own process group: a terminal's Ctrl-C stops the run after calibration (as it
-            // stops any run between samples), not the probes in the middle of a measurement.
-            .process_group(0)
+        let mut child = run_child(command.arg("calibrate-probe"), threads)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
-        // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-        unsafe {
-            command.pre_exec(|| {
-                // No probe outlives the run that started it.
-                if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                    return Err(std::io::Error::last_os_error());
-                }
-                Ok(())
-            });
-        }
-        let mut child = command
+            .stderr(Stdio::inherit())
             .spawn()
             .context("cannot start a calibration probe")?;
         let mut stdin = child.stdin.take().expect("stdin is piped");

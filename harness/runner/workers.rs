@@ -179,9 +179,27 @@ fn create_part(parent: &Manifest, parts_dir: &Path, part_id: &str, shard: Shard)
     })
 }
 
-/// Starts `yardstick run --resume <part>` on `threads` threads (with this run's task folders). The worker gets its own process
-/// group, so a terminal's Ctrl-C reaches only this process, which passes it on once; and it is
-/// sent SIGTERM if this process dies, so no worker outlives the run it belongs to.
+/// Makes `command` a child of this run on `threads` compute threads: in its own process group,
+/// so a terminal's Ctrl-C reaches only this process, which decides what to pass on; and sent
+/// SIGTERM if this process dies, so no child outlives the run it belongs to.
+pub(super) fn run_child(command: &mut Command, threads: usize) -> &mut Command {
+    command
+        .env("RAYON_NUM_THREADS", threads.to_string())
+        .process_group(0);
+    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+    command
+}
+
+/// Starts `yardstick run --resume <part>` on `threads` threads (with this run's task folders),
+/// as a [`run_child`] (the worker is passed a Ctrl-C once).
 fn start_worker(
     part_id: &str,
     parts_dir: &Path,
@@ -196,20 +214,10 @@ fn start_worker(
     for dir in task_dirs {
         command.arg("--tasks-dir").arg(dir);
     }
-    command
-        .env("RAYON_NUM_THREADS", threads.to_string())
-        .process_group(0)
-        .stdout(Stdio::null());
-    // SAFETY: prctl is async-signal-safe; nothing else runs between fork and exec.
-    unsafe {
-        command.pre_exec(|| {
-            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGTERM) != 0 {
-                return Err(std::io::Error::last_os_error());
-            }
-            Ok(())
-        });
-    }
-    command.spawn().context("cannot start a worker process")
+    run_child(&mut command, threads)
+        .stdout(Stdio::null())
+        .spawn()
+        .context("cannot start a worker process")
 }
 
 /// Waits for every worker; a stop signal this process receives is passed on to them once (they
