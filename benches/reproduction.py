@@ -8,12 +8,16 @@ setting matches it, with its 95% interval and the verdict, then every other resu
                             [--doc docs/REPRODUCTION.md]
 
 For each model and task it takes the finished run with the most items (the latest of equals)
-under the task's current version.
+under the task's current version. A figure can name the metric it is (`metric`, e.g. acc_norm;
+default the task's headline metric), and a figure that is the mean of several benchmarks
+(`average_of`) is set beside the same unweighted mean of their tasks, with the interval
+yardstick gives a weighted mean of tasks (Korn–Graubard, as the model pages and suite scores).
 Only the text between the markers is rewritten; the prose around it is kept.
 """
 
 import argparse
 import json
+import math
 import pathlib
 import sys
 import tomllib
@@ -72,20 +76,101 @@ def item_scores(manifest, result, results):
     return {item: sum(v) / len(v) for item, v in per_item.items()}
 
 
+# The interval of a weighted mean of tasks' means, as harness/metrics/stats.rs computes it
+# (`Estimate::weighted_mean_of_estimates`): each task's item variance rebuilt from its standard
+# error, floored at a proportion shrunk towards 1/2; Clopper-Pearson at the Korn-Graubard
+# effective n, never above the Kish effective size.
+
+
+def ln_gamma(x):
+    return math.lgamma(x)
+
+
+def incomplete_beta(a, b, x):
+    """I_x(a, b) by its continued fraction (Numerical Recipes §6.4), as stats.rs."""
+    if x <= 0:
+        return 0.0
+    if x >= 1:
+        return 1.0
+    front = math.exp(ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * math.log(x) + b * math.log(1 - x))
+    if x < (a + 1) / (a + b + 2):
+        return front * continued_fraction(a, b, x) / a
+    return 1 - front * continued_fraction(b, a, 1 - x) / b
+
+
+def continued_fraction(a, b, x):
+    tiny = 1e-300
+    away = lambda v: tiny if abs(v) < tiny else v  # noqa: E731
+    qab, qap, qam = a + b, a + 1, a - 1
+    c, d = 1.0, 1 / away(1 - qab * x / qap)
+    h = d
+    for m in range(1, 10_001):
+        m2 = 2 * m
+        for aa in (m * (b - m) * x / ((qam + m2) * (a + m2)), -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2))):
+            d = 1 / away(1 + aa * d)
+            c = away(1 + aa / c)
+            step = d * c
+            h *= step
+        if abs(step - 1) < 1e-15:
+            break
+    return h
+
+
+def beta_quantile(q, a, b):
+    low, high = 0.0, 1.0
+    for _ in range(100):
+        middle = (low + high) / 2
+        if incomplete_beta(a, b, middle) < q:
+            low = middle
+        else:
+            high = middle
+    return (low + high) / 2
+
+
+def clopper_pearson(successes, n):
+    low = 0.0 if successes <= 0 else beta_quantile(0.025, successes, n - successes + 1)
+    high = 1.0 if successes >= n else beta_quantile(0.975, successes + 1, n - successes)
+    return low, high
+
+
+def mean_of_estimates(estimates):
+    """The unweighted mean of tasks' estimates, with its interval (see above)."""
+    weight = 1 / len(estimates)
+    value = min(max(sum(weight * e["value"] for e in estimates), 0.0), 1.0)
+    variance = 0.0
+    for e in estimates:
+        shrunk = (e["value"] * e["n"] + 1) / (e["n"] + 2)
+        item_variance = max(e["stderr"] ** 2 * e["n"], shrunk * (1 - shrunk))
+        variance += weight * weight * item_variance / e["n"]
+    kish = 1 / sum(weight * weight / e["n"] for e in estimates)
+    effective = min(value * (1 - value) / variance, kish) if variance > 0 and 0 < value < 1 else kish
+    low, high = clopper_pearson(value * effective, effective)
+    return {"n": sum(e["n"] for e in estimates), "value": value, "ci_low": low, "ci_high": high}
+
+
+def metric_key(result, metric):
+    """The key of `metric` (a name such as acc_norm, or a whole key) in `result`, or its headline."""
+    if metric is None:
+        return result["primary_metric"]
+    return next((k for k in result["metrics"] if k == metric or k.split(",")[0] == metric), None)
+
+
 def percent(x):
     return f"{100 * x:.1f}"
 
 
-def describe(result, manifest):
-    """'61.6% [53.7, 69.0], n = 164 (all items), run R' for a result's headline metric."""
-    estimate = result["metrics"][result["primary_metric"]]
+def describe(result, manifest, key=None):
+    """'61.6% [53.7, 69.0], n = 164 (all items), run R' for a result's metric `key` (default:
+    its headline metric)."""
+    key = key or result["primary_metric"]
+    estimate = result["metrics"][key]
     size = "all items" if manifest.get("limit") is None and not manifest.get("shard") else "a subset"
     quantization = next(
         (m["quantization"] for m in manifest["models"] if m["id"] == result["model"]), "?"
     )
     return (
         f"{percent(estimate['value'])}% [{percent(estimate['ci_low'])}, {percent(estimate['ci_high'])}]",
-        f"n = {estimate['n']} ({size}), {quantization}, `{result['primary_metric']}`, run `{manifest['run_id']}`",
+        f"n = {estimate['n']} ({size}), {quantization}, `{key}`, run `{manifest['run_id']}`",
         estimate,
     )
 
@@ -112,18 +197,31 @@ def tables(models, best, results):
         ]
         matched = set()
         for figure in published:
-            task = figure.get("task")
-            found = best.get((model["id"], task)) if task else None
-            if found:
-                matched.add(task)
-                here, detail, estimate = describe(*found)
+            tasks = [figure["task"]] if figure.get("task") else figure.get("average_of", [])
+            found = [best.get((model["id"], task)) for task in tasks]
+            keys = [metric_key(f[0], figure.get("metric")) if f else None for f in found]
+            if tasks and all(found) and all(keys):
+                matched.update(tasks)
+                described = [describe(result, manifest, key) for (result, manifest), key in zip(found, keys)]
+                if len(tasks) == 1:
+                    here, detail, estimate = described[0]
+                else:
+                    estimate = mean_of_estimates([e for _, _, e in described])
+                    here = (
+                        f"{percent(estimate['value'])}% [{percent(estimate['ci_low'])}, {percent(estimate['ci_high'])}] "
+                        "(unweighted mean)"
+                    )
+                    detail = "; ".join(f"`{task}` {h}: {d}" for task, (h, d, _) in zip(tasks, described))
                 row_verdict = verdict(figure["value"], estimate)
             else:
                 here, detail = "—", ""
-                row_verdict = "not run yet" if task else "no yardstick task has this setting"
+                row_verdict = "not run yet" if tasks else "no yardstick task has this setting"
+            named = " + ".join(f"`{task}`" for task in tasks) or "—"
+            if figure.get("metric"):
+                named += f" ({figure['metric']})"
             lines.append(
                 f"| {figure['benchmark']} | {figure['value']:.1f}% | {figure['setting']} · {figure['source']} "
-                f"| {f'`{task}`' if task else '—'} | {here} | {detail} | {row_verdict} |"
+                f"| {named} | {here} | {detail} | {row_verdict} |"
             )
         others = sorted(t for (m, t) in best if m == model["id"] and t not in matched)
         matched_scores = {

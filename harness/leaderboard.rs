@@ -734,40 +734,78 @@ fn speed_and_cost(
     }
 }
 
-/// A published figure beside this board's result on the task whose setting matches it.
+/// A published figure beside this board's result on the task whose setting matches it (or,
+/// for a published average of several benchmarks, the same average of the matching tasks).
 #[derive(Debug, Clone, Serialize)]
 pub struct Reproduction {
     /// The figure, its setting and source.
     pub published: PublishedScore,
-    /// The matching task's headline metric key, when the board has a result for it.
+    /// The tasks compared, with the metric key of each (`task: metric`), when the board has a
+    /// result for every one.
     pub metric: Option<String>,
-    /// The board's result on that task (a proportion, with its 95% interval).
+    /// The board's result (a proportion, with its 95% interval): the task's, or the unweighted
+    /// mean of the tasks' with the interval of a weighted mean ([`Estimate::weighted_mean`]).
     pub here: Option<Estimate>,
     /// Whether the published figure lies inside that interval.
     pub within_interval: Option<bool>,
 }
 
 impl Reproduction {
-    /// `published` beside the row's result for its task (none when it names no task or the row
-    /// has no result for it).
+    /// `published` beside the row's result for its task or tasks (none when it names no task or
+    /// the row lacks a result for one of them, or the metric it names).
     pub fn of(published: &PublishedScore, row: &ModelRow) -> Self {
-        let result = published
-            .task
-            .as_deref()
-            .and_then(|task| row.tasks.iter().find(|t| t.task == task));
-        let here = result
-            .and_then(|r| r.metrics.get(&r.primary_metric))
-            .cloned();
+        let tasks = published.tasks();
+        let found: Option<Vec<(&str, &Estimate)>> = if tasks.is_empty() {
+            None
+        } else {
+            tasks
+                .iter()
+                .map(|task| {
+                    let result = row.tasks.iter().find(|t| t.task == *task)?;
+                    metric_of(result, published.metric.as_deref())
+                })
+                .collect()
+        };
+        let here = found.as_ref().map(|estimates| match estimates.as_slice() {
+            [(_, one)] => (*one).clone(),
+            several => {
+                let weight = 1.0 / several.len() as f64;
+                let parts: Vec<(f64, &Estimate)> =
+                    several.iter().map(|(_, e)| (weight, *e)).collect();
+                Estimate::weighted_mean_of_estimates(&parts)
+            }
+        });
         let fraction = published.value / 100.0;
         Self {
             published: published.clone(),
-            metric: result.map(|r| r.primary_metric.clone()),
+            metric: found.map(|estimates| {
+                tasks
+                    .iter()
+                    .zip(&estimates)
+                    .map(|(task, (key, _))| format!("{task}: {key}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            }),
             within_interval: here
                 .as_ref()
                 .map(|e| (e.ci_low..=e.ci_high).contains(&fraction)),
             here,
         }
     }
+}
+
+/// `result`'s estimate of `metric` (a name such as `acc_norm`, or a whole key such as
+/// `acc_norm,none`; the first filter's when several), or of its headline metric; with its key.
+fn metric_of<'a>(result: &'a TaskResult, metric: Option<&str>) -> Option<(&'a str, &'a Estimate)> {
+    let key = match metric {
+        None => result.primary_metric.as_str(),
+        Some(wanted) => result
+            .metrics
+            .keys()
+            .find(|key| key.as_str() == wanted || key.split(',').next() == Some(wanted))?
+            .as_str(),
+    };
+    result.metrics.get(key).map(|estimate| (key, estimate))
 }
 
 /// The leaderboard of a results folder.
@@ -1013,18 +1051,68 @@ mod tests {
             setting: "greedy".into(),
             source: "a report".into(),
             task: task.map(str::to_string),
+            average_of: Vec::new(),
+            metric: None,
         };
         let inside = Reproduction::of(&figure(50.0, Some("humaneval")), row);
         let here = inside.here.clone().unwrap();
         assert_eq!((here.n, here.value), (40, 0.5));
-        assert_eq!(inside.metric.as_deref(), Some(METRIC));
+        assert_eq!(
+            inside.metric.as_deref(),
+            Some(format!("humaneval: {METRIC}").as_str())
+        );
         assert_eq!(inside.within_interval, Some(true));
         let outside = Reproduction::of(&figure(95.0, Some("humaneval")), row);
         assert_eq!(outside.within_interval, Some(false), "{:?}", outside.here);
-        for unmatched in [figure(50.0, None), figure(50.0, Some("gsm8k"))] {
+        let no_such_metric = PublishedScore {
+            metric: Some("acc_norm".into()),
+            ..figure(50.0, Some("humaneval"))
+        };
+        for unmatched in [
+            figure(50.0, None),
+            figure(50.0, Some("gsm8k")),
+            no_such_metric,
+        ] {
             let reproduction = Reproduction::of(&unmatched, row);
             assert!(reproduction.here.is_none() && reproduction.within_interval.is_none());
         }
+    }
+
+    #[test]
+    fn a_published_average_sits_beside_the_same_average_of_the_matching_tasks() {
+        let board = board(&[run(
+            "full",
+            1,
+            &[ran("a", "humaneval", 40, half), ran("a", "gsm8k", 60, all)],
+        )]);
+        let row = &board.rows[0];
+        let average = |value: f64, tasks: &[&str]| PublishedScore {
+            benchmark: "Code and math (average)".into(),
+            value,
+            setting: "greedy".into(),
+            source: "a report".into(),
+            task: None,
+            average_of: tasks.iter().map(|t| t.to_string()).collect(),
+            metric: Some("exact_match".into()),
+        };
+        let both = Reproduction::of(&average(75.0, &["humaneval", "gsm8k"]), row);
+        let here = both.here.clone().unwrap();
+        // The unweighted mean of 20/40 and 60/60, with the interval of that mean of the items.
+        let items = |n: usize, right: usize| -> Vec<f64> {
+            (0..n).map(|i| f64::from(u8::from(i < right))).collect()
+        };
+        let expected = Estimate::weighted_mean(&[(0.5, &items(40, 20)), (0.5, &items(60, 60))]);
+        assert_eq!((here.n, here.value), (100, 0.75));
+        assert!((here.ci_low - expected.ci_low).abs() < 1e-9, "{here:?}");
+        assert!((here.ci_high - expected.ci_high).abs() < 1e-9, "{here:?}");
+        assert_eq!(both.within_interval, Some(true));
+        assert_eq!(
+            both.metric.as_deref(),
+            Some(format!("humaneval: {METRIC}, gsm8k: {METRIC}").as_str())
+        );
+        // A task without a result leaves the average out.
+        let missing = Reproduction::of(&average(75.0, &["humaneval", "mbpp"]), row);
+        assert!(missing.here.is_none() && missing.within_interval.is_none());
     }
 
     #[test]

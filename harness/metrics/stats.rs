@@ -76,8 +76,51 @@ impl Estimate {
             .copied()
             .filter(|(_, values)| !values.is_empty())
             .collect();
-        let n: usize = parts.iter().map(|(_, v)| v.len()).sum();
-        let preliminary = parts.iter().any(|(_, v)| v.len() < PRELIMINARY_BELOW);
+        // One part of 0/1 values is a plain proportion: its exact interval, the same the task shows.
+        if let [(weight, values)] = parts.as_slice() {
+            if (*weight - 1.0).abs() < 1e-12 && values.iter().all(|v| *v == 0.0 || *v == 1.0) {
+                return Self::proportion(values);
+            }
+        }
+        let moments: Vec<PartMoments> = parts
+            .iter()
+            .map(|(weight, values)| PartMoments {
+                weight: *weight,
+                n: values.len(),
+                mean: mean(values),
+                item_variance: item_variance(values),
+            })
+            .collect();
+        Self::weighted_mean_of_moments(&moments)
+    }
+
+    /// [`Estimate::weighted_mean`] of independent parts known only by their estimates (each a
+    /// mean of per-item values in [0, 1] with its `n` and standard error, as a run's summary
+    /// holds them): e.g. a published "average of ARC-Easy and ARC-Challenge" beside the two
+    /// tasks' results. Each part's item variance is rebuilt from `stderr² · n` and its mean, with
+    /// the same floor as from the values themselves.
+    pub fn weighted_mean_of_estimates(parts: &[(f64, &Estimate)]) -> Self {
+        let moments: Vec<PartMoments> = parts
+            .iter()
+            .filter(|(_, estimate)| estimate.n > 0)
+            .map(|(weight, estimate)| {
+                let n = estimate.n as f64;
+                let shrunk = (estimate.value * n + 1.0) / (n + 2.0);
+                PartMoments {
+                    weight: *weight,
+                    n: estimate.n,
+                    mean: estimate.value,
+                    item_variance: (estimate.stderr.powi(2) * n).max(shrunk * (1.0 - shrunk)),
+                }
+            })
+            .collect();
+        Self::weighted_mean_of_moments(&moments)
+    }
+
+    /// The Korn–Graubard interval of Σ w·mean over parts given by their moments (module header).
+    fn weighted_mean_of_moments(parts: &[PartMoments]) -> Self {
+        let n: usize = parts.iter().map(|p| p.n).sum();
+        let preliminary = parts.iter().any(|p| p.n < PRELIMINARY_BELOW);
         if parts.is_empty() {
             return Self {
                 n: 0,
@@ -89,25 +132,19 @@ impl Estimate {
                 preliminary: true,
             };
         }
-        // One part of 0/1 values is a plain proportion: its exact interval, the same the task shows.
-        if let [(weight, values)] = parts.as_slice() {
-            if (*weight - 1.0).abs() < 1e-12 && values.iter().all(|v| *v == 0.0 || *v == 1.0) {
-                return Self::proportion(values);
-            }
-        }
         let value: f64 = parts
             .iter()
-            .map(|(w, v)| w * mean(v))
+            .map(|p| p.weight * p.mean)
             .sum::<f64>()
             .clamp(0.0, 1.0);
         let variance: f64 = parts
             .iter()
-            .map(|(w, v)| w * w * item_variance(v) / v.len() as f64)
+            .map(|p| p.weight * p.weight * p.item_variance / p.n as f64)
             .sum();
         let kish = 1.0
             / parts
                 .iter()
-                .map(|(w, v)| w * w / v.len() as f64)
+                .map(|p| p.weight * p.weight / p.n as f64)
                 .sum::<f64>();
         let effective_n = if variance > 0.0 && value > 0.0 && value < 1.0 {
             (value * (1.0 - value) / variance).min(kish)
@@ -149,6 +186,15 @@ impl Estimate {
 /// x = Σ values, so a part whose items were all right (or all wrong) still counts as uncertain.
 /// For values in [0, 1] the floor nearly always binds: averaging several samples per item does
 /// not narrow the interval (conservative: the simulation shows ≥ 99.5% coverage there).
+/// What [`Estimate::weighted_mean`] needs of one part: its weight, item count, mean and item
+/// variance.
+struct PartMoments {
+    weight: f64,
+    n: usize,
+    mean: f64,
+    item_variance: f64,
+}
+
 fn item_variance(values: &[f64]) -> f64 {
     let n = values.len() as f64;
     let shrunk = (values.iter().sum::<f64>() + 1.0) / (n + 2.0);
@@ -470,6 +516,37 @@ mod tests {
         assert!(low == 0.0 && close(high, 0.3085), "{low} {high}");
         let (low, high) = clopper_pearson(10.0, 10.0);
         assert!(close(low, 0.6915) && high == 1.0, "{low} {high}");
+    }
+
+    #[test]
+    fn a_weighted_mean_of_estimates_equals_the_one_of_their_items() {
+        // Two tasks of different sizes and accuracies, averaged with equal weights; one part all
+        // wrong (its variance comes from the floor), as from the items themselves.
+        let outcomes = |n: usize, right: usize| -> Vec<f64> {
+            (0..n).map(|i| if i < right { 1.0 } else { 0.0 }).collect()
+        };
+        for (a, b) in [
+            (outcomes(2376, 1013), outcomes(1172, 315)),
+            (outcomes(40, 0), outcomes(164, 89)),
+        ] {
+            let from_items = Estimate::weighted_mean(&[(0.5, &a), (0.5, &b)]);
+            let (ea, eb) = (Estimate::proportion(&a), Estimate::proportion(&b));
+            let from_estimates = Estimate::weighted_mean_of_estimates(&[(0.5, &ea), (0.5, &eb)]);
+            assert_eq!(from_estimates.n, from_items.n);
+            for (x, y) in [
+                (from_estimates.value, from_items.value),
+                (from_estimates.stderr, from_items.stderr),
+                (from_estimates.ci_low, from_items.ci_low),
+                (from_estimates.ci_high, from_items.ci_high),
+            ] {
+                assert!(
+                    (x - y).abs() < 1e-9,
+                    "{from_estimates:?} against {from_items:?}"
+                );
+            }
+            assert!(from_estimates.ci_low < from_estimates.value);
+            assert!(from_estimates.value < from_estimates.ci_high);
+        }
     }
 
     #[test]

@@ -58,6 +58,23 @@ pub struct PublishedScore {
     /// The yardstick task that matches the setting most closely, if one does.
     #[serde(default)]
     pub task: Option<String>,
+    /// For a figure that is the unweighted mean of several benchmarks (e.g. "ARC, average of
+    /// Easy and Challenge"): the yardstick task of each, in place of `task`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub average_of: Vec<String>,
+    /// The metric the figure is (e.g. `acc_norm`), when it is not the task's headline metric.
+    #[serde(default)]
+    pub metric: Option<String>,
+}
+
+impl PublishedScore {
+    /// The yardstick tasks the figure is compared with: `task`, or each of `average_of`.
+    pub fn tasks(&self) -> Vec<&str> {
+        match &self.task {
+            Some(task) => vec![task.as_str()],
+            None => self.average_of.iter().map(String::as_str).collect(),
+        }
+    }
 }
 
 /// Where a model's GGUF comes from.
@@ -288,6 +305,21 @@ impl Registry {
                         published.value
                     );
                 }
+                if published.task.is_some() && !published.average_of.is_empty() {
+                    bail!(
+                        "model {id}: published {} names both `task` and `average_of`; keep \
+                         `task` for one benchmark or `average_of` for a mean of several",
+                        published.benchmark
+                    );
+                }
+                if published.average_of.len() == 1 {
+                    bail!(
+                        "model {id}: published {} has `average_of` with one task; write it as \
+                         `task = \"{}\"`",
+                        published.benchmark,
+                        published.average_of[0]
+                    );
+                }
             }
             model.source.check(id)?;
             if let Source::Path { path } = &mut model.source {
@@ -488,6 +520,18 @@ mod tests {
             err.contains("model a: published HumanEval value 616"),
             "{err}"
         );
+        // An average names its tasks instead of one task, never both.
+        let average = published("37.3").replace(
+            "task = \"humaneval\"",
+            "average_of = [\"arc_easy\", \"arc_challenge\"]\nmetric = \"acc_norm\"",
+        );
+        let registry = Registry::parse(&average, Path::new("/")).unwrap();
+        let figure = &registry.get("a").unwrap().published[0];
+        assert_eq!(figure.tasks(), ["arc_easy", "arc_challenge"]);
+        assert_eq!(figure.metric.as_deref(), Some("acc_norm"));
+        let both = average.replace("metric =", "task = \"arc_easy\"\nmetric =");
+        let err = format!("{:#}", Registry::parse(&both, Path::new("/")).unwrap_err());
+        assert!(err.contains("both `task` and `average_of`"), "{err}");
     }
 
     #[test]

