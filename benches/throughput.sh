@@ -88,16 +88,18 @@ echo "== harness overhead: the default quick suite"
 # One process: the overhead figure is one process's (a merged workers run has none).
 ys run --workers 1 --no-pull --results-dir "$out/results" --run-id default-suite > "$out/default-suite.txt"
 
-# The suite comparison (benches/suite_vs_llama_server.sh) and the full-size extrapolation
-# (benches/full_size_extrapolation.py) keep their own blocks of the page.
+# The suite comparison (benches/suite_vs_llama_server.sh), the full-size extrapolation
+# (benches/full_size_extrapolation.py) and the CPU profile (benches/attention_profile.py) keep
+# their own blocks of the page.
 block() { sed -n "/<!-- $1:start -->/,/<!-- $1:end -->/p" docs/PERFORMANCE.md 2>/dev/null || true; }
 suite_block=$(block suite-vs-llama-server)
 full_size_block=$(block full-size-extrapolation)
+profile_block=$(block attention-profile)
 python3 benches/performance_report.py "$out" "$cores" "$reps" > docs/PERFORMANCE.md
-if [ -n "$suite_block" ]; then
-  printf '\n## Suite speed against llama-server\n\n%s\n' "$suite_block" >> docs/PERFORMANCE.md
-fi
-if [ -n "$full_size_block" ]; then
-  printf '\n## Full-size suites, extrapolated\n\n%s\n' "$full_size_block" >> docs/PERFORMANCE.md
-fi
+keep() {
+  if [ -n "$2" ]; then printf '\n## %s\n\n%s\n' "$1" "$2" >> docs/PERFORMANCE.md; fi
+}
+keep "Suite speed against llama-server" "$suite_block"
+keep "Full-size suites, extrapolated" "$full_size_block"
+keep "Where prefill time goes" "$profile_block"
 echo "wrote docs/PERFORMANCE.md"
