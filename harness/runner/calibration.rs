@@ -142,6 +142,21 @@ pub struct Calibration {
     /// Setups measured as several worker processes at once.
     #[serde(default)]
     pub concurrent: Vec<ConcurrentCost>,
+    /// Worker measurements that failed here, kept so that later runs do not repeat them (deleting
+    /// the calibration file measures again).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub concurrent_failed: Vec<FailedConcurrent>,
+}
+
+/// A setup that could not be measured as worker processes on this machine and build.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailedConcurrent {
+    /// The setup every instance was to run.
+    pub setup: Setup,
+    /// Instances at once.
+    pub instances: usize,
+    /// Why it failed.
+    pub error: String,
 }
 
 impl Calibration {
@@ -230,6 +245,7 @@ pub fn calibrate(
             measured: Vec::new(),
             chars_per_token: 0.0,
             concurrent: Vec::new(),
+            concurrent_failed: Vec::new(),
         });
     // The dtype is chosen on the first kind of weights; the others are measured with it only.
     let first_weights = candidates.weights[0];
@@ -269,7 +285,7 @@ pub fn calibrate(
                 prefix_cache: false,
             };
             if plan.allowed.contains(&setup) {
-                changed |= measure_workers_once(&mut calibration, &plan, setup);
+                changed |= measure_workers_once(&mut calibration, &plan, setup, &file);
             }
         }
     }
@@ -329,39 +345,102 @@ pub struct WorkersPlan<'a> {
 }
 
 /// Measures `setup` as `plan.instances` worker processes unless `calibration` already holds
-/// it; whether it measured. A failed measurement is reported and leaves nothing recorded (the
-/// run then stays in one process, unless workers were asked for).
-fn measure_workers_once(calibration: &mut Calibration, plan: &WorkersPlan, setup: Setup) -> bool {
-    let known = |c: &ConcurrentCost| c.setup == setup && c.instances == plan.instances;
-    if calibration.concurrent.iter().any(known) {
-        return false;
-    }
-    match measure_concurrent(plan.gguf, setup, plan.instances, plan.threads) {
-        Ok(measured) => {
-            let cost = measured.cost;
+/// the measurement, or a failed one; whether `calibration` changed. A failure is reported,
+/// recorded (a later run does not measure it again until `file` is deleted) and leaves the run
+/// in one process, unless workers were asked for.
+fn measure_workers_once(
+    calibration: &mut Calibration,
+    plan: &WorkersPlan,
+    setup: Setup,
+    file: &Path,
+) -> bool {
+    match workers_measurement_state(calibration, setup, plan.instances) {
+        WorkersMeasurement::Known => false,
+        WorkersMeasurement::Failed(error) => {
             eprintln!(
-                "  {}, {} worker processes × {} thread(s) at once: prefill {:.0} tok/s at {:.0} \
-                 tokens, {:.0} at {:.0}; decode {:.1} tok/s, each",
+                "  {} worker processes ({}) not measured: measuring them failed here before \
+                 ({error}); delete {} to measure again",
+                plan.instances,
                 setup.describe(),
-                plan.instances,
-                plan.threads,
-                cost.short.prompt_tokens / cost.short.prefill_seconds,
-                cost.short.prompt_tokens,
-                cost.long.prompt_tokens / cost.long.prefill_seconds,
-                cost.long.prompt_tokens,
-                1.0 / cost.decode_seconds_per_token(cost.short.prompt_tokens)
-            );
-            calibration.concurrent.push(measured);
-            true
-        }
-        Err(err) => {
-            eprintln!(
-                "  could not measure {} worker processes ({}): {err:#}",
-                plan.instances,
-                setup.describe()
+                file.display()
             );
             false
         }
+        WorkersMeasurement::Missing => {
+            let result = measure_concurrent(plan.gguf, setup, plan.instances, plan.threads);
+            match &result {
+                Ok(measured) => {
+                    let cost = measured.cost;
+                    eprintln!(
+                        "  {}, {} worker processes × {} thread(s) at once: prefill {:.0} tok/s \
+                         at {:.0} tokens, {:.0} at {:.0}; decode {:.1} tok/s, each",
+                        setup.describe(),
+                        plan.instances,
+                        plan.threads,
+                        cost.short.prompt_tokens / cost.short.prefill_seconds,
+                        cost.short.prompt_tokens,
+                        cost.long.prompt_tokens / cost.long.prefill_seconds,
+                        cost.long.prompt_tokens,
+                        1.0 / cost.decode_seconds_per_token(cost.short.prompt_tokens)
+                    );
+                }
+                Err(err) => eprintln!(
+                    "  could not measure {} worker processes ({}): {err:#}; recorded in {} \
+                     (delete it to measure again)",
+                    plan.instances,
+                    setup.describe(),
+                    file.display()
+                ),
+            }
+            record_workers_measurement(calibration, setup, plan.instances, result);
+            true
+        }
+    }
+}
+
+/// What `calibration` holds of `setup` as `instances` worker processes.
+#[derive(Debug, PartialEq)]
+enum WorkersMeasurement {
+    Known,
+    Failed(String),
+    Missing,
+}
+
+fn workers_measurement_state(
+    calibration: &Calibration,
+    setup: Setup,
+    instances: usize,
+) -> WorkersMeasurement {
+    if calibration
+        .concurrent
+        .iter()
+        .any(|c| c.setup == setup && c.instances == instances)
+    {
+        return WorkersMeasurement::Known;
+    }
+    calibration
+        .concurrent_failed
+        .iter()
+        .find(|f| f.setup == setup && f.instances == instances)
+        .map_or(WorkersMeasurement::Missing, |f| {
+            WorkersMeasurement::Failed(f.error.clone())
+        })
+}
+
+/// Keeps a worker measurement in `calibration`: its cost, or why it failed.
+fn record_workers_measurement(
+    calibration: &mut Calibration,
+    setup: Setup,
+    instances: usize,
+    result: Result<ConcurrentCost>,
+) {
+    match result {
+        Ok(measured) => calibration.concurrent.push(measured),
+        Err(err) => calibration.concurrent_failed.push(FailedConcurrent {
+            setup,
+            instances,
+            error: format!("{err:#}"),
+        }),
     }
 }
 
@@ -659,6 +738,7 @@ mod tests {
             ],
             chars_per_token: 4.0,
             concurrent: Vec::new(),
+            concurrent_failed: Vec::new(),
         };
         (quantized, dequantized, calibration)
     }
@@ -769,6 +849,51 @@ mod tests {
                 load_seconds: 2.0,
             })
             .collect()
+    }
+
+    #[test]
+    fn a_failed_worker_measurement_is_kept_and_not_repeated() {
+        let (quantized, dequantized, mut calibration) = smollm2_shaped();
+        assert_eq!(
+            workers_measurement_state(&calibration, quantized, 2),
+            WorkersMeasurement::Missing
+        );
+        record_workers_measurement(
+            &mut calibration,
+            quantized,
+            2,
+            Err(anyhow::anyhow!("probe 2 exited before it was ready")),
+        );
+        let measured = as_two_workers(&calibration, 1.25).remove(1);
+        record_workers_measurement(&mut calibration, dequantized, 2, Ok(measured));
+        // Kept through the file, and told apart from a measurement and from another count.
+        let reread: Calibration =
+            serde_json::from_slice(&serde_json::to_vec(&calibration).unwrap()).unwrap();
+        assert_eq!(reread, calibration);
+        assert_eq!(
+            workers_measurement_state(&reread, quantized, 2),
+            WorkersMeasurement::Failed("probe 2 exited before it was ready".into())
+        );
+        assert_eq!(
+            workers_measurement_state(&reread, dequantized, 2),
+            WorkersMeasurement::Known
+        );
+        assert_eq!(
+            workers_measurement_state(&reread, quantized, 4),
+            WorkersMeasurement::Missing
+        );
+        // A failed setup is never offered to the workers decision.
+        let few_shot = Workload {
+            prompt_tokens: 900.0,
+            output_tokens: 200.0,
+        };
+        let chosen = reread.best_for_workers(few_shot, &[quantized, dequantized], 2);
+        assert_eq!(chosen.map(|(setup, _)| setup), Some(dequantized));
+        // A calibration file written before failures were kept still reads.
+        let mut old = serde_json::to_value(&smollm2_shaped().2).unwrap();
+        old.as_object_mut().unwrap().remove("concurrent_failed");
+        let old: Calibration = serde_json::from_value(old).unwrap();
+        assert!(old.concurrent_failed.is_empty());
     }
 
     #[test]
