@@ -82,17 +82,13 @@ def item_scores(manifest, result, results):
 # effective n, never above the Kish effective size.
 
 
-def ln_gamma(x):
-    return math.lgamma(x)
-
-
 def incomplete_beta(a, b, x):
     """I_x(a, b) by its continued fraction (Numerical Recipes §6.4), as stats.rs."""
     if x <= 0:
         return 0.0
     if x >= 1:
         return 1.0
-    front = math.exp(ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * math.log(x) + b * math.log(1 - x))
+    front = math.exp(math.lgamma(a + b) - math.lgamma(a) - math.lgamma(b) + a * math.log(x) + b * math.log(1 - x))
     if x < (a + 1) / (a + b + 2):
         return front * continued_fraction(a, b, x) / a
     return 1 - front * continued_fraction(b, a, 1 - x) / b

@@ -181,11 +181,6 @@ impl Estimate {
     }
 }
 
-/// The variance of one part's item values used by [`Estimate::weighted_mean`]: the sample
-/// variance, but never below that of a proportion shrunk towards ½, (x + 1)/(n + 2) with
-/// x = Σ values, so a part whose items were all right (or all wrong) still counts as uncertain.
-/// For values in [0, 1] the floor nearly always binds: averaging several samples per item does
-/// not narrow the interval (conservative: the simulation shows ≥ 99.5% coverage there).
 /// What [`Estimate::weighted_mean`] needs of one part: its weight, item count, mean and item
 /// variance.
 struct PartMoments {
@@ -195,6 +190,11 @@ struct PartMoments {
     item_variance: f64,
 }
 
+/// The variance of one part's item values used by [`Estimate::weighted_mean`]: the sample
+/// variance, but never below that of a proportion shrunk towards ½, (x + 1)/(n + 2) with
+/// x = Σ values, so a part whose items were all right (or all wrong) still counts as uncertain.
+/// For values in [0, 1] the floor nearly always binds: averaging several samples per item does
+/// not narrow the interval (conservative: the simulation shows ≥ 99.5% coverage there).
 fn item_variance(values: &[f64]) -> f64 {
     let n = values.len() as f64;
     let shrunk = (values.iter().sum::<f64>() + 1.0) / (n + 2.0);

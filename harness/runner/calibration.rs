@@ -86,6 +86,19 @@ impl Cost {
         (d1 + slope * (context - c1)).max(d1.min(d2))
     }
 
+    /// "prefill P tok/s at N tokens, P' at N'; decode D tok/s": the measured speeds, as
+    /// calibration prints them.
+    pub fn describe_speeds(&self) -> String {
+        format!(
+            "prefill {:.0} tok/s at {:.0} tokens, {:.0} at {:.0}; decode {:.1} tok/s",
+            self.short.prompt_tokens / self.short.prefill_seconds,
+            self.short.prompt_tokens,
+            self.long.prompt_tokens / self.long.prefill_seconds,
+            self.long.prompt_tokens,
+            1.0 / self.decode_seconds_per_token(self.short.prompt_tokens)
+        )
+    }
+
     /// Expected seconds for one item of `workload`.
     pub fn seconds(&self, workload: Workload) -> f64 {
         let context = workload.prompt_tokens + workload.output_tokens / 2.0;
@@ -317,15 +330,7 @@ fn measure_once(
     let backend = loader.load(model, setup)?;
     let (cost, chars_per_token) = measure(backend.as_ref())
         .with_context(|| format!("calibrating {} ({})", model.id, setup.describe()))?;
-    eprintln!(
-        "  {}: prefill {:.0} tok/s at {:.0} tokens, {:.0} at {:.0}; decode {:.1} tok/s",
-        setup.describe(),
-        cost.short.prompt_tokens / cost.short.prefill_seconds,
-        cost.short.prompt_tokens,
-        cost.long.prompt_tokens / cost.long.prefill_seconds,
-        cost.long.prompt_tokens,
-        1.0 / cost.decode_seconds_per_token(cost.short.prompt_tokens)
-    );
+    eprintln!("  {}: {}", setup.describe(), cost.describe_speeds());
     calibration.measured.push((setup, cost));
     calibration.chars_per_token = chars_per_token;
     Ok(true)
@@ -369,21 +374,13 @@ fn measure_workers_once(
         WorkersMeasurement::Missing => {
             let result = measure_concurrent(plan.gguf, setup, plan.instances, plan.threads);
             match &result {
-                Ok(measured) => {
-                    let cost = measured.cost;
-                    eprintln!(
-                        "  {}, {} worker processes × {} thread(s) at once: prefill {:.0} tok/s \
-                         at {:.0} tokens, {:.0} at {:.0}; decode {:.1} tok/s, each",
-                        setup.describe(),
-                        plan.instances,
-                        plan.threads,
-                        cost.short.prompt_tokens / cost.short.prefill_seconds,
-                        cost.short.prompt_tokens,
-                        cost.long.prompt_tokens / cost.long.prefill_seconds,
-                        cost.long.prompt_tokens,
-                        1.0 / cost.decode_seconds_per_token(cost.short.prompt_tokens)
-                    );
-                }
+                Ok(measured) => eprintln!(
+                    "  {}, {} worker processes × {} thread(s) at once: {}, each",
+                    setup.describe(),
+                    plan.instances,
+                    plan.threads,
+                    measured.cost.describe_speeds()
+                ),
                 Err(err) => eprintln!(
                     "  could not measure {} worker processes ({}): {err:#}; recorded in {} \
                      (delete it to measure again)",

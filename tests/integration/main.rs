@@ -22,7 +22,8 @@
 //! - `hub`: `models add`/`pull` from a loopback Hub: resume after a kill, wrong hash, gated repo;
 //! - `installed`: a copied binary runs from an empty folder on its built-in and user layers;
 //! - `site`: the leaderboard in headless chromium (escaping, console, sorting);
-//! - `nightly`: nightly runs, history and `select` on real results of both shipped models.
+//! - `nightly`: nightly runs, history and `select` on real results of both shipped models;
+//! - `reproduction`: REPRODUCTION.md's interval of a published average equals the model pages'.
 
 mod cli;
 mod compare;
@@ -43,6 +44,7 @@ mod pipeline;
 mod pull;
 mod reference_scorers;
 mod references;
+mod reproduction;
 mod resume;
 mod site;
 mod support;
