@@ -89,12 +89,13 @@ echo "== harness overhead: the default quick suite"
 ys run --workers 1 --no-pull --results-dir "$out/results" --run-id default-suite > "$out/default-suite.txt"
 
 # The suite comparison (benches/suite_vs_llama_server.sh), the full-size extrapolation
-# (benches/full_size_extrapolation.py) and the CPU profile (benches/attention_profile.py) keep
-# their own blocks of the page.
+# (benches/full_size_extrapolation.py), the CPU profile (benches/attention_profile.py) and the
+# attention micro-benchmark (benches/attention_kernel.sh) keep their own blocks of the page.
 block() { sed -n "/<!-- $1:start -->/,/<!-- $1:end -->/p" docs/PERFORMANCE.md 2>/dev/null || true; }
 suite_block=$(block suite-vs-llama-server)
 full_size_block=$(block full-size-extrapolation)
 profile_block=$(block attention-profile)
+kernel_block=$(block attention-kernel)
 python3 benches/performance_report.py "$out" "$cores" "$reps" > docs/PERFORMANCE.md
 keep() {
   if [ -n "$2" ]; then printf '\n## %s\n\n%s\n' "$1" "$2" >> docs/PERFORMANCE.md; fi
@@ -102,4 +103,5 @@ keep() {
 keep "Suite speed against llama-server" "$suite_block"
 keep "Full-size suites, extrapolated" "$full_size_block"
 keep "Where prefill time goes" "$profile_block"
+keep "CPU attention kernel, alone" "$kernel_block"
 echo "wrote docs/PERFORMANCE.md"

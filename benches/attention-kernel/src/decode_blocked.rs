@@ -1,0 +1,113 @@
+//! A reorganised CPU decode attention (one query per head): the keys split into tiles of
+//! `TILE_KV` run in parallel as before, but within a tile every score is computed first (dot
+//! products with eight independent lanes, which the compiler vectorises; the mask read a slice at
+//! a time), then one softmax over the tile, then the values accumulated with multiply-adds. The
+//! tiles' partial results are merged per head exactly as the reference merges them.
+
+use rayon::prelude::*;
+
+use crate::Attention;
+
+/// Keys per parallel job.
+const TILE_KV: usize = 64;
+
+/// Dot product with eight independent partial sums (one AVX register), added up at the end.
+#[inline]
+pub fn dot_lanes(a: &[f32], b: &[f32]) -> f32 {
+    let mut lanes = [0f32; 8];
+    let (a8, b8) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (a_rest, b_rest) = (a8.remainder(), b8.remainder());
+    for (x, y) in a8.zip(b8) {
+        for l in 0..8 {
+            lanes[l] = x[l].mul_add(y[l], lanes[l]);
+        }
+    }
+    let mut sum = ((lanes[0] + lanes[4]) + (lanes[1] + lanes[5]))
+        + ((lanes[2] + lanes[6]) + (lanes[3] + lanes[7]));
+    for (x, y) in a_rest.iter().zip(b_rest) {
+        sum = x.mul_add(*y, sum);
+    }
+    sum
+}
+
+/// Output laid out (batch, head, 1, dim), as mistral.rs returns it.
+pub fn attention(a: &Attention) -> Vec<f32> {
+    assert_eq!(a.q_len, 1);
+    let (h, d) = (a.h, a.d);
+    let rk2 = h / a.kv_h;
+    let tiles = a.kv_len.div_ceil(TILE_KV);
+    let mask = a.mask_info();
+    let partials: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..tiles)
+        .into_par_iter()
+        .map(|tile| {
+            let kv0 = tile * TILE_KV;
+            let n = TILE_KV.min(a.kv_len - kv0);
+            let mut acc_all = vec![0f32; h * d];
+            let mut sums = vec![0f32; h];
+            let mut maxes = vec![f32::NEG_INFINITY; h];
+            let mut scores = [0f32; TILE_KV];
+            for h_i in 0..h {
+                let kv_head = h_i / rk2;
+                let q_row = a.q_row(0, 0, h_i);
+                let scores = &mut scores[..n];
+                match &mask {
+                    Some(mask) => mask.row(0, h_i, 0, kv0, scores),
+                    None => scores.fill(0.0),
+                }
+                let mut tile_max = f32::NEG_INFINITY;
+                for (j, s) in scores.iter_mut().enumerate() {
+                    if *s != f32::NEG_INFINITY {
+                        *s += dot_lanes(q_row, a.k_row(0, kv0 + j, kv_head)) * a.scale;
+                    }
+                    tile_max = tile_max.max(*s);
+                }
+                if tile_max == f32::NEG_INFINITY {
+                    continue;
+                }
+                let mut sum = 0f32;
+                for s in scores.iter_mut() {
+                    *s = (*s - tile_max).exp();
+                    sum += *s;
+                }
+                let acc = &mut acc_all[h_i * d..(h_i + 1) * d];
+                for (j, &p) in scores.iter().enumerate() {
+                    if p == 0.0 {
+                        continue;
+                    }
+                    for (x, &v) in acc.iter_mut().zip(a.v_row(0, kv0 + j, kv_head)) {
+                        *x = p.mul_add(v, *x);
+                    }
+                }
+                sums[h_i] = sum;
+                maxes[h_i] = tile_max;
+            }
+            (acc_all, sums, maxes)
+        })
+        .collect();
+    let mut out = vec![0f32; h * d];
+    for h_i in 0..h {
+        let mut acc = partials[0].0[h_i * d..(h_i + 1) * d].to_vec();
+        let (mut s, mut m) = (partials[0].1[h_i], partials[0].2[h_i]);
+        for (acc_b, sums, maxes) in &partials[1..] {
+            let (s_b, m_b, acc_b) = (sums[h_i], maxes[h_i], &acc_b[h_i * d..(h_i + 1) * d]);
+            if m >= m_b {
+                let factor = (m_b - m).exp();
+                for (v, v_b) in acc.iter_mut().zip(acc_b) {
+                    *v += v_b * factor;
+                }
+                s += s_b * factor;
+            } else {
+                let factor = (m - m_b).exp();
+                for (v, v_a) in acc.iter_mut().zip(acc_b) {
+                    *v = v_a + *v * factor;
+                }
+                s = s_b + s * factor;
+                m = m_b;
+            }
+        }
+        for (o, v) in out[h_i * d..(h_i + 1) * d].iter_mut().zip(&acc) {
+            *o = v * (1.0 / s);
+        }
+    }
+    out
+}

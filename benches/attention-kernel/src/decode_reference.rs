@@ -1,0 +1,82 @@
+//! mistral.rs 0.8.1's CPU decode attention (`flash_attn_cpu_single_q` in
+//! `mistralrs-core/src/attention/backends/cpu.rs`, MIT), for F32 and without ALiBi or
+//! soft-capping: one query per head; the keys split into tiles of 16 run in parallel, each with a
+//! 4-way unrolled dot product and an online softmax updated key by key, then merged per head.
+
+use rayon::prelude::*;
+
+use crate::reference::vec_dot_f32;
+use crate::Attention;
+
+const TILE_KV: usize = 16;
+
+/// Output laid out (batch, head, 1, dim), as mistral.rs returns it.
+pub fn attention(a: &Attention) -> Vec<f32> {
+    assert_eq!(a.q_len, 1);
+    let (h, d) = (a.h, a.d);
+    let rk2 = h / a.kv_h;
+    let tiles = a.kv_len.div_ceil(TILE_KV);
+    let mask = a.mask_info();
+    // Per tile: each head's partial output, sum and maximum.
+    let partials: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..tiles)
+        .into_par_iter()
+        .map(|tile| {
+            let (start, end) = (tile * TILE_KV, ((tile + 1) * TILE_KV).min(a.kv_len));
+            let mut vkq_all = vec![0f32; h * d];
+            let mut sums = vec![0f32; h];
+            let mut maxes = vec![f32::NEG_INFINITY; h];
+            for h_i in 0..h {
+                let kv_head = h_i / rk2;
+                let q_row = a.q_row(0, 0, h_i);
+                let vkq = &mut vkq_all[h_i * d..(h_i + 1) * d];
+                let (mut s, mut m) = (0f32, f32::NEG_INFINITY);
+                for kv_pos in start..end {
+                    let mut s_val = vec_dot_f32(q_row, a.k_row(0, kv_pos, kv_head)) * a.scale;
+                    s_val += mask.as_ref().map_or(0.0, |m| m.value(0, h_i, 0, kv_pos));
+                    let m_old = m;
+                    let (mut ms, mut vs) = (1.0f32, 1.0f32);
+                    if s_val > m {
+                        m = s_val;
+                        ms = (m_old - m).exp();
+                        vkq.iter_mut().for_each(|v| *v *= ms);
+                    } else {
+                        vs = (s_val - m).exp();
+                    }
+                    for (x, &v) in vkq.iter_mut().zip(a.v_row(0, kv_pos, kv_head)) {
+                        *x += v * vs;
+                    }
+                    s = s * ms + vs;
+                }
+                sums[h_i] = s;
+                maxes[h_i] = m;
+            }
+            (vkq_all, sums, maxes)
+        })
+        .collect();
+    let mut out = vec![0f32; h * d];
+    for h_i in 0..h {
+        let mut vkq = partials[0].0[h_i * d..(h_i + 1) * d].to_vec();
+        let (mut s, mut m) = (partials[0].1[h_i], partials[0].2[h_i]);
+        for (vkq_b, sums, maxes) in &partials[1..] {
+            let (s_b, m_b, vkq_b) = (sums[h_i], maxes[h_i], &vkq_b[h_i * d..(h_i + 1) * d]);
+            if m >= m_b {
+                let factor = (m_b - m).exp();
+                for (v, v_b) in vkq.iter_mut().zip(vkq_b) {
+                    *v += v_b * factor;
+                }
+                s += s_b * factor;
+            } else {
+                let factor = (m - m_b).exp();
+                for (v, v_a) in vkq.iter_mut().zip(vkq_b) {
+                    *v = v_a + *v * factor;
+                }
+                s = s_b + s * factor;
+                m = m_b;
+            }
+        }
+        for (o, v) in out[h_i * d..(h_i + 1) * d].iter_mut().zip(&vkq) {
+            *o = v * (1.0 / s);
+        }
+    }
+    out
+}

@@ -1,0 +1,238 @@
+//! Micro-benchmark of CPU attention on the shipped models' shapes, mistral.rs 0.8.1's kernels
+//! against reorganised ones, on the same random Q, K, V (and causal mask), each checked against
+//! an f64 softmax attention first: prefill (`reference` against `blocked`) and decode, one query
+//! per head with no mask as mistral.rs runs it (`decode_reference` against `decode_blocked`).
+//!
+//! Usage: `attention-kernel [--reps N] [--check-only]`; threads follow `RAYON_NUM_THREADS`.
+
+mod blocked;
+mod decode_blocked;
+mod decode_reference;
+mod mask;
+mod reference;
+
+use std::time::Instant;
+
+use mask::MaskInfo;
+
+/// One attention call: Q as (batch, head, query, dim) and K, V as (batch, kv head, key, dim),
+/// contiguous, which is how mistral.rs's kernel sees them after its transposes; a 2-D additive
+/// causal mask (query, key) as mistral.rs builds it.
+pub struct Attention {
+    pub b: usize,
+    pub q_len: usize,
+    pub kv_len: usize,
+    pub h: usize,
+    pub kv_h: usize,
+    pub d: usize,
+    pub scale: f32,
+    q: Vec<f32>,
+    k: Vec<f32>,
+    v: Vec<f32>,
+    mask: Option<Vec<f32>>,
+    mask_dims: Vec<usize>,
+}
+
+impl Attention {
+    pub fn q_row(&self, b_i: usize, q_pos: usize, h_i: usize) -> &[f32] {
+        let base = ((b_i * self.h + h_i) * self.q_len + q_pos) * self.d;
+        &self.q[base..base + self.d]
+    }
+    pub fn k_row(&self, b_i: usize, kv_pos: usize, kv_head: usize) -> &[f32] {
+        let base = ((b_i * self.kv_h + kv_head) * self.kv_len + kv_pos) * self.d;
+        &self.k[base..base + self.d]
+    }
+    pub fn v_row(&self, b_i: usize, kv_pos: usize, kv_head: usize) -> &[f32] {
+        let base = ((b_i * self.kv_h + kv_head) * self.kv_len + kv_pos) * self.d;
+        &self.v[base..base + self.d]
+    }
+    pub fn mask_info(&self) -> Option<MaskInfo<'_>> {
+        self.mask.as_deref().map(|data| MaskInfo {
+            data,
+            dims: &self.mask_dims,
+            b: self.b,
+            h: self.h,
+        })
+    }
+
+    /// Random inputs (a fixed-seed xorshift), the first `kv_len - q_len` keys already cached;
+    /// a causal mask for a prompt, none for one decoded token (as mistral.rs passes them).
+    fn random(q_len: usize, kv_len: usize, h: usize, kv_h: usize, d: usize, seed: u64) -> Self {
+        let mut state = seed.max(1);
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            ((state >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
+        };
+        let q = (0..h * q_len * d).map(|_| next()).collect();
+        let k = (0..kv_h * kv_len * d).map(|_| next()).collect();
+        let v = (0..kv_h * kv_len * d).map(|_| next()).collect();
+        let offset = kv_len - q_len;
+        let mask = (0..q_len)
+            .flat_map(|i| {
+                (0..kv_len).map(move |j| {
+                    if j > i + offset {
+                        f32::NEG_INFINITY
+                    } else {
+                        0.0
+                    }
+                })
+            })
+            .collect();
+        Attention {
+            b: 1,
+            q_len,
+            kv_len,
+            h,
+            kv_h,
+            d,
+            scale: 1.0 / (d as f32).sqrt(),
+            q,
+            k,
+            v,
+            mask: (q_len > 1).then_some(mask),
+            mask_dims: vec![q_len, kv_len],
+        }
+    }
+
+    /// Softmax attention in f64, one row at a time: the yardstick for both kernels.
+    fn exact(&self) -> Vec<f64> {
+        let mut out = vec![0f64; self.h * self.q_len * self.d];
+        let mask = self.mask_info();
+        for h_i in 0..self.h {
+            let kv_head = h_i / (self.h / self.kv_h);
+            for q_pos in 0..self.q_len {
+                let q = self.q_row(0, q_pos, h_i);
+                let scores: Vec<f64> = (0..self.kv_len)
+                    .map(|j| {
+                        let m = mask.as_ref().map_or(0.0, |m| m.value(0, h_i, q_pos, j)) as f64;
+                        let k = self.k_row(0, j, kv_head);
+                        let dot: f64 = q.iter().zip(k).map(|(&a, &b)| a as f64 * b as f64).sum();
+                        dot * self.scale as f64 + m
+                    })
+                    .collect();
+                let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+                let weights: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
+                let total: f64 = weights.iter().sum();
+                let row = &mut out[(h_i * self.q_len + q_pos) * self.d..][..self.d];
+                for (j, w) in weights.iter().enumerate() {
+                    for (o, &v) in row.iter_mut().zip(self.v_row(0, j, kv_head)) {
+                        *o += w / total * v as f64;
+                    }
+                }
+            }
+        }
+        out
+    }
+}
+
+/// Milliseconds per call: the mean of `reps` calls after one warm-up call.
+fn time(reps: usize, a: &Attention, kernel: &dyn Fn(&Attention) -> Vec<f32>) -> f64 {
+    std::hint::black_box(kernel(a));
+    let start = Instant::now();
+    for _ in 0..reps {
+        std::hint::black_box(kernel(a));
+    }
+    start.elapsed().as_secs_f64() * 1000.0 / reps as f64
+}
+
+fn max_abs_error(got: &[f32], want: &[f64]) -> f64 {
+    got.iter()
+        .zip(want)
+        .map(|(&g, &w)| (g as f64 - w).abs())
+        .fold(0.0, f64::max)
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().collect();
+    let reps: usize = args
+        .iter()
+        .position(|a| a == "--reps")
+        .and_then(|i| args.get(i + 1))
+        .map(|n| n.parse().expect("--reps takes a number"))
+        .unwrap_or(5);
+    let check_only = args.iter().any(|a| a == "--check-only");
+
+    // Correctness first, on small and odd shapes (a partial tile, a partial block, cached keys,
+    // a head dimension that is not a multiple of four).
+    for &(q_len, kv_len, h, kv_h, d) in &[
+        (1, 1, 1, 1, 4),
+        (5, 5, 3, 1, 6),
+        (17, 83, 4, 2, 64),
+        (70, 70, 9, 3, 64),
+        (33, 200, 14, 2, 64),
+    ] {
+        let a = Attention::random(q_len, kv_len, h, kv_h, d, 7 + q_len as u64);
+        let exact = a.exact();
+        let reference = reference::attention(&a);
+        let blocked = blocked::attention(&a);
+        let (err_ref, err_blocked) = (
+            max_abs_error(&reference, &exact),
+            max_abs_error(&blocked, &exact),
+        );
+        println!(
+            "check q={q_len} kv={kv_len} h={h}/{kv_h} d={d}: max |error| reference {err_ref:.2e}, blocked {err_blocked:.2e}"
+        );
+        assert!(err_ref < 1e-4, "the reference kernel is off");
+        assert!(err_blocked < 1e-4, "the blocked kernel is off");
+    }
+    for &(kv_len, h, kv_h, d) in &[
+        (1, 1, 1, 4),
+        (17, 3, 1, 6),
+        (83, 9, 3, 64),
+        (1000, 14, 2, 64),
+    ] {
+        let a = Attention::random(1, kv_len, h, kv_h, d, 11 + kv_len as u64);
+        let exact = a.exact();
+        let reference = decode_reference::attention(&a);
+        let blocked = decode_blocked::attention(&a);
+        let (err_ref, err_blocked) = (
+            max_abs_error(&reference, &exact),
+            max_abs_error(&blocked, &exact),
+        );
+        println!(
+            "check decode kv={kv_len} h={h}/{kv_h} d={d}: max |error| reference {err_ref:.2e}, blocked {err_blocked:.2e}"
+        );
+        assert!(err_ref < 1e-4, "the reference decode kernel is off");
+        assert!(err_blocked < 1e-4, "the blocked decode kernel is off");
+    }
+    if check_only {
+        return;
+    }
+
+    println!(
+        "threads {}; {reps} repetitions; ms per call (mean of the repetitions after one warm-up)\n",
+        rayon::current_num_threads()
+    );
+    println!("| shape | call | tokens | mistral.rs 0.8.1 ms | reorganised ms | speed-up |");
+    println!("|---|---|---|---|---|---|");
+    for &(name, h, kv_h, d) in &[
+        ("SmolLM2-135M (9 heads, 3 KV heads, dim 64)", 9, 3, 64),
+        ("Qwen2.5-0.5B (14 heads, 2 KV heads, dim 64)", 14, 2, 64),
+    ] {
+        for &len in &[128usize, 512, 1000] {
+            let prompt = Attention::random(len, len, h, kv_h, d, 42);
+            let (reference_ms, blocked_ms) = (
+                time(reps, &prompt, &reference::attention),
+                time(reps, &prompt, &blocked::attention),
+            );
+            println!(
+                "| {name} | prefill | {len} | {reference_ms:.2} | {blocked_ms:.2} | {:.2}× |",
+                reference_ms / blocked_ms
+            );
+        }
+        for &len in &[128usize, 512, 1000] {
+            // Decoding one token after `len` cached ones: many calls, so more repetitions.
+            let token = Attention::random(1, len + 1, h, kv_h, d, 43);
+            let (reference_ms, blocked_ms) = (
+                time(reps * 100, &token, &decode_reference::attention),
+                time(reps * 100, &token, &decode_blocked::attention),
+            );
+            println!(
+                "| {name} | decode | {len} | {reference_ms:.3} | {blocked_ms:.3} | {:.2}× |",
+                reference_ms / blocked_ms
+            );
+        }
+    }
+}
