@@ -1,6 +1,6 @@
 //! Records the git commit the binary is built from and the mistral.rs version Cargo.lock
-//! resolved, for run manifests; lists the shipped task specs (`tasks/**/task.toml`) so the
-//! binary carries them as its built-in configuration layer.
+//! resolved (marked when mistralrs-core is patched), for run manifests; lists the shipped task
+//! specs (`tasks/**/task.toml`) so the binary carries them as its built-in configuration layer.
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -17,21 +17,37 @@ fn main() {
     println!("cargo:rustc-env=YARDSTICK_GIT_COMMIT={commit}");
     // The version actually built (Cargo.lock), not a constant that could drift from it.
     let lock = std::fs::read_to_string("Cargo.lock").expect("Cargo.lock is readable");
-    let mistralrs = lock
-        .split("[[package]]")
-        .find(|package| package.contains("\nname = \"mistralrs\"\n"))
-        .and_then(|package| {
-            package
-                .lines()
-                .find_map(|line| line.strip_prefix("version = \""))
-                .map(|v| v.trim_end_matches('"').to_string())
-        })
-        .expect("Cargo.lock lists mistralrs");
-    println!("cargo:rustc-env=YARDSTICK_MISTRALRS_VERSION={mistralrs}");
+    let (mistralrs, _) = locked_package(&lock, "mistralrs").expect("Cargo.lock lists mistralrs");
+    // A build with a patched mistralrs-core (benches/patches, `[patch.crates-io]`) says so
+    // wherever the version is shown or compared: manifests, calibration, `doctor`.
+    let backend = match locked_package(&lock, "mistralrs-core") {
+        Some((core, from_registry)) if !from_registry || core != mistralrs => {
+            format!("{mistralrs} with mistralrs-core {core} (not the registry's)")
+        }
+        _ => mistralrs,
+    };
+    println!("cargo:rustc-env=YARDSTICK_MISTRALRS_VERSION={backend}");
     write_shipped_tasks();
     println!("cargo:rerun-if-changed=Cargo.lock");
     println!("cargo:rerun-if-changed=.git/HEAD");
     println!("cargo:rerun-if-changed=.git/index");
+}
+
+/// The version Cargo.lock resolved for package `name`, and whether it comes from the registry
+/// (a `[patch]` to a local folder has no `source`).
+fn locked_package(lock: &str, name: &str) -> Option<(String, bool)> {
+    let package = lock
+        .split("[[package]]")
+        .find(|package| package.contains(&format!("\nname = \"{name}\"\n")))?;
+    let version = package
+        .lines()
+        .find_map(|line| line.strip_prefix("version = \""))?
+        .trim_end_matches('"')
+        .to_string();
+    let from_registry = package
+        .lines()
+        .any(|line| line.starts_with("source = \"registry+"));
+    Some((version, from_registry))
 }
 
 /// Writes `$OUT_DIR/shipped_tasks.rs`: `(path under tasks/, include_str!(spec))` for every spec.
