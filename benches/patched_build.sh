@@ -44,7 +44,10 @@ if [ -d "$checkout" ]; then
 else
   git worktree add --quiet --detach "$checkout" "$commit"
 fi
-(cd "$checkout" && cargo build --release --config "patch.crates-io.mistralrs-core.path=\"$core\"")
+patched=(--config "patch.crates-io.mistralrs-core.path=\"$core\"")
+# The worktree's Cargo.lock moves from the registry's 0.8.1 to the patched 0.8.1+yardstick.NAME.
+(cd "$checkout" && cargo update --quiet -p mistralrs-core "${patched[@]}" \
+  && cargo build --release "${patched[@]}")
 cp "$CARGO_TARGET_DIR/release/yardstick" "$base/yardstick"
 "$base/yardstick" doctor | grep -i "mistral.rs" || true
 echo "$base/yardstick"
