@@ -7,6 +7,9 @@ too. Prints a Markdown table and puts it into a Markdown file between the marker
 <!-- full-size-extrapolation:start --> and <!-- full-size-extrapolation:end --> (marked_block.py).
 
 Usage: full_size_extrapolation.py RUN_DIR YARDSTICK_BINARY [TARGET.md]
+  Environment: BLOCK (the markers' name, default full-size-extrapolation) and HEADING (the
+  heading a new block gets), to keep a second run's table beside the first, e.g. a patched
+  build's (benches/patched_build.sh).
 """
 
 import json
@@ -35,13 +38,16 @@ def full_item_counts(binary):
 
 
 def calibration_lines(manifest):
-    """The cached calibration of each model of the run: one process against worker processes,
-    per setup (what `--workers best` decided from)."""
+    """The cached calibration of each model of the run, for the run's build of mistral.rs: one
+    process against worker processes, per setup (what `--workers best` decided from)."""
     home = Path(os.environ.get("YARDSTICK_HOME", Path.home() / ".cache/yardstick"))
     lines = []
     for model in manifest["models"]:
         for path in sorted((home / "calibration").glob(f"{model['sha256'][:16]}-*.json")):
             calibration = json.loads(path.read_text())
+            backend = f"mistral.rs {manifest.get('backend_version')};"
+            if backend not in calibration["conditions"]:
+                continue  # another build (e.g. a patched mistralrs-core): not what this run used
             workers = calibration.get("concurrent", [])
             if not workers:
                 continue
@@ -91,7 +97,8 @@ def table(run_dir, binary):
     lines = [
         f"Run `{manifest['run_id']}` ({', '.join(m['id'] for m in manifest['models'])}; "
         f"{'one process' if workers == 1 else f'{workers} worker processes'}; "
-        f"yardstick {manifest['harness_version']} at {manifest.get('git_commit') or '?'}), "
+        f"yardstick {manifest['harness_version']} at {manifest.get('git_commit') or '?'}; "
+        f"{manifest.get('backend', 'mistral.rs')} {manifest.get('backend_version', '?')}), "
         f"extrapolated by `benches/full_size_extrapolation.py`. Seconds per sample are the "
         f"run's own (with workers: each worker's, while all ran); model hours = items × seconds "
         f"÷ workers. The run's wall time was {wall:.0f} s for {model_seconds_run:.0f} s of model "
@@ -138,7 +145,12 @@ def main():
     text = table(Path(sys.argv[1]), sys.argv[2])
     print(text)
     if len(sys.argv) == 4:
-        put_block(Path(sys.argv[3]), BLOCK, text, "Full-size suites, extrapolated")
+        put_block(
+            Path(sys.argv[3]),
+            os.environ.get("BLOCK", BLOCK),
+            text,
+            os.environ.get("HEADING", "Full-size suites, extrapolated"),
+        )
 
 
 if __name__ == "__main__":

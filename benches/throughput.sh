@@ -94,6 +94,7 @@ ys run --workers 1 --no-pull --results-dir "$out/results" --run-id default-suite
 block() { sed -n "/<!-- $1:start -->/,/<!-- $1:end -->/p" docs/PERFORMANCE.md 2>/dev/null || true; }
 suite_block=$(block suite-vs-llama-server)
 full_size_block=$(block full-size-extrapolation)
+full_size_patched_block=$(block full-size-extrapolation-patched)
 profile_block=$(block attention-profile)
 kernel_block=$(block attention-kernel)
 python3 benches/performance_report.py "$out" "$cores" "$reps" > docs/PERFORMANCE.md
@@ -102,6 +103,7 @@ keep() {
 }
 keep "Suite speed against llama-server" "$suite_block"
 keep "Full-size suites, extrapolated" "$full_size_block"
+keep "Full-size suites with the attention patch, extrapolated" "$full_size_patched_block"
 keep "Where prefill time goes" "$profile_block"
 keep "CPU attention kernel, alone" "$kernel_block"
 echo "wrote docs/PERFORMANCE.md"
