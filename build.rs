@@ -21,8 +21,11 @@ fn main() {
     // A build with a patched mistralrs-core (benches/patches, `[patch.crates-io]`) says so
     // wherever the version is shown or compared: manifests, calibration, `doctor`.
     let backend = match locked_package(&lock, "mistralrs-core") {
-        Some((core, from_registry)) if !from_registry || core != mistralrs => {
+        Some((core, false)) => {
             format!("{mistralrs} with mistralrs-core {core} (not the registry's)")
+        }
+        Some((core, true)) if core != mistralrs => {
+            format!("{mistralrs} with mistralrs-core {core}")
         }
         _ => mistralrs,
     };

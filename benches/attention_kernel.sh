@@ -25,7 +25,7 @@ cargo build --release --quiet --manifest-path benches/attention-kernel/Cargo.tom
 bench="$target_dir/release/attention-kernel"
 "$bench" --check-only
 
-cpu="$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+cpu="$( (grep -m1 'model name' /proc/cpuinfo || echo ': unknown CPU') | cut -d: -f2- | sed 's/^ *//')"
 block="$(mktemp)"
 trap 'rm -f "$block"' EXIT
 {

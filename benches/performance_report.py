@@ -175,7 +175,7 @@ print("`benches/patches/mistralrs-core-0.8.1-cpu-attention-blocked.patch` (prefi
 print("query rows meets a tile of 64 transposed keys, so scores are element-wise multiply-adds, and the")
 print("softmax rescales once per tile; decode: a 64-key tile's scores first, with eight-lane dot")
 print("products, then one softmax per tile; the mask read a row slice at a time) makes attention alone")
-print("3.0 to 3.9 times faster in prefill and up to 1.9 times in decode (block \"CPU attention kernel,")
+print("3.0 to 3.9 times faster in prefill and 0.93 to 1.9 times in decode (block \"CPU attention kernel,")
 print("alone\", `benches/attention_kernel.sh`). Built into yardstick with `[patch.crates-io]` and")
 print("measured side by side with the stock build in one session on SmolLM2 (F32, dequantized weights,")
 print("2 threads, `yardstick perf`, 3 repetitions): prefill at 1,000 tokens 110 to 337 tok/s (3.1×),")

@@ -4,9 +4,8 @@
 //! multiply-add across keys (no horizontal sums), the online softmax rescales once per tile
 //! instead of once per key, the value rows are accumulated with element-wise multiply-adds, and
 //! the mask is read a row slice at a time (a tile the mask hides entirely is skipped). Each
-//! score's dot product keeps the reference's summation order, so the scores are bit-identical;
-//! the softmax's rescaling points and the fused multiply-adds of the value sums differ from the
-//! reference by rounding only.
+//! score's dot product is summed in the reference's order; the softmax's rescaling points and
+//! the fused multiply-adds of the value sums differ from the reference by rounding only.
 
 use rayon::prelude::*;
 
