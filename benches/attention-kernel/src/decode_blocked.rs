@@ -2,7 +2,8 @@
 //! `TILE_KV` run in parallel as before, but within a tile every score is computed first (dot
 //! products with eight independent lanes, which the compiler vectorises; the mask read a slice at
 //! a time), then one softmax over the tile, then the values accumulated with multiply-adds. The
-//! tiles' partial results are merged per head exactly as the reference merges them.
+//! tiles' partial results are merged per head exactly as the reference merges them, but kept
+//! per sequence of a batch (the reference keeps one per head, see `decode_reference`).
 
 use rayon::prelude::*;
 
@@ -42,22 +43,23 @@ pub fn attention(a: &Attention) -> Vec<f32> {
         .map(|tile| {
             let kv0 = tile * TILE_KV;
             let n = TILE_KV.min(a.kv_len - kv0);
-            let mut acc_all = vec![0f32; h * d];
-            let mut sums = vec![0f32; h];
-            let mut maxes = vec![f32::NEG_INFINITY; h];
+            let mut acc_all = vec![0f32; a.b * h * d];
+            let mut sums = vec![0f32; a.b * h];
+            let mut maxes = vec![f32::NEG_INFINITY; a.b * h];
             let mut scores = [0f32; TILE_KV];
-            for h_i in 0..h {
+            for bh in 0..a.b * h {
+                let (b_i, h_i) = (bh / h, bh % h);
                 let kv_head = h_i / rk2;
-                let q_row = a.q_row(0, 0, h_i);
+                let q_row = a.q_row(b_i, 0, h_i);
                 let scores = &mut scores[..n];
                 match &mask {
-                    Some(mask) => mask.row(0, h_i, 0, kv0, scores),
+                    Some(mask) => mask.row(b_i, h_i, 0, kv0, scores),
                     None => scores.fill(0.0),
                 }
                 let mut tile_max = f32::NEG_INFINITY;
                 for (j, s) in scores.iter_mut().enumerate() {
                     if *s != f32::NEG_INFINITY {
-                        *s += dot_lanes(q_row, a.k_row(0, kv0 + j, kv_head)) * a.scale;
+                        *s += dot_lanes(q_row, a.k_row(b_i, kv0 + j, kv_head)) * a.scale;
                     }
                     tile_max = tile_max.max(*s);
                 }
@@ -69,27 +71,27 @@ pub fn attention(a: &Attention) -> Vec<f32> {
                     *s = (*s - tile_max).exp();
                     sum += *s;
                 }
-                let acc = &mut acc_all[h_i * d..(h_i + 1) * d];
+                let acc = &mut acc_all[bh * d..(bh + 1) * d];
                 for (j, &p) in scores.iter().enumerate() {
                     if p == 0.0 {
                         continue;
                     }
-                    for (x, &v) in acc.iter_mut().zip(a.v_row(0, kv0 + j, kv_head)) {
+                    for (x, &v) in acc.iter_mut().zip(a.v_row(b_i, kv0 + j, kv_head)) {
                         *x = p.mul_add(v, *x);
                     }
                 }
-                sums[h_i] = sum;
-                maxes[h_i] = tile_max;
+                sums[bh] = sum;
+                maxes[bh] = tile_max;
             }
             (acc_all, sums, maxes)
         })
         .collect();
-    let mut out = vec![0f32; h * d];
-    for h_i in 0..h {
-        let mut acc = partials[0].0[h_i * d..(h_i + 1) * d].to_vec();
-        let (mut s, mut m) = (partials[0].1[h_i], partials[0].2[h_i]);
+    let mut out = vec![0f32; a.b * h * d];
+    for bh in 0..a.b * h {
+        let mut acc = partials[0].0[bh * d..(bh + 1) * d].to_vec();
+        let (mut s, mut m) = (partials[0].1[bh], partials[0].2[bh]);
         for (acc_b, sums, maxes) in &partials[1..] {
-            let (s_b, m_b, acc_b) = (sums[h_i], maxes[h_i], &acc_b[h_i * d..(h_i + 1) * d]);
+            let (s_b, m_b, acc_b) = (sums[bh], maxes[bh], &acc_b[bh * d..(bh + 1) * d]);
             if m >= m_b {
                 let factor = (m_b - m).exp();
                 for (v, v_b) in acc.iter_mut().zip(acc_b) {
@@ -105,7 +107,7 @@ pub fn attention(a: &Attention) -> Vec<f32> {
                 m = m_b;
             }
         }
-        for (o, v) in out[h_i * d..(h_i + 1) * d].iter_mut().zip(&acc) {
+        for (o, v) in out[bh * d..(bh + 1) * d].iter_mut().zip(&acc) {
             *o = v * (1.0 / s);
         }
     }

@@ -2,6 +2,8 @@
 //! `mistralrs-core/src/attention/backends/cpu.rs`, MIT), for F32 and without ALiBi or
 //! soft-capping: one query per head; the keys split into tiles of 16 run in parallel, each with a
 //! 4-way unrolled dot product and an online softmax updated key by key, then merged per head.
+//! Faithful to the original also in its scratch buffers, which are indexed by tile and head
+//! but not by sequence: with several sequences in a batch, every one gets the last one's result.
 
 use rayon::prelude::*;
 
@@ -25,14 +27,14 @@ pub fn attention(a: &Attention) -> Vec<f32> {
             let mut vkq_all = vec![0f32; h * d];
             let mut sums = vec![0f32; h];
             let mut maxes = vec![f32::NEG_INFINITY; h];
-            for h_i in 0..h {
+            for (b_i, h_i) in (0..a.b).flat_map(|b_i| (0..h).map(move |h_i| (b_i, h_i))) {
                 let kv_head = h_i / rk2;
-                let q_row = a.q_row(0, 0, h_i);
+                let q_row = a.q_row(b_i, 0, h_i);
                 let vkq = &mut vkq_all[h_i * d..(h_i + 1) * d];
                 let (mut s, mut m) = (0f32, f32::NEG_INFINITY);
                 for kv_pos in start..end {
-                    let mut s_val = vec_dot_f32(q_row, a.k_row(0, kv_pos, kv_head)) * a.scale;
-                    s_val += mask.as_ref().map_or(0.0, |m| m.value(0, h_i, 0, kv_pos));
+                    let mut s_val = vec_dot_f32(q_row, a.k_row(b_i, kv_pos, kv_head)) * a.scale;
+                    s_val += mask.as_ref().map_or(0.0, |m| m.value(b_i, h_i, 0, kv_pos));
                     let m_old = m;
                     let (mut ms, mut vs) = (1.0f32, 1.0f32);
                     if s_val > m {
@@ -42,7 +44,7 @@ pub fn attention(a: &Attention) -> Vec<f32> {
                     } else {
                         vs = (s_val - m).exp();
                     }
-                    for (x, &v) in vkq.iter_mut().zip(a.v_row(0, kv_pos, kv_head)) {
+                    for (x, &v) in vkq.iter_mut().zip(a.v_row(b_i, kv_pos, kv_head)) {
                         *x += v * vs;
                     }
                     s = s * ms + vs;
@@ -53,8 +55,8 @@ pub fn attention(a: &Attention) -> Vec<f32> {
             (vkq_all, sums, maxes)
         })
         .collect();
-    let mut out = vec![0f32; h * d];
-    for h_i in 0..h {
+    let mut out = vec![0f32; a.b * h * d];
+    for (b_i, h_i) in (0..a.b).flat_map(|b_i| (0..h).map(move |h_i| (b_i, h_i))) {
         let mut vkq = partials[0].0[h_i * d..(h_i + 1) * d].to_vec();
         let (mut s, mut m) = (partials[0].1[h_i], partials[0].2[h_i]);
         for (vkq_b, sums, maxes) in &partials[1..] {
@@ -74,7 +76,8 @@ pub fn attention(a: &Attention) -> Vec<f32> {
                 m = m_b;
             }
         }
-        for (o, v) in out[h_i * d..(h_i + 1) * d].iter_mut().zip(&vkq) {
+        let out_off = (b_i * h + h_i) * d;
+        for (o, v) in out[out_off..out_off + d].iter_mut().zip(&vkq) {
             *o = v * (1.0 / s);
         }
     }

@@ -58,6 +58,19 @@ impl Attention {
     /// Random inputs (a fixed-seed xorshift), the first `kv_len - q_len` keys already cached;
     /// a causal mask for a prompt, none for one decoded token (as mistral.rs passes them).
     fn random(q_len: usize, kv_len: usize, h: usize, kv_h: usize, d: usize, seed: u64) -> Self {
+        Self::random_batch(1, q_len, kv_len, h, kv_h, d, seed)
+    }
+
+    /// As `random`, for `b` sequences at once (the mask shared, as mistral.rs's 2-D mask is).
+    fn random_batch(
+        b: usize,
+        q_len: usize,
+        kv_len: usize,
+        h: usize,
+        kv_h: usize,
+        d: usize,
+        seed: u64,
+    ) -> Self {
         let mut state = seed.max(1);
         let mut next = move || {
             state ^= state << 13;
@@ -65,9 +78,9 @@ impl Attention {
             state ^= state << 17;
             ((state >> 40) as f32 / (1u64 << 24) as f32) * 4.0 - 2.0
         };
-        let q = (0..h * q_len * d).map(|_| next()).collect();
-        let k = (0..kv_h * kv_len * d).map(|_| next()).collect();
-        let v = (0..kv_h * kv_len * d).map(|_| next()).collect();
+        let q = (0..b * h * q_len * d).map(|_| next()).collect();
+        let k = (0..b * kv_h * kv_len * d).map(|_| next()).collect();
+        let v = (0..b * kv_h * kv_len * d).map(|_| next()).collect();
         let offset = kv_len - q_len;
         let mask = (0..q_len)
             .flat_map(|i| {
@@ -81,7 +94,7 @@ impl Attention {
             })
             .collect();
         Attention {
-            b: 1,
+            b,
             q_len,
             kv_len,
             h,
@@ -98,16 +111,16 @@ impl Attention {
 
     /// Softmax attention in f64, one row at a time: the yardstick for both kernels.
     fn exact(&self) -> Vec<f64> {
-        let mut out = vec![0f64; self.h * self.q_len * self.d];
+        let mut out = vec![0f64; self.b * self.h * self.q_len * self.d];
         let mask = self.mask_info();
-        for h_i in 0..self.h {
+        for (b_i, h_i) in (0..self.b).flat_map(|b_i| (0..self.h).map(move |h_i| (b_i, h_i))) {
             let kv_head = h_i / (self.h / self.kv_h);
             for q_pos in 0..self.q_len {
-                let q = self.q_row(0, q_pos, h_i);
+                let q = self.q_row(b_i, q_pos, h_i);
                 let scores: Vec<f64> = (0..self.kv_len)
                     .map(|j| {
-                        let m = mask.as_ref().map_or(0.0, |m| m.value(0, h_i, q_pos, j)) as f64;
-                        let k = self.k_row(0, j, kv_head);
+                        let m = mask.as_ref().map_or(0.0, |m| m.value(b_i, h_i, q_pos, j)) as f64;
+                        let k = self.k_row(b_i, j, kv_head);
                         let dot: f64 = q.iter().zip(k).map(|(&a, &b)| a as f64 * b as f64).sum();
                         dot * self.scale as f64 + m
                     })
@@ -115,9 +128,10 @@ impl Attention {
                 let max = scores.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
                 let weights: Vec<f64> = scores.iter().map(|s| (s - max).exp()).collect();
                 let total: f64 = weights.iter().sum();
-                let row = &mut out[(h_i * self.q_len + q_pos) * self.d..][..self.d];
+                let row =
+                    &mut out[((b_i * self.h + h_i) * self.q_len + q_pos) * self.d..][..self.d];
                 for (j, w) in weights.iter().enumerate() {
-                    for (o, &v) in row.iter_mut().zip(self.v_row(0, j, kv_head)) {
+                    for (o, &v) in row.iter_mut().zip(self.v_row(b_i, j, kv_head)) {
                         *o += w / total * v as f64;
                     }
                 }
@@ -197,6 +211,31 @@ fn main() {
         assert!(err_ref < 1e-4, "the reference decode kernel is off");
         assert!(err_blocked < 1e-4, "the blocked decode kernel is off");
     }
+    // Two prompts in one batch.
+    let batch = Attention::random_batch(2, 40, 90, 9, 3, 64, 3);
+    let exact = batch.exact();
+    let (err_ref, err_blocked) = (
+        max_abs_error(&reference::attention(&batch), &exact),
+        max_abs_error(&blocked::attention(&batch), &exact),
+    );
+    println!(
+        "check 2 prompts in a batch q=40 kv=90 h=9/3 d=64: max |error| reference {err_ref:.2e}, blocked {err_blocked:.2e}"
+    );
+    assert!(err_ref < 1e-4, "the reference kernel is off with a batch");
+    assert!(err_blocked < 1e-4, "the blocked kernel is off with a batch");
+    // Two sequences decoded in one batch, as mistral.rs batches concurrent requests.
+    let batch = Attention::random_batch(2, 1, 300, 9, 3, 64, 5);
+    let exact = batch.exact();
+    let err_ref = max_abs_error(&decode_reference::attention(&batch), &exact);
+    let err_blocked = max_abs_error(&decode_blocked::attention(&batch), &exact);
+    println!(
+        "check decode, 2 sequences in a batch, kv=300 h=9/3 d=64: max |error| reference {err_ref:.2e}{}, blocked {err_blocked:.2e}",
+        if err_ref < 1e-4 { "" } else { " (mistral.rs 0.8.1 gives every sequence the last one's attention)" }
+    );
+    assert!(
+        err_blocked < 1e-4,
+        "the blocked decode kernel is off with a batch"
+    );
     if check_only {
         return;
     }
