@@ -41,11 +41,11 @@ def calibration_lines(manifest):
     """The cached calibration of each model of the run, for the run's build of mistral.rs: one
     process against worker processes, per setup (what `--workers best` decided from)."""
     home = Path(os.environ.get("YARDSTICK_HOME", Path.home() / ".cache/yardstick"))
+    backend = f"mistral.rs {manifest.get('backend_version')};"
     lines = []
     for model in manifest["models"]:
         for path in sorted((home / "calibration").glob(f"{model['sha256'][:16]}-*.json")):
             calibration = json.loads(path.read_text())
-            backend = f"mistral.rs {manifest.get('backend_version')};"
             if backend not in calibration["conditions"]:
                 continue  # another build (e.g. a patched mistralrs-core): not what this run used
             workers = calibration.get("concurrent", [])

@@ -14,8 +14,17 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 patch_file="$(realpath "${1:?usage: benches/patched_build.sh PATCH}")"
+if [ ! -f "$patch_file" ]; then
+  echo "error: no patch file $1 (the patches are in benches/patches/)" >&2
+  exit 2
+fi
 name="$(basename "$patch_file" .patch)"
 name="${name#mistralrs-core-0.8.1-}"
+# NAME becomes semver build metadata of the patched crate: letters, digits, '-' and '.' only.
+if ! [[ "$name" =~ ^[0-9A-Za-z.-]+$ ]]; then
+  echo "error: $patch_file: name the patch mistralrs-core-0.8.1-NAME.patch, NAME made of letters, digits, '-' and '.'" >&2
+  exit 2
+fi
 base="$HOME/.cache/yardstick/patched/$name"
 export CARGO_TARGET_DIR="${CARGO_TARGET_DIR:-$HOME/.cache/yardstick/cargo-target}"
 

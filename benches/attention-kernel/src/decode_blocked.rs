@@ -7,6 +7,7 @@
 
 use rayon::prelude::*;
 
+use crate::decode_reference::{merge_tiles, TilePartial};
 use crate::Attention;
 
 /// Keys per parallel job.
@@ -38,7 +39,7 @@ pub fn attention(a: &Attention) -> Vec<f32> {
     let rk2 = h / a.kv_h;
     let tiles = a.kv_len.div_ceil(TILE_KV);
     let mask = a.mask_info();
-    let partials: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..tiles)
+    let partials: Vec<TilePartial> = (0..tiles)
         .into_par_iter()
         .map(|tile| {
             let kv0 = tile * TILE_KV;
@@ -86,30 +87,7 @@ pub fn attention(a: &Attention) -> Vec<f32> {
             (acc_all, sums, maxes)
         })
         .collect();
-    let mut out = vec![0f32; a.b * h * d];
-    for bh in 0..a.b * h {
-        let mut acc = partials[0].0[bh * d..(bh + 1) * d].to_vec();
-        let (mut s, mut m) = (partials[0].1[bh], partials[0].2[bh]);
-        for (acc_b, sums, maxes) in &partials[1..] {
-            let (s_b, m_b, acc_b) = (sums[bh], maxes[bh], &acc_b[bh * d..(bh + 1) * d]);
-            if m >= m_b {
-                let factor = (m_b - m).exp();
-                for (v, v_b) in acc.iter_mut().zip(acc_b) {
-                    *v += v_b * factor;
-                }
-                s += s_b * factor;
-            } else {
-                let factor = (m - m_b).exp();
-                for (v, v_a) in acc.iter_mut().zip(acc_b) {
-                    *v = v_a + *v * factor;
-                }
-                s = s_b + s * factor;
-                m = m_b;
-            }
-        }
-        for (o, v) in out[bh * d..(bh + 1) * d].iter_mut().zip(&acc) {
-            *o = v * (1.0 / s);
-        }
-    }
-    out
+    (0..a.b * h)
+        .flat_map(|bh| merge_tiles(&partials, bh, d))
+        .collect()
 }

@@ -20,7 +20,7 @@ pub fn attention(a: &Attention) -> Vec<f32> {
     let tiles = a.kv_len.div_ceil(TILE_KV);
     let mask = a.mask_info();
     // Per tile: each head's partial output, sum and maximum.
-    let partials: Vec<(Vec<f32>, Vec<f32>, Vec<f32>)> = (0..tiles)
+    let partials: Vec<TilePartial> = (0..tiles)
         .into_par_iter()
         .map(|tile| {
             let (start, end) = (tile * TILE_KV, ((tile + 1) * TILE_KV).min(a.kv_len));
@@ -57,29 +57,40 @@ pub fn attention(a: &Attention) -> Vec<f32> {
         .collect();
     let mut out = vec![0f32; a.b * h * d];
     for (b_i, h_i) in (0..a.b).flat_map(|b_i| (0..h).map(move |h_i| (b_i, h_i))) {
-        let mut vkq = partials[0].0[h_i * d..(h_i + 1) * d].to_vec();
-        let (mut s, mut m) = (partials[0].1[h_i], partials[0].2[h_i]);
-        for (vkq_b, sums, maxes) in &partials[1..] {
-            let (s_b, m_b, vkq_b) = (sums[h_i], maxes[h_i], &vkq_b[h_i * d..(h_i + 1) * d]);
-            if m >= m_b {
-                let factor = (m_b - m).exp();
-                for (v, v_b) in vkq.iter_mut().zip(vkq_b) {
-                    *v += v_b * factor;
-                }
-                s += s_b * factor;
-            } else {
-                let factor = (m - m_b).exp();
-                for (v, v_a) in vkq.iter_mut().zip(vkq_b) {
-                    *v = v_a + *v * factor;
-                }
-                s = s_b + s * factor;
-                m = m_b;
-            }
-        }
+        // The partials are indexed by head only: the last sequence's, for every sequence.
         let out_off = (b_i * h + h_i) * d;
-        for (o, v) in out[out_off..out_off + d].iter_mut().zip(&vkq) {
-            *o = v * (1.0 / s);
-        }
+        out[out_off..out_off + d].copy_from_slice(&merge_tiles(&partials, h_i, d));
     }
     out
+}
+
+/// One tile's partial results: per slot (a head, or a sequence's head), the unnormalised output
+/// (`d` values per slot), the softmax sum and the maximum score.
+pub type TilePartial = (Vec<f32>, Vec<f32>, Vec<f32>);
+
+/// The attention output of slot `slot`: the tiles' partial results merged in order, as
+/// mistral.rs 0.8.1 merges them (rescaled to the larger maximum), then normalised.
+pub fn merge_tiles(partials: &[TilePartial], slot: usize, d: usize) -> Vec<f32> {
+    let mut acc = partials[0].0[slot * d..(slot + 1) * d].to_vec();
+    let (mut s, mut m) = (partials[0].1[slot], partials[0].2[slot]);
+    for (acc_b, sums, maxes) in &partials[1..] {
+        let (s_b, m_b, acc_b) = (sums[slot], maxes[slot], &acc_b[slot * d..(slot + 1) * d]);
+        if m >= m_b {
+            let factor = (m_b - m).exp();
+            for (v, v_b) in acc.iter_mut().zip(acc_b) {
+                *v += v_b * factor;
+            }
+            s += s_b * factor;
+        } else {
+            let factor = (m - m_b).exp();
+            for (v, v_a) in acc.iter_mut().zip(acc_b) {
+                *v = v_a + *v * factor;
+            }
+            s = s_b + s * factor;
+            m = m_b;
+        }
+    }
+    let inv_s = 1.0 / s;
+    acc.iter_mut().for_each(|v| *v *= inv_s);
+    acc
 }
