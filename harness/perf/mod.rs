@@ -20,7 +20,7 @@ use crate::metrics::stats::mean;
 use crate::metrics::TokenPrices;
 use crate::tasks::Prompt;
 use crate::units::{Seconds, TokensPerSecond};
-pub use workload::{synthetic_prompt, Workload};
+pub use workload::{synthetic_prompt, synthetic_prompt_variant, Workload};
 
 /// What to measure.
 #[derive(Debug, Clone)]
@@ -103,6 +103,11 @@ pub struct SweepPoint {
     /// Self-hosted USD per 1M output tokens at this level's system throughput.
     #[serde(default)]
     pub usd_per_million_output: Option<f64>,
+    /// How many of the level's greedy outputs equal the same prompt's output sent alone (each
+    /// request of a level has its own prompt). Fewer than `concurrency`: batching changed what
+    /// the model generates, so the level's speed is of different work. `None` in older reports.
+    #[serde(default)]
+    pub outputs_as_sent_alone: Option<usize>,
 }
 
 /// Decode speed against the memory-bandwidth limit.
@@ -190,7 +195,11 @@ impl PerfReport {
     }
 }
 
-/// Measures `backend`: a warm-up, each workload `repetitions` times, then the sweep.
+/// Distinct prompts of the concurrency sweep: a level with more requests cycles through them.
+pub const SWEEP_PROMPTS: usize = 8;
+
+/// Measures `backend`: a warm-up, each workload `repetitions` times, the sweep, then each of
+/// the sweep's prompts alone (greedy outputs to compare the sweep's with).
 pub fn measure(
     model: &str,
     backend: &dyn Backend,
@@ -216,15 +225,37 @@ pub fn measure(
     }
 
     let mut sweep = Vec::new();
-    if !options.concurrency.is_empty() {
-        let prompt = synthetic_prompt(backend, options.sweep_workload.prompt_tokens)?;
+    if let Some(&most) = options.concurrency.iter().max() {
+        // Distinct prompts (a batch of copies of one prompt would hide a batch that mixes its
+        // sequences up), each also generated alone, after the sweep, to compare outputs with.
+        let workload = options.sweep_workload;
+        let requests = (0..most.min(SWEEP_PROMPTS))
+            .map(|variant| {
+                let prompt =
+                    synthetic_prompt_variant(backend, workload.prompt_tokens, variant as u64)?;
+                Ok(request(prompt, workload.generate_tokens))
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let mut outputs = Vec::new();
         for &concurrency in &options.concurrency {
+            progress(&format!("{model} {workload} × {concurrency} in parallel"));
+            let level: Vec<&GenerationRequest> =
+                requests.iter().cycle().take(concurrency).collect();
+            let (point, texts) = sweep_point(backend, &level)?;
+            sweep.push(point);
+            outputs.push(texts);
+        }
+        let mut alone = Vec::with_capacity(requests.len());
+        for (i, request) in requests.iter().enumerate() {
             progress(&format!(
-                "{model} {} × {concurrency} in parallel",
-                options.sweep_workload
+                "{model} {workload} prompt {}/{} alone",
+                i + 1,
+                requests.len()
             ));
-            let request = request(prompt.clone(), options.sweep_workload.generate_tokens);
-            sweep.push(sweep_point(backend, &request, concurrency)?);
+            alone.push(backend.generate(request)?.text);
+        }
+        for (point, texts) in sweep.iter_mut().zip(&outputs) {
+            point.outputs_as_sent_alone = Some(outputs_as_sent_alone(texts, &alone));
         }
     }
     Ok(PerfReport {
@@ -272,17 +303,19 @@ pub fn summarize_workload(workload: &Workload, runs: &[Generation]) -> WorkloadR
     }
 }
 
-/// `concurrency` copies of `request` sent together; the backend batches them.
+/// `requests` sent together (the backend batches them): the level's speeds and outputs.
 fn sweep_point(
     backend: &dyn Backend,
-    request: &GenerationRequest,
-    concurrency: usize,
-) -> Result<SweepPoint> {
+    requests: &[&GenerationRequest],
+) -> Result<(SweepPoint, Vec<String>)> {
+    let concurrency = requests.len();
     let barrier = Barrier::new(concurrency + 1);
     let (runs, wall_seconds) = std::thread::scope(|scope| {
-        let handles: Vec<_> = (0..concurrency)
-            .map(|_| {
-                scope.spawn(|| {
+        let handles: Vec<_> = requests
+            .iter()
+            .map(|&request| {
+                let barrier = &barrier;
+                scope.spawn(move || {
                     barrier.wait();
                     backend.generate(request)
                 })
@@ -297,7 +330,18 @@ fn sweep_point(
         (runs, started.elapsed().as_secs_f64())
     });
     let runs = runs.into_iter().collect::<Result<Vec<_>>>()?;
-    Ok(sweep_summary(concurrency, &runs, wall_seconds))
+    let point = sweep_summary(concurrency, &runs, wall_seconds);
+    Ok((point, runs.into_iter().map(|run| run.text).collect()))
+}
+
+/// How many of a level's `outputs` equal the output of the same prompt sent alone (request `i`
+/// of a level has prompt `i` modulo the number of prompts, whose lone outputs are `alone`).
+pub fn outputs_as_sent_alone(outputs: &[String], alone: &[String]) -> usize {
+    outputs
+        .iter()
+        .zip(alone.iter().cycle())
+        .filter(|(output, alone)| output == alone)
+        .count()
 }
 
 /// System and per-request speed of one sweep level.
@@ -319,6 +363,7 @@ pub fn sweep_summary(concurrency: usize, runs: &[Generation], wall_seconds: Seco
         ),
         wall_seconds,
         usd_per_million_output: None,
+        outputs_as_sent_alone: None,
     }
 }
 
@@ -379,7 +424,11 @@ mod tests {
 
     #[test]
     fn measures_a_backend_end_to_end() {
-        let backend = ScriptedBackend::new(|_| "one two three four".into());
+        // Each reply starts with its prompt's first word.
+        let backend = ScriptedBackend::new(|prompt| {
+            let first = prompt.split_whitespace().next().unwrap_or("");
+            format!("{first} two three four")
+        });
         let options = PerfOptions {
             workloads: vec![Workload::LLAMA_BENCH],
             repetitions: 3,
@@ -392,5 +441,26 @@ mod tests {
         assert_eq!(report.sweep.len(), 2);
         assert_eq!(report.sweep[1].concurrency, 4);
         assert!(report.sweep[1].system_output_tokens_per_second > 0.0);
+        assert_eq!(report.sweep[0].outputs_as_sent_alone, Some(1));
+        assert_eq!(report.sweep[1].outputs_as_sent_alone, Some(4));
+        // Warm-up, 3 repetitions, 4 prompts alone, then 1 + 4 in the sweep.
+        assert_eq!(backend.calls(), 1 + 3 + 4 + 5);
+    }
+
+    #[test]
+    fn a_batch_that_mixes_its_sequences_up_is_counted() {
+        let texts = |list: &[&str]| list.iter().map(|t| t.to_string()).collect::<Vec<_>>();
+        let alone = texts(&["a b", "c d", "e f"]);
+        assert_eq!(
+            outputs_as_sent_alone(&texts(&["a b", "e f", "e f"]), &alone),
+            2
+        );
+        assert_eq!(
+            outputs_as_sent_alone(&texts(&["a b", "c d", "e f"]), &alone),
+            3
+        );
+        // More requests than prompts: request 3 has prompt 0 again.
+        let level = texts(&["a b", "c d", "e f", "a b", "e f"]);
+        assert_eq!(outputs_as_sent_alone(&level, &alone), 4);
     }
 }

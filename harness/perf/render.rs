@@ -5,7 +5,7 @@ use std::fmt::Write;
 
 use anyhow::Result;
 
-use super::{MeanSd, PerfReport};
+use super::{MeanSd, PerfReport, SweepPoint};
 
 fn mean_sd(value: Option<MeanSd>) -> String {
     value.map_or("—".into(), |v| format!("{:.1} ± {:.1}", v.mean, v.sd))
@@ -58,20 +58,55 @@ pub fn table(reports: &[PerfReport]) -> String {
         if !report.sweep.is_empty() {
             let _ = writeln!(
                 out,
-                "  {:<14} {:>20} {:>20} {:>12} {:>14}",
-                "concurrency", "system out tok/s", "per-request tok/s", "mean TTFT s", "$/1M out"
+                "  {:<14} {:>20} {:>20} {:>12} {:>14} {:>14}",
+                "concurrency",
+                "system out tok/s",
+                "per-request tok/s",
+                "mean TTFT s",
+                "$/1M out",
+                "same as alone"
             );
             for p in &report.sweep {
                 let _ = writeln!(
                     out,
-                    "  {:<14} {:>20.1} {:>20} {:>12.2} {:>14}",
+                    "  {:<14} {:>20.1} {:>20} {:>12.2} {:>14} {:>14}",
                     p.concurrency,
                     p.system_output_tokens_per_second,
                     p.per_request_output_tokens_per_second
                         .map_or("—".into(), |v| format!("{v:.1}")),
                     p.mean_time_to_first_token_s,
                     p.usd_per_million_output
-                        .map_or("—".into(), |c| format!("{c:.2}"))
+                        .map_or("—".into(), |c| format!("{c:.2}")),
+                    p.outputs_as_sent_alone
+                        .map_or("—".into(), |n| format!("{n} of {}", p.concurrency))
+                );
+            }
+            let differs =
+                |p: &SweepPoint| p.outputs_as_sent_alone.is_some_and(|n| n < p.concurrency);
+            if report
+                .sweep
+                .iter()
+                .any(|p| p.concurrency == 1 && differs(p))
+            {
+                let _ = writeln!(
+                    out,
+                    "  warning: one request at a time gave a different greedy output than the same \
+                     prompt sent alone again: the backend is not deterministic here"
+                );
+            }
+            let batched: Vec<String> = report
+                .sweep
+                .iter()
+                .filter(|p| p.concurrency > 1 && differs(p))
+                .map(|p| p.concurrency.to_string())
+                .collect();
+            if !batched.is_empty() {
+                let _ = writeln!(
+                    out,
+                    "  warning: at concurrency {} some greedy outputs differ from the same prompt \
+                     sent alone: the backend's batching changed what it generates, so those \
+                     speeds are not of the same work",
+                    batched.join(", ")
                 );
             }
         }
@@ -151,6 +186,16 @@ pub fn csv(reports: &[PerfReport]) -> Result<String> {
                     exact(speed),
                 )?;
             }
+            if let Some(same) = p.outputs_as_sent_alone {
+                row(
+                    model,
+                    "sweep",
+                    "concurrency",
+                    p.concurrency,
+                    "outputs_as_sent_alone",
+                    exact(same as f64),
+                )?;
+            }
         }
         if let Some(r) = &report.roofline {
             let exact = |mean| MeanSd { mean, sd: 0.0 };
@@ -176,4 +221,52 @@ pub fn csv(reports: &[PerfReport]) -> Result<String> {
         }
     }
     Ok(String::from_utf8(writer.into_inner()?)?)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use super::*;
+    use crate::backend::scripted::ScriptedBackend;
+    use crate::perf::{measure, PerfOptions, Workload};
+
+    fn sweep_report(backend: &ScriptedBackend) -> PerfReport {
+        let options = PerfOptions {
+            workloads: vec![],
+            repetitions: 1,
+            concurrency: vec![1, 2],
+            sweep_workload: "pp8-tg4".parse::<Workload>().unwrap(),
+        };
+        measure("m", backend, &options, &|_| {}).unwrap()
+    }
+
+    #[test]
+    fn the_table_warns_when_batched_outputs_differ_from_lone_ones() {
+        let steady = sweep_report(&ScriptedBackend::new(|prompt| prompt.len().to_string()));
+        let table_steady = table(&[steady]);
+        assert!(table_steady.contains("2 of 2"), "{table_steady}");
+        assert!(!table_steady.contains("warning"), "{table_steady}");
+
+        // Every call answers differently: no sweep output matches its lone run.
+        let calls = AtomicUsize::new(0);
+        let drifting = sweep_report(&ScriptedBackend::new(move |_| {
+            calls.fetch_add(1, Ordering::SeqCst).to_string()
+        }));
+        let table_drifting = table(std::slice::from_ref(&drifting));
+        assert!(table_drifting.contains("0 of 2"), "{table_drifting}");
+        assert!(
+            table_drifting.contains("warning: one request at a time gave a different"),
+            "{table_drifting}"
+        );
+        assert!(
+            table_drifting.contains("warning: at concurrency 2 some greedy outputs differ"),
+            "{table_drifting}"
+        );
+        let rows = csv(&[drifting]).unwrap();
+        assert!(
+            rows.contains("m,sweep,concurrency,2,outputs_as_sent_alone,0,0"),
+            "{rows}"
+        );
+    }
 }

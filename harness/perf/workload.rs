@@ -176,7 +176,17 @@ const WORDS: &[&str] = &[
 /// A completion prompt of at least `tokens` tokens by `backend`'s tokenizer (exactly, unless
 /// the last word is several tokens), from a fixed pseudo-random word sequence.
 pub fn synthetic_prompt(backend: &dyn Backend, tokens: usize) -> Result<Prompt> {
-    let mut rng = SplitMix64(0x005e_ed0f_7e57);
+    synthetic_prompt_variant(backend, tokens, 0)
+}
+
+/// As [`synthetic_prompt`], from the word sequence numbered `variant` (0 is that prompt): the
+/// distinct prompts of the concurrency sweep.
+pub fn synthetic_prompt_variant(
+    backend: &dyn Backend,
+    tokens: usize,
+    variant: u64,
+) -> Result<Prompt> {
+    let mut rng = SplitMix64(0x005e_ed0f_7e57 + variant);
     let words: Vec<&str> = (0..tokens * 2 + 8)
         .map(|_| WORDS[rng.below(WORDS.len())])
         .collect();
@@ -220,6 +230,25 @@ mod tests {
         for tokens in [1, 17, 512] {
             let prompt = synthetic_prompt(&backend, tokens).unwrap();
             assert_eq!(backend.count_tokens(&prompt).unwrap(), tokens);
+        }
+    }
+
+    #[test]
+    fn prompt_variants_differ_and_keep_the_token_count() {
+        let backend = ScriptedBackend::new(|_| String::new());
+        let text = |variant| match synthetic_prompt_variant(&backend, 64, variant).unwrap() {
+            Prompt::Completion { text } => text,
+            other => panic!("not a completion prompt: {other:?}"),
+        };
+        assert_eq!(
+            Prompt::Completion { text: text(0) },
+            synthetic_prompt(&backend, 64).unwrap()
+        );
+        let texts: Vec<String> = (0..4).map(text).collect();
+        for (i, a) in texts.iter().enumerate() {
+            let prompt = Prompt::Completion { text: a.clone() };
+            assert_eq!(backend.count_tokens(&prompt).unwrap(), 64);
+            assert!(texts[i + 1..].iter().all(|b| b != a), "variant {i} repeats");
         }
     }
 }
