@@ -5,10 +5,12 @@
 //! instead of once per key, the value rows are accumulated with element-wise multiply-adds, and
 //! the mask is read a row slice at a time (a tile the mask hides entirely is skipped). Each
 //! score's dot product is summed in the reference's order; the softmax's rescaling points and
-//! the fused multiply-adds of the value sums differ from the reference by rounding only.
+//! the fused multiply-adds of the value sums differ from the reference by rounding only. A NaN
+//! score makes its row's output NaN, as in the reference; no query rows give no output.
 
 use rayon::prelude::*;
 
+use crate::decode_blocked::max_keeping_nan;
 use crate::mask::MaskInfo;
 use crate::Attention;
 
@@ -22,6 +24,9 @@ pub fn attention(a: &Attention) -> Vec<f32> {
     let (q_len, h, d) = (a.q_len, a.h, a.d);
     let mask = a.mask_info();
     let mut out = vec![0f32; a.b * h * q_len * d];
+    if out.is_empty() {
+        return out;
+    }
     out.par_chunks_mut(q_len * d)
         .enumerate()
         .for_each(|(head_idx, head_out)| {
@@ -117,12 +122,12 @@ fn query_block(
                 if *s != f32::NEG_INFINITY {
                     *s += dot * a.scale;
                 }
-                tile_max = tile_max.max(*s);
+                tile_max = max_keeping_nan(tile_max, *s);
             }
             if tile_max == f32::NEG_INFINITY {
                 continue;
             }
-            let new_max = row_max[i].max(tile_max);
+            let new_max = max_keeping_nan(row_max[i], tile_max);
             let rescale = (row_max[i] - new_max).exp();
             let acc_row = &mut acc[i * d..(i + 1) * d];
             if rescale != 1.0 {

@@ -2,12 +2,16 @@
 //! `TILE_KV` run in parallel as before, but within a tile every score is computed first (dot
 //! products with eight independent lanes, which the compiler vectorises; the mask read a slice at
 //! a time), then one softmax over the tile, then the values accumulated with multiply-adds. The
-//! tiles' partial results are merged per head exactly as the reference merges them, but kept
-//! per sequence of a batch (the reference keeps one per head, see `decode_reference`).
+//! tiles' partial results are merged per head as the reference merges them, but kept per
+//! sequence of a batch (the reference keeps one per head, see `decode_reference`), and without
+//! the tiles the mask hides entirely. Masked keys count for nothing (the reference turns a tile
+//! whose first key is masked into NaN: exp(−∞ − (−∞))). A NaN score makes the output NaN, as in
+//! the reference; a NaN value row whose weight rounds to 0 does not (the reference multiplies
+//! it by 0 and keeps the NaN).
 
 use rayon::prelude::*;
 
-use crate::decode_reference::{merge_tiles, TilePartial};
+use crate::decode_reference::{merge_tiles, slot_partials, TilePartial};
 use crate::Attention;
 
 /// Keys per parallel job.
@@ -62,7 +66,7 @@ pub fn attention(a: &Attention) -> Vec<f32> {
                     if *s != f32::NEG_INFINITY {
                         *s += dot_lanes(q_row, a.k_row(b_i, kv0 + j, kv_head)) * a.scale;
                     }
-                    tile_max = tile_max.max(*s);
+                    tile_max = max_keeping_nan(tile_max, *s);
                 }
                 if tile_max == f32::NEG_INFINITY {
                     continue;
@@ -88,6 +92,21 @@ pub fn attention(a: &Attention) -> Vec<f32> {
         })
         .collect();
     (0..a.b * h)
-        .flat_map(|bh| merge_tiles(&partials, bh, d))
+        .flat_map(|bh| {
+            let live =
+                slot_partials(&partials, bh, d).filter(|&(_, _, max)| max != f32::NEG_INFINITY);
+            merge_tiles(live, d)
+        })
         .collect()
+}
+
+/// The larger of two scores, NaN if either is (`f32::max` would drop a NaN, and a tile of NaN
+/// scores would look masked).
+#[inline]
+pub fn max_keeping_nan(a: f32, b: f32) -> f32 {
+    if a.is_nan() || b.is_nan() {
+        f32::NAN
+    } else {
+        a.max(b)
+    }
 }

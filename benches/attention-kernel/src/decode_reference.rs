@@ -59,7 +59,8 @@ pub fn attention(a: &Attention) -> Vec<f32> {
     for (b_i, h_i) in (0..a.b).flat_map(|b_i| (0..h).map(move |h_i| (b_i, h_i))) {
         // The partials are indexed by head only: the last sequence's, for every sequence.
         let out_off = (b_i * h + h_i) * d;
-        out[out_off..out_off + d].copy_from_slice(&merge_tiles(&partials, h_i, d));
+        out[out_off..out_off + d]
+            .copy_from_slice(&merge_tiles(slot_partials(&partials, h_i, d), d));
     }
     out
 }
@@ -68,13 +69,30 @@ pub fn attention(a: &Attention) -> Vec<f32> {
 /// (`d` values per slot), the softmax sum and the maximum score.
 pub type TilePartial = (Vec<f32>, Vec<f32>, Vec<f32>);
 
-/// The attention output of slot `slot`: the tiles' partial results merged in order, as
-/// mistral.rs 0.8.1 merges them (rescaled to the larger maximum), then normalised.
-pub fn merge_tiles(partials: &[TilePartial], slot: usize, d: usize) -> Vec<f32> {
-    let mut acc = partials[0].0[slot * d..(slot + 1) * d].to_vec();
-    let (mut s, mut m) = (partials[0].1[slot], partials[0].2[slot]);
-    for (acc_b, sums, maxes) in &partials[1..] {
-        let (s_b, m_b, acc_b) = (sums[slot], maxes[slot], &acc_b[slot * d..(slot + 1) * d]);
+/// One slot's share of one tile: its unnormalised output, softmax sum and maximum score.
+pub type SlotPartial<'a> = (&'a [f32], f32, f32);
+
+/// Slot `slot`'s share of every tile, in order.
+pub fn slot_partials(
+    partials: &[TilePartial],
+    slot: usize,
+    d: usize,
+) -> impl Iterator<Item = SlotPartial<'_>> {
+    partials
+        .iter()
+        .map(move |(acc, sums, maxes)| (&acc[slot * d..(slot + 1) * d], sums[slot], maxes[slot]))
+}
+
+/// One slot's attention output: its tiles' partial results merged in order, as mistral.rs
+/// 0.8.1 merges them (rescaled to the larger maximum), then normalised. Two tiles whose maxima
+/// are both −∞ (every key masked) merge to NaN here, as they do in mistral.rs. No tile at all
+/// gives NaN (mistral.rs indexes the first tile and panics).
+pub fn merge_tiles<'a>(mut tiles: impl Iterator<Item = SlotPartial<'a>>, d: usize) -> Vec<f32> {
+    let Some((first, mut s, mut m)) = tiles.next() else {
+        return vec![f32::NAN; d];
+    };
+    let mut acc = first.to_vec();
+    for (acc_b, s_b, m_b) in tiles {
         if m >= m_b {
             let factor = (m_b - m).exp();
             for (v, v_b) in acc.iter_mut().zip(acc_b) {

@@ -109,7 +109,23 @@ impl Attention {
         }
     }
 
-    /// Softmax attention in f64, one row at a time: the yardstick for both kernels.
+    /// The same inputs with `mask` (laid out as `dims` says) in place of the causal one.
+    fn with_mask(mut self, dims: Vec<usize>, mask: Vec<f32>) -> Self {
+        self.mask_dims = dims;
+        self.mask = Some(mask);
+        self
+    }
+
+    /// The same inputs with a NaN in the first value of key `kv_pos` of the first KV head.
+    fn with_nan_key(mut self, kv_pos: usize) -> Self {
+        self.k[kv_pos * self.d] = f32::NAN;
+        self
+    }
+
+    /// Softmax attention in f64, one row at a time: the yardstick for both kernels. A masked
+    /// key counts for nothing, whatever its values (as in mistral.rs's prefill kernel and the
+    /// reorganised ones; mistral.rs's decode kernel adds the mask to the score instead); a row
+    /// whose every key is masked is NaN, as the softmax of nothing but −∞ is.
     fn exact(&self) -> Vec<f64> {
         let mut out = vec![0f64; self.b * self.h * self.q_len * self.d];
         let mask = self.mask_info();
@@ -120,6 +136,9 @@ impl Attention {
                 let scores: Vec<f64> = (0..self.kv_len)
                     .map(|j| {
                         let m = mask.as_ref().map_or(0.0, |m| m.value(b_i, h_i, q_pos, j)) as f64;
+                        if m == f64::NEG_INFINITY {
+                            return m;
+                        }
                         let k = self.k_row(b_i, j, kv_head);
                         let dot: f64 = q.iter().zip(k).map(|(&a, &b)| a as f64 * b as f64).sum();
                         dot * self.scale as f64 + m
@@ -199,6 +218,64 @@ fn check_mask_rows() {
     );
 }
 
+/// Inputs mistral.rs does not send today but a kernel must survive: a decode mask that hides
+/// whole tiles, a NaN among the keys, no query rows.
+fn check_edge_cases() {
+    // Keys masked for the one decoded token: only the first, then whole tiles of either kernel.
+    let kv_len = 300;
+    for hidden in [1, 128] {
+        let mask: Vec<f32> = (0..kv_len)
+            .map(|j| if j < hidden { f32::NEG_INFINITY } else { 0.0 })
+            .collect();
+        let a = Attention::random(1, kv_len, 9, 3, 64, 13).with_mask(vec![1, kv_len], mask);
+        let label = format!("decode, first {hidden} of {kv_len} keys masked");
+        if check(
+            &label,
+            &a,
+            decode_reference::attention,
+            decode_blocked::attention,
+        ) >= TOLERANCE
+        {
+            println!("check note: mistral.rs 0.8.1's decode kernel is off when a mask hides keys");
+        }
+    }
+    // A NaN key: the rows that see it are NaN in every kernel, the others exact.
+    let a = Attention::random(20, 90, 9, 3, 64, 17).with_nan_key(75);
+    let exact = a.exact();
+    assert!(
+        exact.iter().any(|x| x.is_nan()) && exact.iter().any(|x| x.is_finite()),
+        "the NaN key should reach some rows and not others"
+    );
+    let err_ref = check(
+        "prefill, a NaN key",
+        &a,
+        reference::attention,
+        blocked::attention,
+    );
+    assert!(
+        err_ref < TOLERANCE,
+        "the reference kernel does not keep the NaN"
+    );
+    let a = Attention::random(1, 150, 9, 3, 64, 19).with_nan_key(70);
+    let label = "decode, a NaN key";
+    let err_ref = check(
+        label,
+        &a,
+        decode_reference::attention,
+        decode_blocked::attention,
+    );
+    assert!(
+        err_ref < TOLERANCE,
+        "the reference decode kernel does not keep the NaN"
+    );
+    // No query rows: no output (a blocked kernel that split its output by `q_len * d` would
+    // ask for chunks of size 0, which panics).
+    let empty = Attention::random(0, 8, 9, 3, 64, 23);
+    assert!(reference::attention(&empty).is_empty());
+    assert!(blocked::attention(&empty).is_empty());
+    println!("check no query rows: both kernels return no output");
+}
+
 /// An attention kernel: the inputs in, the output laid out (batch, head, query, dim).
 type Kernel = fn(&Attention) -> Vec<f32>;
 
@@ -219,10 +296,20 @@ fn check(label: &str, a: &Attention, reference: Kernel, reorganised: Kernel) -> 
     err_ref
 }
 
+/// The largest difference; a NaN on one side only is an infinite one, on both sides none.
 fn max_abs_error(got: &[f32], want: &[f64]) -> f64 {
+    assert_eq!(
+        got.len(),
+        want.len(),
+        "the kernel's output has the wrong size"
+    );
     got.iter()
         .zip(want)
-        .map(|(&g, &w)| (g as f64 - w).abs())
+        .map(|(&g, &w)| match (g.is_nan(), w.is_nan()) {
+            (true, true) => 0.0,
+            (false, false) => (g as f64 - w).abs(),
+            _ => f64::INFINITY,
+        })
         .fold(0.0, f64::max)
 }
 
@@ -289,6 +376,7 @@ fn main() {
             "check note: mistral.rs 0.8.1's decode kernel gives every sequence the last one's attention"
         );
     }
+    check_edge_cases();
     if check_only {
         return;
     }
