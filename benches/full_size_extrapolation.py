@@ -6,7 +6,8 @@ the run's wall time over its model time, so loads, scoring and executing generat
 too. Prints a Markdown table and puts it into a Markdown file between the markers
 <!-- full-size-extrapolation:start --> and <!-- full-size-extrapolation:end --> (marked_block.py).
 
-Usage: full_size_extrapolation.py RUN_DIR YARDSTICK_BINARY [TARGET.md]
+Usage: full_size_extrapolation.py RUN_DIR[,RUN_DIR…] YARDSTICK_BINARY [TARGET.md]
+  Several runs (e.g. one per model) give one table each, in the order given, in one block.
   Environment: BLOCK (the markers' name, default full-size-extrapolation) and HEADING (the
   heading a new block gets), to keep a second run's table beside the first, e.g. a patched
   build's (benches/patched_build.sh).
@@ -77,11 +78,10 @@ def hours(seconds):
     return f"{seconds / 3600:.2f}"
 
 
-def table(run_dir, binary):
+def table(run_dir, full):
     manifest = json.loads((run_dir / "manifest.json").read_text())
     summary = json.loads((run_dir / "summary.json").read_text())
     workers = manifest.get("workers") or 1
-    full = full_item_counts(binary)
     latency = defaultdict(float)
     count = defaultdict(int)
     with open(run_dir / "samples.jsonl") as samples:
@@ -142,7 +142,9 @@ def table(run_dir, binary):
 def main():
     if len(sys.argv) not in (3, 4):
         sys.exit(__doc__)
-    text = table(Path(sys.argv[1]), sys.argv[2])
+    full = full_item_counts(sys.argv[2])
+    run_dirs = [run_dir for run_dir in sys.argv[1].split(",") if run_dir]
+    text = "\n".join(table(Path(run_dir), full) for run_dir in run_dirs)
     print(text)
     if len(sys.argv) == 4:
         put_block(
