@@ -207,5 +207,6 @@ print("Batching inside one process does not help on CPU, and with mistral.rs 0.8
 print("`yardstick perf --concurrency 1,2,4` on SmolLM2 (F32, stock build, a 128-token prompt and 64")
 print("generated tokens per request, each request its own prompt) gave 13.3, 13.7 and 13.8 output")
 print("tokens per second for the whole system, and only 1 of 2 and 1 of 4 greedy outputs equal to the")
-print("same prompts sent alone (the decode kernel's batch defect, benches/patches/README.md). yardstick")
-print("runs one request at a time per process and splits work over worker processes instead.")
+print("same prompts sent alone (the decode kernel's batch defect, benches/patches/README.md; with the")
+print("attention patch, 2 of 2 and 4 of 4). yardstick runs one request at a time per process and splits")
+print("work over worker processes instead.")
