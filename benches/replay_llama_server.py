@@ -9,6 +9,13 @@ server with the same GGUF and threads:
   - cached:   one request at a time, llama-server's prompt cache on (`cache_prompt`),
   - uncached: one request at a time, prompt cache off,
   - parallel: the server's slots all busy (`--parallel N`, N requests in flight), cache on.
+A multiple-choice sample (scored by log-likelihood) is replayed as the forward passes yardstick
+made for it, as token lists (no BOS added, as yardstick encodes them): one over the context when
+every choice is one token, else one per choice over the context, the task's target delimiter and
+the choice, without its last token. Each request generates one token, so the server evaluates
+the prompt and nothing more. yardstick reads these without its prefix cache (it needs every
+position's logits), so for these tasks the uncached pass is the like-for-like one. The server
+returns no log-likelihoods: only the generated samples' outputs are compared.
 yardstick's time per task is its run's backend time (the sum of request latencies, which is
 what one request at a time costs) and, beside it, the run's wall time share.
 
@@ -63,18 +70,47 @@ def start_server(binary, gguf, threads, parallel, ctx):
     raise SystemExit(f"llama-server did not start on {gguf}")
 
 
-def stop_sequences(project, task):
+def task_spec(project, task):
     for spec in Path(project, "tasks").rglob("task.toml"):
         with open(spec, "rb") as f:
             parsed = tomllib.load(f)
         if parsed.get("name") == task:
-            return parsed.get("generation", {}).get("stop", [])
+            return parsed
     raise SystemExit(f"task {task} not found under {project}/tasks")
 
 
-def send(port, sample, max_tokens, stop, cache):
+def stop_sequences(spec):
+    return spec.get("generation", {}).get("stop", [])
+
+
+def target_delimiter(spec):
+    """lm-evaluation-harness's default, unless the task names another."""
+    return spec.get("multiple_choice", {}).get("target_delimiter", " ")
+
+
+def tokens(port, text):
+    return post(port, "/tokenize", {"content": text, "add_special": False})["tokens"]
+
+
+def prefill_inputs(port, sample, delimiter):
+    """The token lists yardstick's forward passes read for a multiple-choice sample (lm-eval's
+    _encode_pair: the context's trailing whitespace moves to the continuation)."""
+    text = sample["prompt"]["text"]
+    context = text.rstrip()
+    choices = sample["multiple_choice"]["choices"]
+    if all(choice["tokens"] == 1 for choice in choices):
+        return [tokens(port, context)]
+    gap = text[len(context):] + delimiter
+    return [tokens(port, context + gap + choice["text"])[:-1] for choice in choices]
+
+
+def send(port, sample, max_tokens, stop, cache, delimiter):
     prompt = sample["prompt"]
     common = {"temperature": 0.0, "top_k": 1, "stop": stop, "cache_prompt": cache, "seed": 0}
+    if sample.get("finish_reason") == "loglikelihood":
+        for ids in prefill_inputs(port, sample, delimiter):
+            post(port, "/completion", dict(common, prompt=ids, n_predict=1))
+        return None
     if "messages" in prompt:
         body = dict(common, messages=prompt["messages"], max_tokens=max_tokens)
         answer = post(port, "/v1/chat/completions", body)
@@ -83,7 +119,7 @@ def send(port, sample, max_tokens, stop, cache):
     return post(port, "/completion", body)["content"]
 
 
-def replay(port, samples, limits, stops, cache, parallel):
+def replay(port, samples, limits, stops, delimiters, cache, parallel):
     """Seconds per task, tasks in run order, requests in sample order."""
     seconds, outputs = {}, {}
     for task in dict.fromkeys(s["task"] for s in samples):
@@ -91,7 +127,8 @@ def replay(port, samples, limits, stops, cache, parallel):
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             answers = list(pool.map(
-                lambda s: send(port, s, limits[task], stops[task], cache), mine))
+                lambda s: send(port, s, limits[task], stops[task], cache, delimiters[task]),
+                mine))
         seconds[task] = time.perf_counter() - started
         outputs[task] = answers
     return seconds, outputs
@@ -104,7 +141,9 @@ def main():
     samples = [json.loads(l) for l in Path(run_dir, "samples.jsonl").read_text().splitlines() if l]
     summary = json.loads(Path(run_dir, "summary.json").read_text())
     limits = {t["name"]: t["max_new_tokens"] for t in manifest["tasks"]}
-    stops = {t["name"]: stop_sequences(project, t["name"]) for t in manifest["tasks"]}
+    specs = {t["name"]: task_spec(project, t["name"]) for t in manifest["tasks"]}
+    stops = {name: stop_sequences(spec) for name, spec in specs.items()}
+    delimiters = {name: target_delimiter(spec) for name, spec in specs.items()}
     report = {"run": manifest["run_id"], "threads": threads, "parallel": parallel, "models": {}}
     for model in [m["id"] for m in manifest["models"]]:
         mine = [s for s in samples if s["model"] == model]
@@ -115,11 +154,15 @@ def main():
                                    ("parallel", True, parallel)]:
             process, port = start_server(binary, gguf, threads, slots, ctx)
             try:
-                send(port, {"prompt": {"text": "Hello"}}, 2, [], False)  # warm-up
-                passes[name], outputs = replay(port, mine, limits, stops, cache, slots)
+                send(port, {"prompt": {"text": "Hello"}}, 2, [], False, " ")  # warm-up
+                passes[name], outputs = replay(port, mine, limits, stops, delimiters, cache,
+                                               slots)
                 if name == "cached":
-                    same = sum(a == s["output"] for task in outputs
-                               for a, s in zip(outputs[task], [x for x in mine if x["task"] == task]))
+                    pairs = [(a, s) for task in outputs
+                             for a, s in zip(outputs[task], [x for x in mine if x["task"] == task])
+                             if a is not None]
+                    same = sum(a == s["output"] for a, s in pairs)
+                    generated = len(pairs)
             finally:
                 process.terminate()
                 process.wait()
@@ -131,6 +174,7 @@ def main():
             "yardstick_backend_seconds": ours,
             "llama_server_seconds": passes,
             "identical_outputs": same,
+            "generated_samples": generated,
             "samples": len(mine),
             "yardstick_setups": manifest.get("setups", {}).get(model, {}),
         }
