@@ -306,7 +306,9 @@ pub struct PerfArgs {
     /// Repetitions of each workload (mean ± sd).
     #[arg(long, default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..), allow_hyphen_values = true)]
     pub repetitions: u64,
-    /// Parallel requests at each level of the sweep.
+    /// Parallel requests at each level of the sweep, each with its own prompt (up to 8 prompts,
+    /// then cycled); after the sweep each prompt runs alone once more (not timed) to check that
+    /// batching left the greedy outputs unchanged.
     #[arg(long, value_delimiter = ',', default_values = ["1", "2", "4", "8"], value_parser = clap::value_parser!(u64).range(1..=256))]
     pub concurrency: Vec<u64>,
     /// Skip the concurrency sweep.

@@ -96,6 +96,14 @@ pub(super) fn run(args: PerfArgs, locations: &Locations) -> Result<()> {
         save(&results_dir, &report)?;
         reports.push(report);
     }
+    if args.json || args.csv {
+        // The table carries these; machine-readable output gets them on stderr.
+        for report in &reports {
+            for warning in render::sweep_warnings(report) {
+                eprintln!("warning: {}: {warning}", report.model);
+            }
+        }
+    }
     if args.json {
         println!("{}", serde_json::to_string_pretty(&reports)?);
     } else if args.csv {

@@ -1,6 +1,12 @@
 //! `yardstick perf`: synthetic workloads repeated for mean ± sd, a concurrency sweep, and the
 //! memory-bandwidth roofline: how close decode runs to the machine's physical limit.
 //!
+//! The sweep gives each request of a level its own prompt (up to [`SWEEP_PROMPTS`], then
+//! cycled) and afterwards sends each prompt alone, untimed, to count how many batched greedy
+//! outputs equal the lone ones: a backend whose batching changes outputs is measured doing other
+//! work. With a prefix cache (`--load-path gguf-model-builder`) the lone runs may reuse the
+//! sweep's cached prompts, so the count then also covers the cache.
+//!
 //! Model load and the warm-up request are timed apart and never counted in speed.
 
 pub mod bandwidth;
@@ -103,9 +109,10 @@ pub struct SweepPoint {
     /// Self-hosted USD per 1M output tokens at this level's system throughput.
     #[serde(default)]
     pub usd_per_million_output: Option<f64>,
-    /// How many of the level's greedy outputs equal the same prompt's output sent alone (each
-    /// request of a level has its own prompt). Fewer than `concurrency`: batching changed what
-    /// the model generates, so the level's speed is of different work. `None` in older reports.
+    /// How many of the level's greedy outputs equal the same prompt's output sent alone
+    /// (requests cycle through [`SWEEP_PROMPTS`] prompts). Fewer than `concurrency`: batching
+    /// changed what the model generates, so the level's speed is of different work (at
+    /// concurrency 1: the backend is not deterministic). `None` in older reports.
     #[serde(default)]
     pub outputs_as_sent_alone: Option<usize>,
 }

@@ -81,33 +81,8 @@ pub fn table(reports: &[PerfReport]) -> String {
                         .map_or("—".into(), |n| format!("{n} of {}", p.concurrency))
                 );
             }
-            let differs =
-                |p: &SweepPoint| p.outputs_as_sent_alone.is_some_and(|n| n < p.concurrency);
-            if report
-                .sweep
-                .iter()
-                .any(|p| p.concurrency == 1 && differs(p))
-            {
-                let _ = writeln!(
-                    out,
-                    "  warning: one request at a time gave a different greedy output than the same \
-                     prompt sent alone again: the backend is not deterministic here"
-                );
-            }
-            let batched: Vec<String> = report
-                .sweep
-                .iter()
-                .filter(|p| p.concurrency > 1 && differs(p))
-                .map(|p| p.concurrency.to_string())
-                .collect();
-            if !batched.is_empty() {
-                let _ = writeln!(
-                    out,
-                    "  warning: at concurrency {} some greedy outputs differ from the same prompt \
-                     sent alone: the backend's batching changed what it generates, so those \
-                     speeds are not of the same work",
-                    batched.join(", ")
-                );
+            for warning in sweep_warnings(report) {
+                let _ = writeln!(out, "  warning: {warning}");
             }
         }
         if let Some(r) = &report.roofline {
@@ -127,6 +102,39 @@ pub fn table(reports: &[PerfReport]) -> String {
         }
     }
     out
+}
+
+/// What the sweep's output check found wrong, one sentence each (none when every level's
+/// greedy outputs equal the lone ones).
+pub fn sweep_warnings(report: &PerfReport) -> Vec<String> {
+    let differs = |p: &SweepPoint| p.outputs_as_sent_alone.is_some_and(|n| n < p.concurrency);
+    let mut warnings = Vec::new();
+    if report
+        .sweep
+        .iter()
+        .any(|p| p.concurrency == 1 && differs(p))
+    {
+        warnings.push(
+            "one request at a time gave a different greedy output than the same prompt sent \
+             alone again: the backend is not deterministic here"
+                .to_string(),
+        );
+    }
+    let batched: Vec<String> = report
+        .sweep
+        .iter()
+        .filter(|p| p.concurrency > 1 && differs(p))
+        .map(|p| p.concurrency.to_string())
+        .collect();
+    if !batched.is_empty() {
+        warnings.push(format!(
+            "at concurrency {} some greedy outputs differ from the same prompt sent alone: the \
+             backend's batching changed what it generates, so those speeds are not of the same \
+             work",
+            batched.join(", ")
+        ));
+    }
+    warnings
 }
 
 /// One CSV row per measurement: `model, kind, name, concurrency, metric, mean, sd`.
