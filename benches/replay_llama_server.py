@@ -104,11 +104,17 @@ def prefill_inputs(port, sample, delimiter):
     return [tokens(port, context + gap + choice["text"])[:-1] for choice in choices]
 
 
-def send(port, sample, max_tokens, stop, cache, delimiter):
+def is_choice(sample):
+    return sample.get("finish_reason") == "loglikelihood"
+
+
+def send(port, sample, max_tokens, stop, cache):
+    """One sample's requests; a multiple-choice sample's token lists are `prefill_ids`, made
+    before any pass is timed."""
     prompt = sample["prompt"]
     common = {"temperature": 0.0, "top_k": 1, "stop": stop, "cache_prompt": cache, "seed": 0}
-    if sample.get("finish_reason") == "loglikelihood":
-        for ids in prefill_inputs(port, sample, delimiter):
+    if is_choice(sample):
+        for ids in sample["prefill_ids"]:
             post(port, "/completion", dict(common, prompt=ids, n_predict=1))
         return None
     if "messages" in prompt:
@@ -119,7 +125,7 @@ def send(port, sample, max_tokens, stop, cache, delimiter):
     return post(port, "/completion", body)["content"]
 
 
-def replay(port, samples, limits, stops, delimiters, cache, parallel):
+def replay(port, samples, limits, stops, cache, parallel):
     """Seconds per task, tasks in run order, requests in sample order."""
     seconds, outputs = {}, {}
     for task in dict.fromkeys(s["task"] for s in samples):
@@ -127,8 +133,7 @@ def replay(port, samples, limits, stops, delimiters, cache, parallel):
         started = time.perf_counter()
         with ThreadPoolExecutor(max_workers=parallel) as pool:
             answers = list(pool.map(
-                lambda s: send(port, s, limits[task], stops[task], cache, delimiters[task]),
-                mine))
+                lambda s: send(port, s, limits[task], stops[task], cache), mine))
         seconds[task] = time.perf_counter() - started
         outputs[task] = answers
     return seconds, outputs
@@ -146,7 +151,7 @@ def main():
     delimiters = {name: target_delimiter(spec) for name, spec in specs.items()}
     report = {"run": manifest["run_id"], "threads": threads, "parallel": parallel, "models": {}}
     for model in [m["id"] for m in manifest["models"]]:
-        mine = [s for s in samples if s["model"] == model]
+        mine = [dict(s) for s in samples if s["model"] == model]
         gguf = Path(models_dir, f"{model}.gguf")
         ctx = 4096
         passes = {}
@@ -154,9 +159,12 @@ def main():
                                    ("parallel", True, parallel)]:
             process, port = start_server(binary, gguf, threads, slots, ctx)
             try:
-                send(port, {"prompt": {"text": "Hello"}}, 2, [], False, " ")  # warm-up
-                passes[name], outputs = replay(port, mine, limits, stops, delimiters, cache,
-                                               slots)
+                send(port, {"prompt": {"text": "Hello"}}, 2, [], False)  # warm-up
+                # Tokenized once, on the first server, outside the timed passes.
+                for s in mine:
+                    if is_choice(s) and "prefill_ids" not in s:
+                        s["prefill_ids"] = prefill_inputs(port, s, delimiters[s["task"]])
+                passes[name], outputs = replay(port, mine, limits, stops, cache, slots)
                 if name == "cached":
                     pairs = [(a, s) for task in outputs
                              for a, s in zip(outputs[task], [x for x in mine if x["task"] == task])
