@@ -63,29 +63,47 @@ fn nightly_runs_compares_keeps_history_and_select_recommends() {
         .unwrap();
     assert!(select.status.success(), "{}", stderr(&select));
     let answer: serde_json::Value = serde_json::from_slice(&select.stdout).unwrap();
-    // SmolLM2 (135M) is faster and cheaper per token than Qwen2.5-Coder (494M) on any CPU.
-    // Two items cannot tell their quality apart (a paired test on 2 items has p >= 0.5), so
-    // whichever scores higher, the pick is SmolLM2: it either dominates, or it is the cheaper
-    // model statistically tied with the best.
+    // Two items cannot tell the models' quality apart (a paired test on 2 items has p >= 0.5),
+    // so whatever the scores, the pick is the cheapest model on the front: the one that
+    // dominates the other, or the cheaper of two statistically tied ones. Which model that is
+    // depends on the speeds measured here (SmolLM2 on an idle machine; the tests run in
+    // parallel, so not always), and is not asserted.
     let recommended = answer["recommended"].as_str().expect("a recommendation");
     let reason = answer["reason"].as_str().unwrap();
-    assert_eq!(recommended, "smollm2-135m-instruct", "{reason}");
-    let front: Vec<&str> = answer["front"]
-        .as_array()
-        .unwrap()
+    let front = answer["front"].as_array().unwrap();
+    let dominated = answer["dominated"].as_array().unwrap();
+    assert_eq!(front.len() + dominated.len(), 2, "{answer:#}");
+    let price = |c: &serde_json::Value| c["usd_per_mtok"].as_f64().unwrap();
+    let speed = |c: &serde_json::Value| c["output_tok_s"].as_f64().unwrap();
+    let score = |c: &serde_json::Value| c["score"]["value"].as_f64().unwrap();
+    let cheapest = front
         .iter()
-        .map(|c| c["model"].as_str().unwrap())
-        .collect();
-    if front.len() == 2 {
+        .min_by(|a, b| price(a).total_cmp(&price(b)))
+        .unwrap();
+    assert_eq!(recommended, cheapest["model"], "{reason}");
+    if recommended != front[0]["model"] {
         assert!(
             reason.contains("statistically tied") && reason.contains("paired"),
             "{reason}"
         );
     }
-    for candidate in answer["front"].as_array().unwrap() {
-        assert!(candidate["usd_per_mtok"].as_f64().unwrap() > 0.0);
-        assert!(candidate["output_tok_s"].as_f64().unwrap() > 0.0);
+    for pair in dominated {
+        let (loser, winner) = (&pair[0], pair[1].as_str().unwrap());
+        let winner = front.iter().find(|c| c["model"] == winner).unwrap();
+        assert!(
+            score(winner) >= score(loser)
+                && price(winner) <= price(loser)
+                && speed(winner) >= speed(loser),
+            "{answer:#}"
+        );
     }
+    for candidate in front.iter().chain(dominated.iter().map(|pair| &pair[0])) {
+        assert!(
+            price(candidate) > 0.0 && speed(candidate) > 0.0,
+            "{candidate}"
+        );
+    }
+    eprintln!("select recommended {recommended}: {reason}");
 
     let too_cheap = cached_binary(
         results.path(),
