@@ -5,10 +5,13 @@ setting matches it, with its 95% interval and the verdict, then every other resu
 (the measurements that explain the gaps).
 
     benches/reproduction.py [--results results] [--models models.toml] [--tasks tasks]
-                            [--doc docs/REPRODUCTION.md]
+                            [--doc docs/REPRODUCTION.md] [--ledger docs/reproduction-results.json]
 
 For each model and task it takes the finished run with the most items (the latest of equals)
-under the task's current version. A figure can name the metric it is (`metric`, e.g. acc_norm;
+under the task's current version, among the runs under results/ and the results the ledger kept
+from earlier regenerations. The ledger (rewritten each time) holds the result behind every row
+with its per-item scores, so a row outlives its run's folder (runs stay on the machine that made
+them) and is replaced only by a run with more items. A figure can name the metric it is (`metric`, e.g. acc_norm;
 default the task's headline metric), and a figure that is the mean of several benchmarks
 (`average_of`) is set beside the same unweighted mean of their tasks, with the interval
 yardstick gives a weighted mean of tasks (Korn–Graubard, as the model pages and suite scores).
@@ -47,19 +50,53 @@ def task_versions(tasks):
     return versions
 
 
-def best_results(results, versions):
-    """(model, task) -> the result with the most items under the task's current version, with
-    its run's manifest."""
-    best = {}
+def run_entries(results):
+    """A ledger entry for each result of each finished run under results/runs: the result, what
+    the tables say of its run, and its per-item headline scores."""
     for manifest, summary in finished_runs(results):
         for result in summary["results"]:
-            if versions.get(result["task"]) != result["task_version"]:
-                continue  # another version of the task: its results say nothing about this one
-            key = (result["model"], result["task"])
-            rank = (result["n"], manifest["started_at"])
-            if key not in best or rank > best[key][0]:
-                best[key] = (rank, result, manifest)
-    return {key: (result, manifest) for key, (_, result, manifest) in best.items()}
+            yield {
+                "result": result,
+                "run": {
+                    "run_id": manifest["run_id"],
+                    "started_at": manifest["started_at"],
+                    "all_items": manifest.get("limit") is None and not manifest.get("shard"),
+                    "quantization": next(
+                        (m["quantization"] for m in manifest["models"] if m["id"] == result["model"]), "?"
+                    ),
+                },
+                "items": item_scores(manifest, result, results),
+            }
+
+
+def best_results(entries, versions):
+    """(model, task) -> the ledger entry with the most items under the task's current version
+    (the latest run of equals)."""
+    best = {}
+    for entry in entries:
+        result = entry["result"]
+        if versions.get(result["task"]) != result["task_version"]:
+            continue  # another version of the task: its results say nothing about this one
+        key = (result["model"], result["task"])
+        rank = (result["n"], entry["run"]["started_at"])
+        if key not in best or rank > best[key][0]:
+            best[key] = (rank, entry)
+    return {key: entry for key, (_, entry) in best.items()}
+
+
+def read_ledger(path):
+    return json.loads(path.read_text())["results"] if path.exists() else []
+
+
+def write_ledger(path, best):
+    entries = [best[key] for key in sorted(best)]
+    note = (
+        "Written by benches/reproduction.py: the result behind each row of docs/REPRODUCTION.md, "
+        "kept when its run's folder is gone. `items` maps item id to its headline score; `paired` "
+        "(results kept from before the ledger, whose per-item scores were not kept) is the paired "
+        "view the tables showed."
+    )
+    path.write_text(json.dumps({"note": note, "results": entries}, indent=1, sort_keys=True) + "\n")
 
 
 def item_scores(manifest, result, results):
@@ -155,18 +192,16 @@ def percent(x):
     return f"{100 * x:.1f}"
 
 
-def describe(result, manifest, key=None):
-    """'61.6% [53.7, 69.0], n = 164 (all items), run R' for a result's metric `key` (default:
-    its headline metric)."""
+def describe(entry, key=None):
+    """'61.6% [53.7, 69.0], n = 164 (all items), run R' for a ledger entry's metric `key`
+    (default: its headline metric)."""
+    result, run = entry["result"], entry["run"]
     key = key or result["primary_metric"]
     estimate = result["metrics"][key]
-    size = "all items" if manifest.get("limit") is None and not manifest.get("shard") else "a subset"
-    quantization = next(
-        (m["quantization"] for m in manifest["models"] if m["id"] == result["model"]), "?"
-    )
+    size = "all items" if run["all_items"] else "a subset"
     return (
         f"{percent(estimate['value'])}% [{percent(estimate['ci_low'])}, {percent(estimate['ci_high'])}]",
-        f"n = {estimate['n']} ({size}), {quantization}, `{key}`, run `{manifest['run_id']}`",
+        f"n = {estimate['n']} ({size}), {run['quantization']}, `{key}`, run `{run['run_id']}`",
         estimate,
     )
 
@@ -180,7 +215,25 @@ def verdict(published, estimate):
     return f"**outside**: published is {side} the interval ({gap:+.1f} points)"
 
 
-def tables(models, best, results):
+def paired_view(entry, matched_entries):
+    """The published-setting tasks scored on exactly this entry's items, beside its own score."""
+    mine = entry.get("items")
+    if mine is None or any(other.get("items") is None for other in matched_entries.values()):
+        return entry.get("paired", "—")
+    paired = []
+    for task, other in matched_entries.items():
+        theirs = other["items"]
+        shared = [item for item in mine if item in theirs]
+        if shared:
+            paired.append(
+                f"`{task}` {percent(sum(theirs[i] for i in shared) / len(shared))}% "
+                f"against {percent(sum(mine[i] for i in shared) / len(shared))}% "
+                f"on the same {len(shared)} items"
+            )
+    return "; ".join(paired) or "—"
+
+
+def tables(models, best):
     lines = []
     for model in models:
         published = model.get("published", [])
@@ -195,10 +248,10 @@ def tables(models, best, results):
         for figure in published:
             tasks = [figure["task"]] if figure.get("task") else figure.get("average_of", [])
             found = [best.get((model["id"], task)) for task in tasks]
-            keys = [metric_key(f[0], figure.get("metric")) if f else None for f in found]
+            keys = [metric_key(f["result"], figure.get("metric")) if f else None for f in found]
             if tasks and all(found) and all(keys):
                 matched.update(tasks)
-                described = [describe(result, manifest, key) for (result, manifest), key in zip(found, keys)]
+                described = [describe(entry, key) for entry, key in zip(found, keys)]
                 if len(tasks) == 1:
                     here, detail, estimate = described[0]
                 else:
@@ -220,31 +273,17 @@ def tables(models, best, results):
                 f"| {named} | {here} | {detail} | {row_verdict} |"
             )
         others = sorted(t for (m, t) in best if m == model["id"] and t not in matched)
-        matched_scores = {
-            task: item_scores(best[(model["id"], task)][1], best[(model["id"], task)][0], results)
-            for task in sorted(matched)
-        } if others else {}
         if others:
+            matched_entries = {task: best[(model["id"], task)] for task in sorted(matched)}
             lines += ["", "Other results of this model (the measurements the explanations below use):", ""]
             lines += [
                 "| task | here (95% CI) | items, weights, metric, run | a matched task on the same items |",
                 "|---|---|---|---|",
             ]
             for task in others:
-                result, manifest = best[(model["id"], task)]
-                here, detail, _ = describe(result, manifest)
-                # The published-setting tasks scored on exactly this result's items (a paired view).
-                mine = item_scores(manifest, result, results)
-                paired = []
-                for other, theirs in matched_scores.items():
-                    shared = [item for item in mine if item in theirs]
-                    if shared:
-                        paired.append(
-                            f"`{other}` {percent(sum(theirs[i] for i in shared) / len(shared))}% "
-                            f"against {percent(sum(mine[i] for i in shared) / len(shared))}% "
-                            f"on the same {len(shared)} items"
-                        )
-                lines.append(f"| `{task}` | {here} | {detail} | {'; '.join(paired) or '—'} |")
+                entry = best[(model["id"], task)]
+                here, detail, _ = describe(entry)
+                lines.append(f"| `{task}` | {here} | {detail} | {paired_view(entry, matched_entries)} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -255,16 +294,20 @@ def main():
     parser.add_argument("--models", default="models.toml", type=pathlib.Path)
     parser.add_argument("--doc", default="docs/REPRODUCTION.md", type=pathlib.Path)
     parser.add_argument("--tasks", default="tasks", type=pathlib.Path)
+    parser.add_argument("--ledger", default="docs/reproduction-results.json", type=pathlib.Path)
     args = parser.parse_args()
     models = tomllib.loads(args.models.read_text())["model"]
-    block = f"{START}\n{tables(models, best_results(args.results, task_versions(args.tasks)), args.results)}{END}"
+    entries = [*read_ledger(args.ledger), *run_entries(args.results)]
+    best = best_results(entries, task_versions(args.tasks))
+    block = f"{START}\n{tables(models, best)}{END}"
     text = args.doc.read_text() if args.doc.exists() else f"# Reproduction\n\n{START}\n{END}\n"
     if START not in text or END not in text:
         sys.exit(f"{args.doc}: the markers {START} and {END} are missing; add them where the tables go")
     before, rest = text.split(START, 1)
     _, after = rest.split(END, 1)
     args.doc.write_text(before + block + after)
-    print(f"wrote {args.doc}")
+    write_ledger(args.ledger, best)
+    print(f"wrote {args.doc} and {args.ledger}")
 
 
 if __name__ == "__main__":
