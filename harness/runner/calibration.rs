@@ -17,6 +17,10 @@
 //! the run is split over workers when the estimate for its own tasks and items — each task's
 //! seconds per item times its items, divided among the workers, plus each worker's model loads
 //! — is at least [`WORKERS_MIN_SAVING`] below one process's.
+//!
+//! A measurement taken while other processes kept the CPUs busy is kept but flagged
+//! ([`super::cpu_share`]): the run that measured it and every later run that uses it warn, and
+//! name the file to delete to measure again.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -34,6 +38,7 @@ use crate::models::ModelEntry;
 use crate::tasks::Prompt;
 
 use super::concurrent::{measure_concurrent, ConcurrentCost};
+use super::cpu_share::{CpuTimes, BUSY_SHARE};
 use super::loaded::PREFIX_CACHE_ALLOWANCE;
 
 /// One timed request: prompt tokens, seconds to the first token, generated tokens after the
@@ -159,6 +164,11 @@ pub struct Calibration {
     /// the calibration file measures again).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub concurrent_failed: Vec<FailedConcurrent>,
+    /// The largest share of the machine's CPU time other processes took while a setup was
+    /// measured in one process (where the system tells); above [`BUSY_SHARE`] the choices may
+    /// not be the fastest, and every run that uses this calibration says so.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub others_cpu_share: Option<f64>,
 }
 
 /// A setup that could not be measured as worker processes on this machine and build.
@@ -259,6 +269,7 @@ pub fn calibrate(
             chars_per_token: 0.0,
             concurrent: Vec::new(),
             concurrent_failed: Vec::new(),
+            others_cpu_share: None,
         });
     // The dtype is chosen on the first kind of weights; the others are measured with it only.
     let first_weights = candidates.weights[0];
@@ -302,6 +313,7 @@ pub fn calibrate(
             }
         }
     }
+    warn_if_busy(&calibration, model, &file, changed);
     if !changed {
         return Ok(calibration);
     }
@@ -327,13 +339,40 @@ fn measure_once(
             model.id
         );
     }
+    let before = CpuTimes::now();
     let backend = loader.load(model, setup)?;
     let (cost, chars_per_token) = measure(backend.as_ref())
         .with_context(|| format!("calibrating {} ({})", model.id, setup.describe()))?;
+    let others = before
+        .zip(CpuTimes::now())
+        .and_then(|(b, a)| b.others_share_until(&a));
+    if let Some(share) = others {
+        calibration.others_cpu_share = Some(calibration.others_cpu_share.unwrap_or(0.0).max(share));
+    }
     eprintln!("  {}: {}", setup.describe(), cost.describe_speeds());
     calibration.measured.push((setup, cost));
     calibration.chars_per_token = chars_per_token;
     Ok(true)
+}
+
+/// Says so when `calibration` was measured while other processes took more than [`BUSY_SHARE`]
+/// of the CPUs: just now (`measured_now`) or in the cached file, on every run that uses it.
+fn warn_if_busy(calibration: &Calibration, model: &ModelEntry, file: &Path, measured_now: bool) {
+    let Some(share) = calibration.others_cpu_share.filter(|s| *s > BUSY_SHARE) else {
+        return;
+    };
+    let what = if measured_now {
+        format!("{} was calibrated", model.id)
+    } else {
+        format!("{}'s cached calibration was measured", model.id)
+    };
+    eprintln!(
+        "warning: {what} while other processes took {:.0}% of the CPUs, so the setups chosen \
+         from it may not be the fastest on this machine; delete {} to measure again when the \
+         machine is idle",
+        share * 100.0,
+        file.display()
+    );
 }
 
 /// Worker processes for calibration to measure too.
@@ -736,6 +775,7 @@ mod tests {
             chars_per_token: 4.0,
             concurrent: Vec::new(),
             concurrent_failed: Vec::new(),
+            others_cpu_share: None,
         };
         (quantized, dequantized, calibration)
     }

@@ -4,6 +4,7 @@
 pub mod calibration;
 pub mod concurrent;
 mod consent;
+mod cpu_share;
 pub mod job;
 mod loaded;
 mod plan;
