@@ -556,6 +556,11 @@ pub struct TaskShape {
     pub prefix_cache: bool,
     /// Requests the run will send for it per model (items × samples).
     pub items: f64,
+    /// For a multiple-choice task: choices per item and the mean length in characters of one
+    /// continuation (delimiter + choice). mistral.rs reads context + continuation once per
+    /// choice, unless every continuation is one token after one shared context (then one
+    /// request reads the context for all).
+    pub choices: Option<(f64, f64)>,
 }
 
 /// A model to choose setups for.
@@ -644,15 +649,16 @@ pub fn choose(
                 continue;
             };
             let workload = shape.workload(calibration, choice.kv_values_per_token);
+            let requests = shape.items * shape.requests_per_item(calibration);
             let (alone, alone_seconds) =
                 cheapest(calibration.measured.iter().copied(), workload, &single)
                     .unwrap_or((single[0], f64::NAN));
             let shared = calibration.best_for_workers(workload, &workers, n);
             match shared {
-                Some((_, seconds)) => with_workers += shape.items * seconds,
+                Some((_, seconds)) => with_workers += requests * seconds,
                 None => both_measured = false,
             }
-            one_process += shape.items * alone_seconds;
+            one_process += requests * alone_seconds;
             let fallback = if workers.contains(&alone) {
                 alone
             } else {
@@ -702,12 +708,34 @@ pub fn choose(
     })
 }
 
+/// A continuation of at most this many tokens (by characters per token) is taken for one
+/// token: the choices are then scored in one request (e.g. MMLU's " A" … " D").
+const SINGLE_TOKEN_CONTINUATION: f64 = 1.5;
+
+/// Whether a continuation of `chars` characters is taken for one token.
+fn single_token(calibration: &Calibration, chars: f64) -> bool {
+    chars / calibration.chars_per_token.max(0.5) <= SINGLE_TOKEN_CONTINUATION
+}
+
 impl TaskShape {
-    /// The average item in tokens, by `calibration`'s characters per token; with the prefix
-    /// cache, the prompt tokens actually prefilled.
+    /// Requests per item: one, or one per choice where the choices are longer than a token.
+    fn requests_per_item(&self, calibration: &Calibration) -> f64 {
+        match self.choices {
+            Some((choices, chars)) if !single_token(calibration, chars) => choices.max(1.0),
+            _ => 1.0,
+        }
+    }
+
+    /// The average request in tokens, by `calibration`'s characters per token (for a
+    /// multiple-choice item scored choice by choice, context + one continuation); with the
+    /// prefix cache, the prompt tokens actually prefilled.
     fn workload(&self, calibration: &Calibration, kv_values_per_token: Option<u64>) -> Workload {
         let tokens = |chars: f64| chars / calibration.chars_per_token.max(0.5);
-        let prompt = tokens(self.prompt_chars);
+        let request_chars = match self.choices {
+            Some((_, chars)) if !single_token(calibration, chars) => self.prompt_chars + chars,
+            _ => self.prompt_chars,
+        };
+        let prompt = tokens(request_chars);
         let prefilled = if self.prefix_cache {
             let unshared = tokens(self.prompt_chars - self.shared_prefix_chars);
             let per_item =
@@ -824,6 +852,44 @@ mod tests {
     }
 
     #[test]
+    fn multiple_choice_items_cost_one_request_per_long_choice_and_one_for_single_tokens() {
+        let (_, dequantized, calibration) = smollm2_shaped();
+        let shape = |choices| TaskShape {
+            task: "mc".into(),
+            prompt_chars: 400.0,
+            shared_prefix_chars: 0.0,
+            output_tokens: 0.0,
+            prefix_cache: false,
+            items: 1.0,
+            choices,
+        };
+        let seconds = |shape: &TaskShape| {
+            let workload = shape.workload(&calibration, None);
+            let (_, cost) = calibration
+                .measured
+                .iter()
+                .find(|(setup, _)| *setup == dequantized)
+                .unwrap();
+            shape.requests_per_item(&calibration) * cost.seconds(workload)
+        };
+        let context_only = seconds(&shape(None));
+        // Four endings of 120 characters (30 tokens at 4 characters a token): four requests,
+        // each the context and one ending.
+        let endings = shape(Some((4.0, 120.0)));
+        assert_eq!(endings.requests_per_item(&calibration), 4.0);
+        assert_eq!(endings.workload(&calibration, None).prompt_tokens, 130.0);
+        assert!(
+            seconds(&endings) > 4.0 * context_only,
+            "{}",
+            seconds(&endings)
+        );
+        // " A" … " D": one token each, one request reads the context for all four.
+        let letters = shape(Some((4.0, 2.0)));
+        assert_eq!(letters.requests_per_item(&calibration), 1.0);
+        assert_eq!(seconds(&letters), context_only);
+    }
+
+    #[test]
     fn with_the_prefix_cache_only_the_unshared_prompt_counts() {
         let (_, _, calibration) = smollm2_shaped();
         let model = model();
@@ -839,6 +905,7 @@ mod tests {
             output_tokens: 128.0,
             prefix_cache,
             items: 100.0,
+            choices: None,
         };
         let pick = |prefix_cache, kv_values| {
             let models = [ModelChoice {
@@ -948,6 +1015,7 @@ mod tests {
             output_tokens: 64.0,
             prefix_cache: false,
             items: 50.0,
+            choices: None,
         };
         let run = |calibration: &Calibration, instances, workers_weights: Vec<Weights>| {
             let models = [ModelChoice {

@@ -281,7 +281,8 @@ fn choose_setups(
                 task: prepared.task.name().to_string(),
                 prompt_chars,
                 shared_prefix_chars,
-                // Multiple choice generates nothing: one prefill per choice (or one in all).
+                // Multiple choice generates nothing: one prefill per choice (or one in all, see
+                // `choices`).
                 output_tokens: if multiple_choice {
                     0.0
                 } else {
@@ -292,6 +293,7 @@ fn choose_setups(
                         .prefix_cache
                         .unwrap_or(shared_prefix_chars >= PREFIX_CACHE_SHARE * prompt_chars),
                 items: (prepared.items.len() * plan.samples_per_item) as f64,
+                choices: prepared.mean_choices()?,
             })
         })
         .collect::<Result<Vec<_>>>()?;

@@ -116,6 +116,29 @@ impl PreparedTask<'_> {
         Ok(total as f64 / prompts.len().max(1) as f64)
     }
 
+    /// For a multiple-choice task, over (up to) the first eight items: the mean number of
+    /// choices and the mean length in characters of one continuation (delimiter + choice);
+    /// `None` for other tasks.
+    pub fn mean_choices(&self) -> Result<Option<(f64, f64)>> {
+        let Some(multiple_choice) = self.task.multiple_choice() else {
+            return Ok(None);
+        };
+        let (mut items, mut continuations, mut chars) = (0usize, 0usize, 0usize);
+        for item in self.items.iter().take(8) {
+            let choices = multiple_choice.continuations(&multiple_choice.choices(&item.doc)?);
+            items += 1;
+            continuations += choices.len();
+            chars += choices.iter().map(String::len).sum::<usize>();
+        }
+        if items == 0 {
+            return Ok(None);
+        }
+        Ok(Some((
+            continuations as f64 / items as f64,
+            chars as f64 / continuations.max(1) as f64,
+        )))
+    }
+
     /// Characters at the start that the prompts of (up to) the first eight items all share
     /// (0 with fewer than two items).
     pub fn shared_prefix_chars(&self) -> Result<f64> {
