@@ -189,6 +189,11 @@ impl Calibration {
         cheapest(self.measured.iter().copied(), workload, allowed).map(|(setup, _)| setup)
     }
 
+    /// `chars` characters of prompt text in tokens, by the measured characters per token.
+    fn tokens(&self, chars: f64) -> f64 {
+        chars / self.chars_per_token.max(0.5)
+    }
+
     /// As [`Calibration::best_for`] with `instances` worker processes: the setup and the
     /// expected seconds per item of the whole machine (one instance's time ÷ `instances`).
     pub fn best_for_workers(
@@ -712,29 +717,30 @@ pub fn choose(
 /// token: the choices are then scored in one request (e.g. MMLU's " A" … " D").
 const SINGLE_TOKEN_CONTINUATION: f64 = 1.5;
 
-/// Whether a continuation of `chars` characters is taken for one token.
-fn single_token(calibration: &Calibration, chars: f64) -> bool {
-    chars / calibration.chars_per_token.max(0.5) <= SINGLE_TOKEN_CONTINUATION
-}
-
 impl TaskShape {
+    /// The choices of a multiple-choice item scored one request each, as `(choices,
+    /// continuation characters)`; `None` where an item is one request (no choices, or choices
+    /// of about one token, read after one shared context).
+    fn per_choice_requests(&self, calibration: &Calibration) -> Option<(f64, f64)> {
+        self.choices
+            .filter(|&(_, chars)| calibration.tokens(chars) > SINGLE_TOKEN_CONTINUATION)
+    }
+
     /// Requests per item: one, or one per choice where the choices are longer than a token.
     fn requests_per_item(&self, calibration: &Calibration) -> f64 {
-        match self.choices {
-            Some((choices, chars)) if !single_token(calibration, chars) => choices.max(1.0),
-            _ => 1.0,
-        }
+        self.per_choice_requests(calibration)
+            .map_or(1.0, |(choices, _)| choices.max(1.0))
     }
 
     /// The average request in tokens, by `calibration`'s characters per token (for a
     /// multiple-choice item scored choice by choice, context + one continuation); with the
     /// prefix cache, the prompt tokens actually prefilled.
     fn workload(&self, calibration: &Calibration, kv_values_per_token: Option<u64>) -> Workload {
-        let tokens = |chars: f64| chars / calibration.chars_per_token.max(0.5);
-        let request_chars = match self.choices {
-            Some((_, chars)) if !single_token(calibration, chars) => self.prompt_chars + chars,
-            _ => self.prompt_chars,
-        };
+        let tokens = |chars: f64| calibration.tokens(chars);
+        let request_chars = self.prompt_chars
+            + self
+                .per_choice_requests(calibration)
+                .map_or(0.0, |(_, chars)| chars);
         let prompt = tokens(request_chars);
         let prefilled = if self.prefix_cache {
             let unshared = tokens(self.prompt_chars - self.shared_prefix_chars);
