@@ -218,11 +218,14 @@ def verdict(published, estimate):
 def paired_view(entry, matched_entries):
     """The published-setting tasks scored on exactly this entry's items, beside its own score."""
     mine = entry.get("items")
-    if mine is None or any(other.get("items") is None for other in matched_entries.values()):
-        return entry.get("paired", "—")
+    if mine is None:
+        # A result kept from before the ledger: the paired view the tables showed, which holds
+        # only while the matched results are still those of then (kept without items too).
+        current = all(other.get("items") is None for other in matched_entries.values())
+        return entry.get("paired", "—") if current else "—"
     paired = []
     for task, other in matched_entries.items():
-        theirs = other["items"]
+        theirs = other.get("items") or {}
         shared = [item for item in mine if item in theirs]
         if shared:
             paired.append(
