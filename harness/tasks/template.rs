@@ -1,6 +1,9 @@
 //! minijinja templates as the task files write them: strict about undefined values, errors
 //! reported with the template line, and one filter beyond minijinja's own: `regex_replace`.
 
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+
 use anyhow::{Context, Result};
 use minijinja::Environment;
 use serde::Serialize;
@@ -83,7 +86,7 @@ fn regex_replace(
     pattern: &str,
     replacement: &str,
 ) -> std::result::Result<String, minijinja::Error> {
-    let regex = regex::Regex::new(pattern).map_err(|e| {
+    let regex = compiled(pattern).map_err(|e| {
         minijinja::Error::new(
             minijinja::ErrorKind::InvalidOperation,
             format!("regex_replace: {pattern:?} is not a valid regular expression: {e}"),
@@ -92,6 +95,21 @@ fn regex_replace(
     Ok(regex
         .replace_all(text, regex::NoExpand(replacement))
         .into_owned())
+}
+
+/// `pattern` compiled once per process: a task renders it for every item and choice.
+fn compiled(pattern: &str) -> std::result::Result<regex::Regex, regex::Error> {
+    static CACHE: OnceLock<Mutex<HashMap<String, regex::Regex>>> = OnceLock::new();
+    let mut cache = CACHE
+        .get_or_init(Default::default)
+        .lock()
+        .unwrap_or_else(|e| e.into_inner());
+    if let Some(regex) = cache.get(pattern) {
+        return Ok(regex.clone());
+    }
+    let regex = regex::Regex::new(pattern)?;
+    cache.insert(pattern.to_string(), regex.clone());
+    Ok(regex)
 }
 
 fn describe(err: minijinja::Error) -> anyhow::Error {
