@@ -12,6 +12,7 @@ mod records;
 mod spec;
 mod template;
 
+use std::collections::HashMap;
 use std::fs;
 use std::path::{Path, PathBuf};
 
@@ -268,7 +269,7 @@ impl Task {
                 );
             }
         }
-        Ok(records
+        let items: Vec<Item> = records
             .into_iter()
             .enumerate()
             .map(|(index, doc)| {
@@ -285,7 +286,30 @@ impl Task {
                     .unwrap_or_else(|| format!("{}/{index}", self.spec.name));
                 Item { index, id, doc }
             })
-            .collect())
+            .collect();
+        self.check_unique_ids(&items)?;
+        Ok(items)
+    }
+
+    /// Item ids key resuming, `compare`'s pairing and per-item results: two items with one id
+    /// would be taken for one (a resumed run would skip the second as done).
+    fn check_unique_ids(&self, items: &[Item]) -> Result<()> {
+        let mut first_with: HashMap<&str, usize> = HashMap::with_capacity(items.len());
+        for item in items {
+            if let Some(first) = first_with.insert(&item.id, item.index) {
+                bail!(
+                    "task {}: items {first} and {} of {} have the same id {:?} (items.id_field = \
+                     {:?}); ids must be unique: name a field that is unique per item, or drop \
+                     id_field to number the items",
+                    self.spec.name,
+                    item.index,
+                    self.spec.dataset.file,
+                    item.id,
+                    self.spec.items.id_field.as_deref().unwrap_or("_key"),
+                );
+            }
+        }
+        Ok(())
     }
 
     /// The few-shot exemplars of items `0..items` (none when the task is zero-shot).
@@ -790,6 +814,45 @@ mod tests {
             Task::parse(&generating, Path::new("t.toml")).unwrap_err()
         );
         assert!(err.contains("generates nothing"), "{err}");
+    }
+
+    #[test]
+    fn two_items_with_one_id_are_refused_with_both_positions() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("d.jsonl");
+        // HellaSwag's `ind` is such a field: 9,609 distinct values on 10,042 validation items.
+        fs::write(&data, "{\"ind\":24}\n{\"ind\":92}\n{\"ind\":24}\n").unwrap();
+        let sha = crate::files::sha256_file(&data, None).unwrap();
+        let spec = |items: &str| {
+            format!(
+                "name = \"t\"\nsuite = \"s\"\nversion = 1\noutput_type = \"multiple_choice\"\n\
+                 description = \"d\"\n[dataset]\nfile = \"t/d.jsonl\"\nsha256 = \"{sha}\"\n\
+                 license = \"MIT\"\n{items}[prompt]\nstyle = \"completion\"\n\
+                 template = \"{{{{ doc.ind }}}}\"\n[multiple_choice]\nchoices = [\"A\", \"B\"]\n\
+                 gold = \"0\"\n[[metric]]\nname = \"acc\"\n"
+            )
+        };
+        let cache = DataCache::new(dir.path().join("cache"));
+        let by_ind =
+            Task::parse(&spec("[items]\nid_field = \"ind\"\n"), Path::new("t.toml")).unwrap();
+        cache
+            .import(dir.path(), std::slice::from_ref(&by_ind.spec.dataset))
+            .unwrap();
+        let err = format!("{:#}", by_ind.load_items(&cache, None).unwrap_err());
+        assert!(
+            err.contains("items 0 and 2") && err.contains("\"24\"") && err.contains("\"ind\""),
+            "{err}"
+        );
+        // The first two items are distinct: a limit that stops before the repeat runs.
+        assert_eq!(by_ind.load_items(&cache, Some(2)).unwrap().len(), 2);
+        let numbered = Task::parse(&spec(""), Path::new("t.toml")).unwrap();
+        let ids: Vec<String> = numbered
+            .load_items(&cache, None)
+            .unwrap()
+            .into_iter()
+            .map(|item| item.id)
+            .collect();
+        assert_eq!(ids, ["t/0", "t/1", "t/2"]);
     }
 
     #[test]
