@@ -287,6 +287,7 @@ pub fn calibrate(
             prefix_cache: false,
         })
         .collect();
+    let share_in_file = calibration.others_cpu_share;
     let mut changed = false;
     for &setup in &first {
         changed |= measure_once(&mut calibration, loader, model, setup)?;
@@ -318,7 +319,12 @@ pub fn calibrate(
             }
         }
     }
-    warn_if_busy(&calibration, model, &file, changed);
+    // Only one-process measurements take the share: a run that measured only worker processes
+    // (or a quieter setup) warns about the file's share, as a later run would.
+    let share_measured_now = calibration.others_cpu_share != share_in_file;
+    if let Some(warning) = busy_warning(&calibration, &model.id, &file, share_measured_now) {
+        eprintln!("warning: {warning}");
+    }
     if !changed {
         return Ok(calibration);
     }
@@ -360,24 +366,27 @@ fn measure_once(
     Ok(true)
 }
 
-/// Says so when `calibration` was measured while other processes took more than [`BUSY_SHARE`]
-/// of the CPUs: just now (`measured_now`) or in the cached file, on every run that uses it.
-fn warn_if_busy(calibration: &Calibration, model: &ModelEntry, file: &Path, measured_now: bool) {
-    let Some(share) = calibration.others_cpu_share.filter(|s| *s > BUSY_SHARE) else {
-        return;
-    };
-    let what = if measured_now {
-        format!("{} was calibrated", model.id)
+/// The warning for a `calibration` measured while other processes took more than
+/// [`BUSY_SHARE`] of the CPUs: by this run (`share_measured_now`) or one before it, whose file
+/// every run that uses it warns about.
+fn busy_warning(
+    calibration: &Calibration,
+    model_id: &str,
+    file: &Path,
+    share_measured_now: bool,
+) -> Option<String> {
+    let share = calibration.others_cpu_share.filter(|s| *s > BUSY_SHARE)?;
+    let what = if share_measured_now {
+        format!("{model_id} was calibrated")
     } else {
-        format!("{}'s cached calibration was measured", model.id)
+        format!("{model_id}'s cached calibration was measured")
     };
-    eprintln!(
-        "warning: {what} while other processes took {:.0}% of the CPUs, so the setups chosen \
-         from it may not be the fastest on this machine; delete {} to measure again when the \
-         machine is idle",
+    Some(format!(
+        "{what} while other processes took {:.0}% of the CPUs, so the setups chosen from it may \
+         not be the fastest on this machine; delete {} to measure again when the machine is idle",
         share * 100.0,
         file.display()
-    );
+    ))
 }
 
 /// Worker processes for calibration to measure too.
@@ -812,6 +821,31 @@ mod tests {
             others_cpu_share: None,
         };
         (quantized, dequantized, calibration)
+    }
+
+    #[test]
+    fn a_busy_calibration_warns_and_says_whether_this_run_measured_the_share() {
+        let (_, _, mut calibration) = smollm2_shaped();
+        let file = Path::new("/cache/calibration/m-c.json");
+        assert_eq!(busy_warning(&calibration, "smol", file, false), None);
+        calibration.others_cpu_share = Some(BUSY_SHARE);
+        assert_eq!(
+            busy_warning(&calibration, "smol", file, true),
+            None,
+            "at the threshold the machine counts as idle"
+        );
+        calibration.others_cpu_share = Some(0.67);
+        let now = busy_warning(&calibration, "smol", file, true).unwrap();
+        assert!(
+            now.starts_with("smol was calibrated while other processes took 67%"),
+            "{now}"
+        );
+        assert!(now.contains("delete /cache/calibration/m-c.json"), "{now}");
+        let cached = busy_warning(&calibration, "smol", file, false).unwrap();
+        assert!(
+            cached.starts_with("smol's cached calibration was measured while"),
+            "{cached}"
+        );
     }
 
     #[test]
