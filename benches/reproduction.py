@@ -41,13 +41,48 @@ def finished_runs(results):
         yield manifest, json.loads(summary_file.read_text())
 
 
-def task_versions(tasks):
+def task_specs(tasks):
+    """Task name -> its spec as it is now."""
+    return {spec["name"]: spec for spec in (tomllib.loads(f.read_text()) for f in tasks.glob("*/*/task.toml"))}
+
+
+def task_versions(specs):
     """Task name -> the version its spec has now."""
-    versions = {}
-    for spec in tasks.glob("*/*/task.toml"):
-        parsed = tomllib.loads(spec.read_text())
-        versions[parsed["name"]] = parsed["version"]
-    return versions
+    return {name: spec["version"] for name, spec in specs.items()}
+
+
+def positional_readings(specs):
+    """Task name -> the records its positional item ids ('<task>/<index>', a task without
+    `items.id_field`) number: its dataset file, read in its format, through its split and parts.
+    Two tasks with the same reading number the same records, so their items pair by index
+    (HellaSwag's two prompts, GSM8K's); ids taken from the records pair as they are."""
+    readings = {}
+    for name, spec in specs.items():
+        items = spec.get("items", {})
+        if "dataset" not in spec or "id_field" in items:
+            continue
+        readings[name] = json.dumps(
+            [
+                spec["dataset"]["sha256"],
+                items.get("format", "jsonl"),
+                (items.get("split") or {}).get("sha256"),
+                [part["sha256"] for part in items.get("parts", [])],
+            ]
+        )
+    return readings
+
+
+def record_items(entry, readings):
+    """An entry's per-item scores keyed by the record each item is: its id, or for a positional
+    id its task's reading and index."""
+    task = entry["result"]["task"]
+    prefix = f"{task}/"
+    reading = readings.get(task)
+
+    def record(item):
+        return f"{reading}#{item[len(prefix):]}" if reading and item.startswith(prefix) else item
+
+    return {record(item): score for item, score in (entry.get("items") or {}).items()}
 
 
 def run_entries(results):
@@ -215,17 +250,18 @@ def verdict(published, estimate):
     return f"**outside**: published is {side} the interval ({gap:+.1f} points)"
 
 
-def paired_view(entry, matched_entries):
-    """The published-setting tasks scored on exactly this entry's items, beside its own score."""
-    mine = entry.get("items")
-    if mine is None:
+def paired_view(entry, matched_entries, readings):
+    """The published-setting tasks scored on exactly this entry's items (the same records),
+    beside its own score."""
+    if entry.get("items") is None:
         # A result kept from before the ledger: the paired view the tables showed, which holds
         # only while the matched results are still those of then (kept without items too).
         current = all(other.get("items") is None for other in matched_entries.values())
         return entry.get("paired", "—") if current else "—"
+    mine = record_items(entry, readings)
     paired = []
     for task, other in matched_entries.items():
-        theirs = other.get("items") or {}
+        theirs = record_items(other, readings)
         shared = [item for item in mine if item in theirs]
         if shared:
             paired.append(
@@ -236,7 +272,7 @@ def paired_view(entry, matched_entries):
     return "; ".join(paired) or "—"
 
 
-def tables(models, best):
+def tables(models, best, readings):
     lines = []
     for model in models:
         published = model.get("published", [])
@@ -286,7 +322,7 @@ def tables(models, best):
             for task in others:
                 entry = best[(model["id"], task)]
                 here, detail, _ = describe(entry)
-                lines.append(f"| `{task}` | {here} | {detail} | {paired_view(entry, matched_entries)} |")
+                lines.append(f"| `{task}` | {here} | {detail} | {paired_view(entry, matched_entries, readings)} |")
         lines.append("")
     return "\n".join(lines)
 
@@ -301,8 +337,9 @@ def main():
     args = parser.parse_args()
     models = tomllib.loads(args.models.read_text())["model"]
     entries = [*read_ledger(args.ledger), *run_entries(args.results)]
-    best = best_results(entries, task_versions(args.tasks))
-    block = f"{START}\n{tables(models, best)}{END}"
+    specs = task_specs(args.tasks)
+    best = best_results(entries, task_versions(specs))
+    block = f"{START}\n{tables(models, best, positional_readings(specs))}{END}"
     text = args.doc.read_text() if args.doc.exists() else f"# Reproduction\n\n{START}\n{END}\n"
     if START not in text or END not in text:
         sys.exit(f"{args.doc}: the markers {START} and {END} are missing; add them where the tables go")

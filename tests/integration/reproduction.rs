@@ -6,7 +6,9 @@
 //!   all-right parts, or REPRODUCTION.md and the site would give different verdicts;
 //! - a row outlives its run's folder (runs stay on the machine that made them) through the
 //!   ledger the script rewrites, and gives way only to a run of the task's current version with
-//!   more items.
+//!   more items;
+//! - a task's items pair with a matched task's when they are the same records: by id, or for
+//!   numbered items (`<task>/<index>`) when both tasks read the same file the same way.
 
 use std::path::Path;
 use std::process::Command;
@@ -71,25 +73,38 @@ fn the_reproduction_script_gives_a_published_average_the_model_pages_interval() 
 /// A finished run `run_id` of `gsm8k` (task version `version`) on model `m` whose items `0..n`
 /// score 1 for the first `right` of them.
 fn write_run(results: &Path, run_id: &str, started_at: &str, version: u32, n: usize, right: usize) {
+    let ids = (0..n).map(|i| i.to_string()).collect::<Vec<_>>();
+    write_task_run(results, run_id, started_at, ("gsm8k", version), &ids, right);
+}
+
+/// A finished run `run_id` of `task` (name, version) on model `m` with items `ids`, the first
+/// `right` of them scored 1.
+fn write_task_run(
+    results: &Path,
+    run_id: &str,
+    started_at: &str,
+    (task, version): (&str, u32),
+    ids: &[String],
+    right: usize,
+) {
     let folder = results.join("runs").join(run_id);
     std::fs::create_dir_all(&folder).unwrap();
-    let scores = outcomes(n, right);
+    let scores = outcomes(ids.len(), right);
     let estimate = Estimate::proportion(&scores);
     let manifest = serde_json::json!({
-        "run_id": run_id, "started_at": started_at, "finished_at": started_at, "limit": n,
+        "run_id": run_id, "started_at": started_at, "finished_at": started_at, "limit": ids.len(),
         "models": [{"id": "m", "quantization": "Q4_1"}],
     });
     let summary = serde_json::json!({"results": [{
-        "model": "m", "task": "gsm8k", "task_version": version, "n": n,
-        "primary_metric": "exact_match,strict-match",
-        "metrics": {"exact_match,strict-match": estimate},
+        "model": "m", "task": task, "task_version": version, "n": ids.len(),
+        "primary_metric": "acc,none", "metrics": {"acc,none": estimate},
     }]});
-    let samples: String = scores
+    let samples: String = ids
         .iter()
-        .enumerate()
-        .map(|(i, score)| {
-            let sample = serde_json::json!({"model": "m", "task": "gsm8k", "item_id": i.to_string(),
-                "scores": {"exact_match,strict-match": score}});
+        .zip(&scores)
+        .map(|(id, score)| {
+            let sample = serde_json::json!({"model": "m", "task": task, "item_id": id,
+                "scores": {"acc,none": score}});
             format!("{sample}\n")
         })
         .collect();
@@ -100,6 +115,15 @@ fn write_run(results: &Path, run_id: &str, started_at: &str, version: u32, n: us
 
 /// Runs the script on the project under `dir` and returns the doc's GSM8K row.
 fn regenerate(dir: &Path) -> String {
+    let doc = regenerate_doc(dir);
+    doc.lines()
+        .find(|line| line.starts_with("| GSM8K |"))
+        .unwrap_or_else(|| panic!("no GSM8K row in {doc}"))
+        .to_string()
+}
+
+/// Runs the script on the project under `dir` and returns the doc it wrote.
+fn regenerate_doc(dir: &Path) -> String {
     let output = Command::new("python3")
         .arg(project_dir().join("benches/reproduction.py"))
         .current_dir(dir)
@@ -112,44 +136,42 @@ fn regenerate(dir: &Path) -> String {
     );
     let doc = std::fs::read_to_string(dir.join("docs/REPRODUCTION.md")).unwrap();
     assert!(doc.starts_with("# Prose kept\n"), "{doc}");
-    doc.lines()
-        .find(|line| line.starts_with("| GSM8K |"))
-        .unwrap_or_else(|| panic!("no GSM8K row in {doc}"))
-        .to_string()
+    doc
 }
 
-#[test]
-fn a_reproduction_row_outlives_its_run_and_gives_way_only_to_a_larger_run() {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path();
+/// A project under `root` with model `m`, published `figure` (TOML of one
+/// `[[model.published]]`), task specs `(folder, text)` and an empty REPRODUCTION.md.
+fn project(root: &Path, figure: &str, tasks: &[(&str, &str)]) {
     std::fs::write(
         root.join("models.toml"),
-        r#"
-[[model]]
-id = "m"
-display_name = "M"
-quantization = "Q4_1"
-[[model.published]]
-benchmark = "GSM8K"
-value = 1.4
-setting = "5-shot"
-source = "a card"
-task = "gsm8k"
-"#,
+        format!(
+            "[[model]]\nid = \"m\"\ndisplay_name = \"M\"\nquantization = \"Q4_1\"\n\
+             [[model.published]]\n{figure}"
+        ),
     )
     .unwrap();
-    std::fs::create_dir_all(root.join("tasks/math/gsm8k")).unwrap();
-    std::fs::write(
-        root.join("tasks/math/gsm8k/task.toml"),
-        "name = \"gsm8k\"\nversion = 3\n",
-    )
-    .unwrap();
+    for (folder, text) in tasks {
+        std::fs::create_dir_all(root.join("tasks").join(folder)).unwrap();
+        std::fs::write(root.join("tasks").join(folder).join("task.toml"), text).unwrap();
+    }
     std::fs::create_dir_all(root.join("docs")).unwrap();
     std::fs::write(
         root.join("docs/REPRODUCTION.md"),
         "# Prose kept\n<!-- reproduction:start -->\n<!-- reproduction:end -->\nand after\n",
     )
     .unwrap();
+}
+
+#[test]
+fn a_reproduction_row_outlives_its_run_and_gives_way_only_to_a_larger_run() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    project(
+        root,
+        "benchmark = \"GSM8K\"\nvalue = 1.4\nsetting = \"5-shot\"\nsource = \"a card\"\n\
+         task = \"gsm8k\"\n",
+        &[("math/gsm8k", "name = \"gsm8k\"\nversion = 3\n")],
+    );
     let results = root.join("results");
 
     write_run(&results, "small", "2026-01-01T00:00:00Z", 3, 50, 0);
@@ -191,4 +213,84 @@ task = "gsm8k"
         ledger["results"][0]["items"].as_object().unwrap().len(),
         400
     );
+}
+
+#[test]
+fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    // `b` prompts the records `a` reads (HellaSwag's two prompts); `c` reads another file;
+    // `d` reads `a`'s file through a split. All number their items: ids `<task>/<index>`.
+    let spec = |name: &str, sha: &str, items: &str| {
+        format!(
+            "name = \"{name}\"\nversion = 1\n[dataset]\nfile = \"x/v.arrow\"\nsha256 = \"{sha}\"\n\
+             [items]\nformat = \"arrow_stream\"\n{items}"
+        )
+    };
+    let (a, b) = (spec("a", "aa", ""), spec("b", "aa", ""));
+    let (c, d) = (
+        spec("c", "cc", ""),
+        spec(
+            "d",
+            "aa",
+            "split = { file = \"x/s.json\", sha256 = \"ss\" }\n",
+        ),
+    );
+    project(
+        root,
+        "benchmark = \"A\"\nvalue = 40.0\nsetting = \"0-shot\"\nsource = \"a card\"\ntask = \"a\"\n",
+        &[("k/a", &a), ("k/b", &b), ("k/c", &c), ("k/d", &d)],
+    );
+    let results = root.join("results");
+    let ids = |task: &str, n: usize| (0..n).map(|i| format!("{task}/{i}")).collect::<Vec<_>>();
+    // `a` is right on items 0..30 of 100; `b` ran only items 0..40 and is right on 0..10.
+    write_task_run(
+        &results,
+        "ra",
+        "2026-01-01T00:00:00Z",
+        ("a", 1),
+        &ids("a", 100),
+        30,
+    );
+    write_task_run(
+        &results,
+        "rb",
+        "2026-01-02T00:00:00Z",
+        ("b", 1),
+        &ids("b", 40),
+        10,
+    );
+    write_task_run(
+        &results,
+        "rc",
+        "2026-01-03T00:00:00Z",
+        ("c", 1),
+        &ids("c", 40),
+        10,
+    );
+    write_task_run(
+        &results,
+        "rd",
+        "2026-01-04T00:00:00Z",
+        ("d", 1),
+        &ids("d", 40),
+        10,
+    );
+    let doc = regenerate_doc(root);
+    let row = |task: &str| {
+        doc.lines()
+            .find(|line| line.starts_with(&format!("| `{task}` |")))
+            .unwrap_or_else(|| panic!("no row of {task} in {doc}"))
+            .to_string()
+    };
+    assert!(
+        row("b").ends_with("| `a` 75.0% against 25.0% on the same 40 items |"),
+        "{}",
+        row("b")
+    );
+    assert!(row("c").ends_with("| — |"), "{}", row("c"));
+    assert!(row("d").ends_with("| — |"), "{}", row("d"));
+    // The pairing holds once the runs' folders are gone: the ledger keeps the items' ids.
+    std::fs::remove_dir_all(&results).unwrap();
+    assert_eq!(regenerate_doc(root), doc);
 }
