@@ -292,20 +292,31 @@ impl Task {
     }
 
     /// Item ids key resuming, `compare`'s pairing and per-item results: two items with one id
-    /// would be taken for one (a resumed run would skip the second as done).
+    /// would be taken for one (a resumed run would skip the second as done). Only the items
+    /// loaded are checked: a repeat past `--limit` shows on a larger run.
     fn check_unique_ids(&self, items: &[Item]) -> Result<()> {
         let mut first_with: HashMap<&str, usize> = HashMap::with_capacity(items.len());
         for item in items {
             if let Some(first) = first_with.insert(&item.id, item.index) {
+                let (source, fix) = match &self.spec.items.id_field {
+                    Some(field) => (
+                        format!("items.id_field = {field:?}"),
+                        "name a field that is unique per item, or drop items.id_field to \
+                         number the items",
+                    ),
+                    None => (
+                        "the records' `_key` (a json_object key, or a `_key` field)".to_string(),
+                        "make each key unique across the file and its parts, or name a unique \
+                         field in items.id_field",
+                    ),
+                };
                 bail!(
-                    "task {}: items {first} and {} of {} have the same id {:?} (items.id_field = \
-                     {:?}); ids must be unique: name a field that is unique per item, or drop \
-                     id_field to number the items",
+                    "task {}: items {first} and {} of {} (or its parts) have the same id {:?}, \
+                     from {source}; ids must be unique: {fix}",
                     self.spec.name,
                     item.index,
                     self.spec.dataset.file,
                     item.id,
-                    self.spec.items.id_field.as_deref().unwrap_or("_key"),
                 );
             }
         }
@@ -840,7 +851,9 @@ mod tests {
             .unwrap();
         let err = format!("{:#}", by_ind.load_items(&cache, None).unwrap_err());
         assert!(
-            err.contains("items 0 and 2") && err.contains("\"24\"") && err.contains("\"ind\""),
+            err.contains("items 0 and 2")
+                && err.contains("\"24\"")
+                && err.contains("items.id_field = \"ind\""),
             "{err}"
         );
         // The first two items are distinct: a limit that stops before the repeat runs.
@@ -853,6 +866,40 @@ mod tests {
             .map(|item| item.id)
             .collect();
         assert_eq!(ids, ["t/0", "t/1", "t/2"]);
+
+        // Without id_field, keys are the ids: one key in the file and in a part is a repeat.
+        fs::write(
+            dir.path().join("o.json"),
+            r#"{"a": {"ind": 1}, "b": {"ind": 2}}"#,
+        )
+        .unwrap();
+        fs::write(dir.path().join("p.json"), r#"{"b": {"ind": 3}}"#).unwrap();
+        let sha = |name: &str| crate::files::sha256_file(&dir.path().join(name), None).unwrap();
+        let keyed = spec("[items]\nformat = \"json_object\"\n")
+            .replace("t/d.jsonl", "t/o.json")
+            .replace(&sha("d.jsonl"), &sha("o.json"))
+            .replace(
+                "format = \"json_object\"\n",
+                &format!(
+                    "format = \"json_object\"\nparts = [{{ file = \"t/p.json\", sha256 = \"{}\", \
+                     license = \"MIT\" }}]\n",
+                    sha("p.json")
+                ),
+            );
+        let keyed = Task::parse(&keyed, Path::new("t.toml")).unwrap();
+        cache
+            .import(
+                dir.path(),
+                &keyed.datasets().into_iter().cloned().collect::<Vec<_>>(),
+            )
+            .unwrap();
+        let err = format!("{:#}", keyed.load_items(&cache, None).unwrap_err());
+        assert!(
+            err.contains("items 1 and 2 of t/o.json (or its parts)")
+                && err.contains("\"b\", from the records' `_key`")
+                && err.contains("make each key unique"),
+            "{err}"
+        );
     }
 
     #[test]

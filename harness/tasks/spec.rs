@@ -101,8 +101,9 @@ pub struct ItemsSpec {
     /// Layout of the dataset file.
     #[serde(default)]
     pub format: DataFormat,
-    /// Field holding a stable item id; without it ids are `<task>/<line index>` (or the object
-    /// key for `json_object`).
+    /// Field holding a stable item id, unique per item (a repeat is refused); without it a
+    /// record's `_key` (the object key for `json_object`), else `<task>/<index>`, the item's
+    /// position across the parts, after the split.
     #[serde(default)]
     pub id_field: Option<String>,
     /// A JSON object file whose keys list the items of the split to evaluate.
