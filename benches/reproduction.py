@@ -11,7 +11,9 @@ For each model and task it takes the finished run with the most items (the lates
 under the task's current version, among the runs under results/ and the results the ledger kept
 from earlier regenerations. The ledger (rewritten each time) holds the result behind every row
 with its per-item scores, so a row outlives its run's folder (runs stay on the machine that made
-them) and is replaced only by a run with more items. A figure can name the metric it is (`metric`, e.g. acc_norm;
+them) and is replaced only by a run with more items. A task's items are set beside a matched
+task's on the same records: same item id, or, for numbered items ('<task>/<index>'), the same
+index of the same file read the same way. A figure can name the metric it is (`metric`, e.g. acc_norm;
 default the task's headline metric), and a figure that is the mean of several benchmarks
 (`average_of`) is set beside the same unweighted mean of their tasks, with the interval
 yardstick gives a weighted mean of tasks (Korn–Graubard, as the model pages and suite scores).
@@ -52,23 +54,23 @@ def task_versions(specs):
 
 
 def positional_readings(specs):
-    """Task name -> the records its positional item ids ('<task>/<index>', a task without
-    `items.id_field`) number: its dataset file, read in its format, through its split and parts.
-    Two tasks with the same reading number the same records, so their items pair by index
-    (HellaSwag's two prompts, GSM8K's); ids taken from the records pair as they are."""
+    """Task name -> the records its numbered item ids ('<task>/<index>') count, for a task whose
+    items are numbered (no `items.id_field`, no split, not a json_object file: those ids are the
+    records' own): its dataset file read in its format, then its parts. Two tasks with the same
+    reading number the same records, so their items pair by index (HellaSwag's two prompts,
+    GSM8K's); ids taken from the records pair as they are."""
     readings = {}
     for name, spec in specs.items():
         items = spec.get("items", {})
-        if "dataset" not in spec or "id_field" in items:
-            continue
-        readings[name] = json.dumps(
-            [
-                spec["dataset"]["sha256"],
-                items.get("format", "jsonl"),
-                (items.get("split") or {}).get("sha256"),
-                [part["sha256"] for part in items.get("parts", [])],
-            ]
-        )
+        numbered = not ({"id_field", "split"} & items.keys()) and items.get("format") != "json_object"
+        if "dataset" in spec and numbered:
+            readings[name] = json.dumps(
+                [
+                    spec["dataset"]["sha256"],
+                    items.get("format", "jsonl"),
+                    [part["sha256"] for part in items.get("parts", [])],
+                ]
+            )
     return readings
 
 

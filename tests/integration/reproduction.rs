@@ -74,16 +74,17 @@ fn the_reproduction_script_gives_a_published_average_the_model_pages_interval() 
 /// score 1 for the first `right` of them.
 fn write_run(results: &Path, run_id: &str, started_at: &str, version: u32, n: usize, right: usize) {
     let ids = (0..n).map(|i| i.to_string()).collect::<Vec<_>>();
-    write_task_run(results, run_id, started_at, ("gsm8k", version), &ids, right);
+    let task = ("gsm8k", version, "exact_match,strict-match");
+    write_task_run(results, run_id, started_at, task, &ids, right);
 }
 
-/// A finished run `run_id` of `task` (name, version) on model `m` with items `ids`, the first
-/// `right` of them scored 1.
+/// A finished run `run_id` of `task` (name, version, headline metric) on model `m` with items
+/// `ids`, the first `right` of them scored 1.
 fn write_task_run(
     results: &Path,
     run_id: &str,
     started_at: &str,
-    (task, version): (&str, u32),
+    (task, version, metric): (&str, u32, &str),
     ids: &[String],
     right: usize,
 ) {
@@ -97,14 +98,14 @@ fn write_task_run(
     });
     let summary = serde_json::json!({"results": [{
         "model": "m", "task": task, "task_version": version, "n": ids.len(),
-        "primary_metric": "acc,none", "metrics": {"acc,none": estimate},
+        "primary_metric": metric, "metrics": {metric: estimate},
     }]});
     let samples: String = ids
         .iter()
         .zip(&scores)
         .map(|(id, score)| {
             let sample = serde_json::json!({"model": "m", "task": task, "item_id": id,
-                "scores": {"acc,none": score}});
+                "scores": {metric: score}});
             format!("{sample}\n")
         })
         .collect();
@@ -140,7 +141,8 @@ fn regenerate_doc(dir: &Path) -> String {
 }
 
 /// A project under `root` with model `m`, published `figure` (TOML of one
-/// `[[model.published]]`), task specs `(folder, text)` and an empty REPRODUCTION.md.
+/// `[[model.published]]`), task specs `(folder, text)` and a REPRODUCTION.md of prose around
+/// the markers.
 fn project(root: &Path, figure: &str, tasks: &[(&str, &str)]) {
     std::fs::write(
         root.join("models.toml"),
@@ -219,8 +221,8 @@ fn a_reproduction_row_outlives_its_run_and_gives_way_only_to_a_larger_run() {
 fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
-    // `b` prompts the records `a` reads (HellaSwag's two prompts); `c` reads another file;
-    // `d` reads `a`'s file through a split. All number their items: ids `<task>/<index>`.
+    // `b` prompts the records `a` reads (HellaSwag's two prompts); `c` reads another file; `d`
+    // reads `a`'s file followed by a part. All number their items: ids `<task>/<index>`.
     let spec = |name: &str, sha: &str, items: &str| {
         format!(
             "name = \"{name}\"\nversion = 1\n[dataset]\nfile = \"x/v.arrow\"\nsha256 = \"{sha}\"\n\
@@ -233,7 +235,7 @@ fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not(
         spec(
             "d",
             "aa",
-            "split = { file = \"x/s.json\", sha256 = \"ss\" }\n",
+            "parts = [{ file = \"x/p.arrow\", sha256 = \"pp\" }]\n",
         ),
     );
     project(
@@ -248,7 +250,7 @@ fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not(
         &results,
         "ra",
         "2026-01-01T00:00:00Z",
-        ("a", 1),
+        ("a", 1, "acc,none"),
         &ids("a", 100),
         30,
     );
@@ -256,7 +258,7 @@ fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not(
         &results,
         "rb",
         "2026-01-02T00:00:00Z",
-        ("b", 1),
+        ("b", 1, "acc,none"),
         &ids("b", 40),
         10,
     );
@@ -264,7 +266,7 @@ fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not(
         &results,
         "rc",
         "2026-01-03T00:00:00Z",
-        ("c", 1),
+        ("c", 1, "acc,none"),
         &ids("c", 40),
         10,
     );
@@ -272,7 +274,7 @@ fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not(
         &results,
         "rd",
         "2026-01-04T00:00:00Z",
-        ("d", 1),
+        ("d", 1, "acc,none"),
         &ids("d", 40),
         10,
     );
