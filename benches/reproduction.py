@@ -140,7 +140,9 @@ def item_scores(manifest, result, results):
     """Item id -> the headline value (mean over its samples) of `result`'s model and task."""
     per_item = {}
     samples = results / "runs" / manifest["run_id"] / "samples.jsonl"
-    for line in samples.read_text().splitlines():
+    # Split at "\n" only: str.splitlines also splits at U+2028 and other separators that a
+    # prompt or output inside a JSON string may hold (serde_json leaves them unescaped).
+    for line in filter(None, samples.read_text().split("\n")):
         sample = json.loads(line)
         if sample["model"] != result["model"] or sample["task"] != result["task"]:
             continue

@@ -104,8 +104,10 @@ fn write_task_run(
         .iter()
         .zip(&scores)
         .map(|(id, score)| {
+            // A prompt or output may hold U+2028, which serde_json leaves unescaped and Python's
+            // str.splitlines splits at (a GSM8K train question, drawn as an exemplar, has one).
             let sample = serde_json::json!({"model": "m", "task": task, "item_id": id,
-                "scores": {metric: score}});
+                "completion": "one\u{2028}two", "scores": {metric: score}});
             format!("{sample}\n")
         })
         .collect();
