@@ -745,14 +745,13 @@ impl TaskShape {
     /// multiple-choice item scored choice by choice, context + one continuation); with the
     /// prefix cache, the prompt tokens actually prefilled.
     fn workload(&self, calibration: &Calibration, kv_values_per_token: Option<u64>) -> Workload {
-        let tokens = |chars: f64| calibration.tokens(chars);
         let request_chars = self.prompt_chars
             + self
                 .per_choice_requests(calibration)
                 .map_or(0.0, |(_, chars)| chars);
-        let prompt = tokens(request_chars);
+        let prompt = calibration.tokens(request_chars);
         let prefilled = if self.prefix_cache {
-            let unshared = tokens(self.prompt_chars - self.shared_prefix_chars);
+            let unshared = calibration.tokens(self.prompt_chars - self.shared_prefix_chars);
             let per_item =
                 kv_values_per_token.unwrap_or(0) as f64 * 4.0 * (prompt + self.output_tokens);
             let items_per_load = (PREFIX_CACHE_ALLOWANCE as f64 / per_item.max(1.0)).max(1.0);
