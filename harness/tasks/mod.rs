@@ -663,6 +663,36 @@ mod tests {
         }
     }
 
+    /// The spec of a multiple-choice task `t` over the dataset `file` (cached as `t/<file>`,
+    /// sha256 `sha`), with `tables` (TOML: `[items]`, `[fewshot]`) and the prompt `template` (a
+    /// TOML string).
+    fn multiple_choice_spec(file: &str, sha: &str, tables: &str, template: &str) -> String {
+        format!(
+            "name = \"t\"\nsuite = \"s\"\nversion = 1\noutput_type = \"multiple_choice\"\n\
+             description = \"d\"\n[dataset]\nfile = \"t/{file}\"\nsha256 = \"{sha}\"\n\
+             license = \"MIT\"\n{tables}[prompt]\nstyle = \"completion\"\ntemplate = {template}\n\
+             [multiple_choice]\nchoices = [\"A\", \"B\"]\ngold = \"0\"\n[[metric]]\nname = \"acc\"\n"
+        )
+    }
+
+    /// The task `spec` describes.
+    fn parsed(spec: &str) -> Task {
+        Task::parse(spec, Path::new("t.toml")).unwrap()
+    }
+
+    /// A data cache under `dir`/cache holding every file of `task`, imported from `dir`.
+    fn cache_for(dir: &Path, task: &Task) -> DataCache {
+        let cache = DataCache::new(dir.join("cache"));
+        let datasets: Vec<DatasetRef> = task.datasets().into_iter().cloned().collect();
+        cache.import(dir, &datasets).unwrap();
+        cache
+    }
+
+    /// The sha256 of `dir`/`name`.
+    fn sha_of(dir: &Path, name: &str) -> String {
+        crate::files::sha256_file(&dir.join(name), None).unwrap()
+    }
+
     #[test]
     fn shipped_tasks_load() {
         let set = shipped();
@@ -801,22 +831,23 @@ mod tests {
     #[test]
     fn a_group_field_missing_from_an_item_is_named() {
         let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("d.jsonl");
-        fs::write(&data, "{\"q\":1,\"topic\":\"a\"}\n{\"q\":2}\n").unwrap();
-        let sha = crate::files::sha256_file(&data, None).unwrap();
-        let spec = format!(
-            "name = \"t\"\nsuite = \"s\"\nversion = 1\noutput_type = \"multiple_choice\"\n\
-             description = \"d\"\n[dataset]\nfile = \"t/d.jsonl\"\nsha256 = \"{sha}\"\n\
-             license = \"MIT\"\n[items]\ngroup_field = \"topic\"\n[prompt]\n\
-             style = \"completion\"\ntemplate = \"{{{{ doc.q }}}}\"\n[multiple_choice]\n\
-             choices = [\"A\", \"B\"]\ngold = \"0\"\n[[metric]]\nname = \"acc\"\n"
+        fs::write(
+            dir.path().join("d.jsonl"),
+            "{\"q\":1,\"topic\":\"a\"}\n{\"q\":2}\n",
+        )
+        .unwrap();
+        let spec = multiple_choice_spec(
+            "d.jsonl",
+            &sha_of(dir.path(), "d.jsonl"),
+            "[items]\ngroup_field = \"topic\"\n",
+            "\"{{ doc.q }}\"",
         );
-        let task = Task::parse(&spec, Path::new("t.toml")).unwrap();
-        let cache = DataCache::new(dir.path().join("cache"));
-        cache
-            .import(dir.path(), std::slice::from_ref(&task.spec.dataset))
-            .unwrap();
-        let err = format!("{:#}", task.load_items(&cache, None).unwrap_err());
+        let task = parsed(&spec);
+        let err = format!(
+            "{:#}",
+            task.load_items(&cache_for(dir.path(), &task), None)
+                .unwrap_err()
+        );
         assert!(err.contains("item 1") && err.contains("\"topic\""), "{err}");
         // And a multiple-choice task refuses generation settings it would ignore.
         let generating = spec.replace("[[metric]]", "[generation]\nmax_new_tokens = 5\n[[metric]]");
@@ -830,25 +861,21 @@ mod tests {
     #[test]
     fn two_items_with_one_id_are_refused_with_both_positions() {
         let dir = tempfile::tempdir().unwrap();
-        let data = dir.path().join("d.jsonl");
         // HellaSwag's `ind` is such a field: 9,609 distinct values on 10,042 validation items.
-        fs::write(&data, "{\"ind\":24}\n{\"ind\":92}\n{\"ind\":24}\n").unwrap();
-        let sha = crate::files::sha256_file(&data, None).unwrap();
-        let spec = |items: &str| {
-            format!(
-                "name = \"t\"\nsuite = \"s\"\nversion = 1\noutput_type = \"multiple_choice\"\n\
-                 description = \"d\"\n[dataset]\nfile = \"t/d.jsonl\"\nsha256 = \"{sha}\"\n\
-                 license = \"MIT\"\n{items}[prompt]\nstyle = \"completion\"\n\
-                 template = \"{{{{ doc.ind }}}}\"\n[multiple_choice]\nchoices = [\"A\", \"B\"]\n\
-                 gold = \"0\"\n[[metric]]\nname = \"acc\"\n"
-            )
-        };
-        let cache = DataCache::new(dir.path().join("cache"));
-        let by_ind =
-            Task::parse(&spec("[items]\nid_field = \"ind\"\n"), Path::new("t.toml")).unwrap();
-        cache
-            .import(dir.path(), std::slice::from_ref(&by_ind.spec.dataset))
-            .unwrap();
+        fs::write(
+            dir.path().join("d.jsonl"),
+            "{\"ind\":24}\n{\"ind\":92}\n{\"ind\":24}\n",
+        )
+        .unwrap();
+        let sha = sha_of(dir.path(), "d.jsonl");
+        let template = "\"{{ doc.ind }}\"";
+        let by_ind = parsed(&multiple_choice_spec(
+            "d.jsonl",
+            &sha,
+            "[items]\nid_field = \"ind\"\n",
+            template,
+        ));
+        let cache = cache_for(dir.path(), &by_ind);
         let err = format!("{:#}", by_ind.load_items(&cache, None).unwrap_err());
         assert!(
             err.contains("items 0 and 2")
@@ -858,7 +885,7 @@ mod tests {
         );
         // The first two items are distinct: a limit that stops before the repeat runs.
         assert_eq!(by_ind.load_items(&cache, Some(2)).unwrap().len(), 2);
-        let numbered = Task::parse(&spec(""), Path::new("t.toml")).unwrap();
+        let numbered = parsed(&multiple_choice_spec("d.jsonl", &sha, "", template));
         let ids: Vec<String> = numbered
             .load_items(&cache, None)
             .unwrap()
@@ -874,25 +901,18 @@ mod tests {
         )
         .unwrap();
         fs::write(dir.path().join("p.json"), r#"{"b": {"ind": 3}}"#).unwrap();
-        let sha = |name: &str| crate::files::sha256_file(&dir.path().join(name), None).unwrap();
-        let keyed = spec("[items]\nformat = \"json_object\"\n")
-            .replace("t/d.jsonl", "t/o.json")
-            .replace(&sha("d.jsonl"), &sha("o.json"))
-            .replace(
-                "format = \"json_object\"\n",
-                &format!(
-                    "format = \"json_object\"\nparts = [{{ file = \"t/p.json\", sha256 = \"{}\", \
-                     license = \"MIT\" }}]\n",
-                    sha("p.json")
-                ),
-            );
-        let keyed = Task::parse(&keyed, Path::new("t.toml")).unwrap();
-        cache
-            .import(
-                dir.path(),
-                &keyed.datasets().into_iter().cloned().collect::<Vec<_>>(),
-            )
-            .unwrap();
+        let parts = format!(
+            "[items]\nformat = \"json_object\"\nparts = [{{ file = \"t/p.json\", sha256 = \"{}\", \
+             license = \"MIT\" }}]\n",
+            sha_of(dir.path(), "p.json")
+        );
+        let keyed = parsed(&multiple_choice_spec(
+            "o.json",
+            &sha_of(dir.path(), "o.json"),
+            &parts,
+            template,
+        ));
+        let cache = cache_for(dir.path(), &keyed);
         let err = format!("{:#}", keyed.load_items(&cache, None).unwrap_err());
         assert!(
             err.contains("items 1 and 2 of t/o.json (or its parts)")
@@ -911,26 +931,18 @@ mod tests {
         pool.write_all(b"{\"q\":\"one\",\"a\":0}\n{\"q\":\"two\",\"a\":1}\n")
             .unwrap();
         fs::write(dir.path().join("pool.jsonl.gz"), pool.finish().unwrap()).unwrap();
-        let sha = |name: &str| crate::files::sha256_file(&dir.path().join(name), None).unwrap();
-        let spec = format!(
-            "name = \"t\"\nsuite = \"s\"\nversion = 1\noutput_type = \"multiple_choice\"\n\
-             description = \"d\"\n[dataset]\nfile = \"t/items.jsonl\"\nsha256 = \"{}\"\n\
-             license = \"MIT\"\n[fewshot]\ncount = 2\nformat = \"jsonl_gz\"\n\
-             dataset = {{ file = \"t/pool.jsonl.gz\", sha256 = \"{}\", license = \"MIT\" }}\n\
-             [prompt]\nstyle = \"completion\"\ntemplate = \"{{% for s in fewshot %}}{{{{ s.q }}}} \
-             {{{{ \\\"AB\\\"[s.a] }}}}\\n{{% endfor %}}{{{{ doc.q }}}}\"\n[multiple_choice]\n\
-             choices = [\"A\", \"B\"]\ngold = \"0\"\n[[metric]]\nname = \"acc\"\n",
-            sha("items.jsonl"),
-            sha("pool.jsonl.gz")
+        let fewshot = format!(
+            "[fewshot]\ncount = 2\nformat = \"jsonl_gz\"\n\
+             dataset = {{ file = \"t/pool.jsonl.gz\", sha256 = \"{}\", license = \"MIT\" }}\n",
+            sha_of(dir.path(), "pool.jsonl.gz")
         );
-        let task = Task::parse(&spec, Path::new("t.toml")).unwrap();
-        let cache = DataCache::new(dir.path().join("cache"));
-        cache
-            .import(
-                dir.path(),
-                &task.datasets().into_iter().cloned().collect::<Vec<_>>(),
-            )
-            .unwrap();
+        let task = parsed(&multiple_choice_spec(
+            "items.jsonl",
+            &sha_of(dir.path(), "items.jsonl"),
+            &fewshot,
+            "\"{% for s in fewshot %}{{ s.q }} {{ \\\"AB\\\"[s.a] }}\\n{% endfor %}{{ doc.q }}\"",
+        ));
+        let cache = cache_for(dir.path(), &task);
         let items = task.load_items(&cache, None).unwrap();
         let exemplars = task.load_fewshot(&cache, items.len()).unwrap();
         let prompt = task.render(&items[0], &exemplars).unwrap().display_text();

@@ -246,40 +246,24 @@ fn tasks_reading_one_dataset_pair_item_by_item_and_tasks_reading_another_do_not(
         &[("k/a", &a), ("k/b", &b), ("k/c", &c), ("k/d", &d)],
     );
     let results = root.join("results");
-    let ids = |task: &str, n: usize| (0..n).map(|i| format!("{task}/{i}")).collect::<Vec<_>>();
     // `a` is right on items 0..30 of 100; `b` ran only items 0..40 and is right on 0..10.
-    write_task_run(
-        &results,
-        "ra",
-        "2026-01-01T00:00:00Z",
-        ("a", 1, "acc,none"),
-        &ids("a", 100),
-        30,
-    );
-    write_task_run(
-        &results,
-        "rb",
-        "2026-01-02T00:00:00Z",
-        ("b", 1, "acc,none"),
-        &ids("b", 40),
-        10,
-    );
-    write_task_run(
-        &results,
-        "rc",
-        "2026-01-03T00:00:00Z",
-        ("c", 1, "acc,none"),
-        &ids("c", 40),
-        10,
-    );
-    write_task_run(
-        &results,
-        "rd",
-        "2026-01-04T00:00:00Z",
-        ("d", 1, "acc,none"),
-        &ids("d", 40),
-        10,
-    );
+    for (day, task, n, right) in [
+        (1, "a", 100, 30),
+        (2, "b", 40, 10),
+        (3, "c", 40, 10),
+        (4, "d", 40, 10),
+    ] {
+        let started_at = format!("2026-01-0{day}T00:00:00Z");
+        let ids: Vec<String> = (0..n).map(|i| format!("{task}/{i}")).collect();
+        write_task_run(
+            &results,
+            &format!("r{task}"),
+            &started_at,
+            (task, 1, "acc,none"),
+            &ids,
+            right,
+        );
+    }
     let doc = regenerate_doc(root);
     let row = |task: &str| {
         doc.lines()
